@@ -1,0 +1,118 @@
+//! The validated domain: organisations, people, programmes.
+//!
+//! Raw input (JSON bodies, CSV rows, import files) is parsed once at the
+//! boundary by [`parse::FieldReader`], which collects *every* bad field
+//! instead of stopping at the first. Everything inward trusts these types.
+
+pub mod enums;
+pub mod organization;
+pub mod parse;
+pub mod profile;
+pub mod programme;
+
+pub use enums::*;
+pub use organization::Organization;
+pub use parse::{FieldError, FieldReader};
+pub use profile::{Consent, MenteeProfile, MentorProfile};
+pub use programme::{GroupSize, Period, Programme, Rules, Weights};
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Longest external id accepted.
+pub const MAX_ID_LEN: usize = 128;
+/// Longest tag accepted (subjects, competencies, interests, availability slots).
+pub const MAX_TAG_LEN: usize = 80;
+/// Most tags accepted in one list.
+pub const MAX_TAGS: usize = 64;
+
+/// An external id chosen by the caller's own system (a school's pupil
+/// number, a municipality code, ...).
+///
+/// Ids are kept opaque but restricted to letters, digits and `-_.:@` so that
+/// they are safe in URLs, CSV cells and the organisation paths the store
+/// builds with `/` as the separator.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Id(String);
+
+impl Id {
+    /// Parses an id, explaining what is wrong with it.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let value = raw.trim();
+        if value.is_empty() {
+            return Err("must not be empty".into());
+        }
+        if value.chars().count() > MAX_ID_LEN {
+            return Err(format!("must be at most {MAX_ID_LEN} characters"));
+        }
+        if let Some(bad) = value
+            .chars()
+            .find(|c| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '@')))
+        {
+            return Err(format!(
+                "may hold only letters, digits and - _ . : @ (found {bad:?})"
+            ));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    /// The id as the caller sent it (trimmed).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Normalises an open-vocabulary tag list: trimmed, lower-cased, inner
+/// white space folded, empty entries and duplicates dropped (first
+/// occurrence kept, so the caller's order survives).
+pub fn normalize_tags<I, S>(raw: I) -> Vec<String>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let mut out: Vec<String> = Vec::new();
+    for tag in raw {
+        let folded = tag
+            .as_ref()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase();
+        if !folded.is_empty() && !out.contains(&folded) {
+            out.push(folded);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_trimmed_lowercased_and_deduplicated() {
+        let tags = normalize_tags([
+            "  Математика ",
+            "математика",
+            "Lesson   Planning",
+            "",
+            "MON:5",
+        ]);
+        assert_eq!(tags, ["математика", "lesson planning", "mon:5"]);
+    }
+
+    #[test]
+    fn ids_reject_separators_and_accept_cyrillic() {
+        assert!(Id::parse("школа-7").is_ok());
+        assert!(Id::parse("a/b").is_err());
+        assert!(Id::parse("   ").is_err());
+        assert!(Id::parse("x%y").is_err());
+    }
+}

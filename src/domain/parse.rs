@@ -1,0 +1,467 @@
+//! Reading untrusted records field by field, collecting every error.
+//!
+//! JSON bodies, import rows and CSV rows (converted to JSON objects whose
+//! cells are strings) all go through [`FieldReader`], so one bad record
+//! reports each bad field by name, and CSV spellings (`"5"`, `"true"`,
+//! `"a;b"`) are accepted wherever a number, a flag or a list is expected.
+
+use super::enums::Vocabulary;
+use super::{Id, MAX_TAG_LEN, MAX_TAGS, normalize_tags};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeSet;
+use time::Date;
+use utoipa::ToSchema;
+
+/// One bad field: its path (`consent.date`, `forms[1]`) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FieldError {
+    /// Path of the field in the request, dotted for nested objects.
+    pub field: String,
+    /// What is wrong with it, in words.
+    pub message: String,
+}
+
+impl FieldError {
+    /// Builds an error for `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Reads fields of one JSON object, recording errors instead of failing.
+pub struct FieldReader<'a> {
+    object: &'a Map<String, Value>,
+    prefix: String,
+    known: BTreeSet<&'static str>,
+    errors: Vec<FieldError>,
+}
+
+const DATE_FORMAT: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
+
+/// Parses a `YYYY-MM-DD` date.
+pub fn parse_date(raw: &str) -> Option<Date> {
+    Date::parse(raw.trim(), DATE_FORMAT).ok()
+}
+
+/// Formats a date as `YYYY-MM-DD`.
+pub fn format_date(date: Date) -> String {
+    date.format(DATE_FORMAT).unwrap_or_default()
+}
+
+impl<'a> FieldReader<'a> {
+    /// A reader over `object`; error paths start with `prefix` (may be empty).
+    pub fn new(object: &'a Map<String, Value>, prefix: &str) -> Self {
+        Self {
+            object,
+            prefix: prefix.to_owned(),
+            known: BTreeSet::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// Reads a JSON value that must be an object.
+    pub fn object(value: &'a Value, prefix: &str) -> Result<Self, Vec<FieldError>> {
+        match value {
+            Value::Object(object) => Ok(Self::new(object, prefix)),
+            _ => Err(vec![FieldError::new(
+                if prefix.is_empty() { "$" } else { prefix },
+                "must be a JSON object",
+            )]),
+        }
+    }
+
+    fn path(&self, name: &str) -> String {
+        if self.prefix.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{}.{name}", self.prefix)
+        }
+    }
+
+    /// Records an error on `name`.
+    pub fn error(&mut self, name: &str, message: impl Into<String>) {
+        let field = self.path(name);
+        self.errors.push(FieldError::new(field, message));
+    }
+
+    /// The raw value of `name`, `None` when absent or null; marks it known.
+    pub fn raw(&mut self, name: &'static str) -> Option<&'a Value> {
+        self.known.insert(name);
+        match self.object.get(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.trim().is_empty() => None,
+            Some(v) => Some(v),
+        }
+    }
+
+    /// A required field: records "is required" when missing.
+    fn required(&mut self, name: &'static str) -> Option<&'a Value> {
+        let value = self.raw(name);
+        if value.is_none() {
+            self.error(name, "is required");
+        }
+        value
+    }
+
+    fn as_text(&mut self, name: &str, value: &Value) -> Option<String> {
+        match value {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => {
+                self.error(name, "must be a string");
+                None
+            }
+        }
+    }
+
+    /// A required id.
+    pub fn id(&mut self, name: &'static str) -> Option<Id> {
+        let value = self.required(name)?;
+        self.parse_id(name, value)
+    }
+
+    /// An optional id.
+    pub fn opt_id(&mut self, name: &'static str) -> Option<Id> {
+        let value = self.raw(name)?;
+        self.parse_id(name, value)
+    }
+
+    fn parse_id(&mut self, name: &str, value: &Value) -> Option<Id> {
+        let text = self.as_text(name, value)?;
+        match Id::parse(&text) {
+            Ok(id) => Some(id),
+            Err(message) => {
+                self.error(name, message);
+                None
+            }
+        }
+    }
+
+    /// A list of ids (array, or one string separated by `;`).
+    pub fn id_list(&mut self, name: &'static str) -> Vec<Id> {
+        let mut out = Vec::new();
+        for (i, item) in self.list_items(name).into_iter().enumerate() {
+            match Id::parse(&item) {
+                Ok(id) if !out.contains(&id) => out.push(id),
+                Ok(_) => {}
+                Err(message) => self.error(&format!("{name}[{i}]"), message),
+            }
+        }
+        out
+    }
+
+    /// A required text of 1..=`max_chars` characters, trimmed.
+    pub fn text(&mut self, name: &'static str, max_chars: usize) -> Option<String> {
+        let value = self.required(name)?;
+        self.parse_text(name, value, max_chars)
+    }
+
+    /// An optional text, trimmed; `None` when absent or blank.
+    pub fn opt_text(&mut self, name: &'static str, max_chars: usize) -> Option<String> {
+        let value = self.raw(name)?;
+        self.parse_text(name, value, max_chars)
+    }
+
+    fn parse_text(&mut self, name: &str, value: &Value, max_chars: usize) -> Option<String> {
+        let text = self.as_text(name, value)?;
+        let text = text.trim();
+        if text.chars().count() > max_chars {
+            self.error(name, format!("must be at most {max_chars} characters"));
+            return None;
+        }
+        if text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            self.error(name, "must not contain control characters");
+            return None;
+        }
+        Some(text.to_owned())
+    }
+
+    /// An optional whole number within `min..=max`.
+    pub fn opt_int(&mut self, name: &'static str, min: i64, max: i64) -> Option<i64> {
+        let value = self.raw(name)?;
+        let number = match value {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.trim().parse::<i64>().ok(),
+            _ => None,
+        };
+        match number {
+            Some(n) if (min..=max).contains(&n) => Some(n),
+            Some(_) => {
+                self.error(name, format!("must be between {min} and {max}"));
+                None
+            }
+            None => {
+                self.error(name, "must be a whole number");
+                None
+            }
+        }
+    }
+
+    /// An optional number (finite) within `min..=max`.
+    pub fn opt_number(
+        &mut self,
+        name: &str,
+        value: Option<&Value>,
+        min: f64,
+        max: f64,
+    ) -> Option<f64> {
+        let value = value?;
+        let number = match value {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().replace(',', ".").parse::<f64>().ok(),
+            _ => None,
+        };
+        match number {
+            Some(n) if n.is_finite() && n >= min && n <= max => Some(n),
+            Some(_) => {
+                self.error(name, format!("must be a number between {min} and {max}"));
+                None
+            }
+            None => {
+                self.error(name, "must be a number");
+                None
+            }
+        }
+    }
+
+    /// A flag with a default; CSV spellings true/false, yes/no, да/нет, 1/0.
+    pub fn flag(&mut self, name: &'static str, default: bool) -> bool {
+        let Some(value) = self.raw(name) else {
+            return default;
+        };
+        let parsed = match value {
+            Value::Bool(b) => Some(*b),
+            Value::Number(n) => match n.as_i64() {
+                Some(1) => Some(true),
+                Some(0) => Some(false),
+                _ => None,
+            },
+            Value::String(s) => match s.trim().to_lowercase().as_str() {
+                "true" | "yes" | "1" | "да" => Some(true),
+                "false" | "no" | "0" | "нет" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        };
+        parsed.unwrap_or_else(|| {
+            self.error(name, "must be true or false");
+            default
+        })
+    }
+
+    /// A required value of a closed vocabulary.
+    pub fn vocabulary<E: Vocabulary>(&mut self, name: &'static str) -> Option<E> {
+        let value = self.required(name)?;
+        self.parse_vocabulary(name, value)
+    }
+
+    /// An optional value of a closed vocabulary.
+    pub fn opt_vocabulary<E: Vocabulary>(&mut self, name: &'static str) -> Option<E> {
+        let value = self.raw(name)?;
+        self.parse_vocabulary(name, value)
+    }
+
+    fn parse_vocabulary<E: Vocabulary>(&mut self, name: &str, value: &Value) -> Option<E> {
+        let text = self.as_text(name, value)?;
+        let parsed = E::parse(&text);
+        if parsed.is_none() {
+            self.error(
+                name,
+                format!(
+                    "unknown value {:?}; expected one of: {}",
+                    text.trim(),
+                    E::expected()
+                ),
+            );
+        }
+        parsed
+    }
+
+    /// A list of vocabulary values, duplicates dropped.
+    pub fn vocabulary_list<E: Vocabulary + PartialEq>(&mut self, name: &'static str) -> Vec<E> {
+        let mut out = Vec::new();
+        for (i, item) in self.list_items(name).into_iter().enumerate() {
+            match E::parse(&item) {
+                Some(v) if !out.contains(&v) => out.push(v),
+                Some(_) => {}
+                None => self.error(
+                    &format!("{name}[{i}]"),
+                    format!(
+                        "unknown value {:?}; expected one of: {}",
+                        item.trim(),
+                        E::expected()
+                    ),
+                ),
+            }
+        }
+        out
+    }
+
+    /// An open-vocabulary tag list, normalised (see [`normalize_tags`]).
+    pub fn tags(&mut self, name: &'static str) -> Vec<String> {
+        let items = self.list_items(name);
+        let tags = normalize_tags(&items);
+        if tags.len() > MAX_TAGS {
+            self.error(name, format!("must hold at most {MAX_TAGS} entries"));
+            return Vec::new();
+        }
+        if let Some(long) = tags.iter().find(|t| t.chars().count() > MAX_TAG_LEN) {
+            self.error(
+                name,
+                format!(
+                    "entries must be at most {MAX_TAG_LEN} characters (\"{}…\")",
+                    long.chars().take(20).collect::<String>()
+                ),
+            );
+            return Vec::new();
+        }
+        tags
+    }
+
+    /// The items of a list field: a JSON array of strings, or one string
+    /// with items separated by `;` (the CSV spelling).
+    fn list_items(&mut self, name: &'static str) -> Vec<String> {
+        let Some(value) = self.raw(name) else {
+            return Vec::new();
+        };
+        match value {
+            Value::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    match item {
+                        Value::String(s) => out.push(s.clone()),
+                        Value::Number(n) => out.push(n.to_string()),
+                        _ => self.error(&format!("{name}[{i}]"), "must be a string"),
+                    }
+                }
+                out
+            }
+            Value::String(s) => s
+                .split(';')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            _ => {
+                self.error(name, "must be a list of strings");
+                Vec::new()
+            }
+        }
+    }
+
+    /// A required `YYYY-MM-DD` date.
+    pub fn date(&mut self, name: &'static str) -> Option<Date> {
+        let value = self.required(name)?;
+        let text = self.as_text(name, value)?;
+        let parsed = parse_date(&text);
+        if parsed.is_none() {
+            self.error(name, "must be a date YYYY-MM-DD");
+        }
+        parsed
+    }
+
+    /// A nested object, read by `read` with its own reader; errors are
+    /// merged with this reader's, under `name.`.
+    pub fn nested<T>(
+        &mut self,
+        name: &'static str,
+        read: impl FnOnce(&mut FieldReader<'a>) -> Option<T>,
+    ) -> Option<T> {
+        let value = self.raw(name)?;
+        let path = self.path(name);
+        match FieldReader::object(value, &path) {
+            Ok(mut inner) => {
+                let result = read(&mut inner);
+                let errors = inner.finish();
+                let ok = errors.is_empty();
+                self.errors.extend(errors);
+                if ok { result } else { None }
+            }
+            Err(errors) => {
+                self.errors.extend(errors);
+                None
+            }
+        }
+    }
+
+    /// Whether any error has been recorded so far.
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    /// Ends reading: unknown fields become errors; returns every error.
+    pub fn finish(mut self) -> Vec<FieldError> {
+        let unknown: Vec<String> = self
+            .object
+            .keys()
+            .filter(|k| !self.known.contains(k.as_str()))
+            .cloned()
+            .collect();
+        for key in unknown {
+            let field = self.path(&key);
+            self.errors
+                .push(FieldError::new(field, "is not a known field"));
+        }
+        self.errors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Form;
+    use serde_json::json;
+
+    #[test]
+    fn every_bad_field_is_reported_not_just_the_first() {
+        let value =
+            json!({"id": "a/b", "forms": ["teacher_pupil", "nope"], "capacity": "x", "extra": 1});
+        let mut r = FieldReader::object(&value, "").expect("object");
+        let _ = r.id("id");
+        let _ = r.vocabulary_list::<Form>("forms");
+        let _ = r.opt_int("capacity", 0, 10);
+        let _ = r.text("full_name", 10);
+        let fields: Vec<String> = r.finish().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["id", "forms[1]", "capacity", "full_name", "extra"]);
+    }
+
+    #[test]
+    fn csv_spellings_are_accepted() {
+        let value =
+            json!({"capacity": "3", "trained": "да", "forms": "teacher_pupil; pupil_pupil"});
+        let mut r = FieldReader::object(&value, "").expect("object");
+        assert_eq!(r.opt_int("capacity", 0, 10), Some(3));
+        assert!(r.flag("trained", false));
+        assert_eq!(
+            r.vocabulary_list::<Form>("forms"),
+            [Form::TeacherPupil, Form::PupilPupil]
+        );
+        assert!(r.finish().is_empty());
+    }
+}
+
+/// Serde for `time::Date` as `YYYY-MM-DD`.
+pub mod serde_date {
+    use super::{format_date, parse_date};
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+    use time::Date;
+
+    /// Writes `YYYY-MM-DD`.
+    pub fn serialize<S: Serializer>(date: &Date, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format_date(*date))
+    }
+
+    /// Reads `YYYY-MM-DD`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+        let raw = String::deserialize(d)?;
+        parse_date(&raw).ok_or_else(|| D::Error::custom("expected a date YYYY-MM-DD"))
+    }
+}
