@@ -1,4 +1,11 @@
 //! mentor-match: keeps the banks of mentors and mentees, scores every
 //! possible pair, proposes optimal pairs and groups, and explains them.
 
+pub mod auth;
+pub mod banks;
+pub mod cli;
 pub mod domain;
+pub mod http;
+pub mod import;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,114 @@
+//! The command line: every setting has a flag and an environment variable.
+
+use crate::telemetry::LogFormat;
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Default database: a SQLite file under `./data/`, created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite:data/mentor-match.db";
+
+/// mentor-match: matches mentors and mentees in schools.
+#[derive(Debug, Parser)]
+#[command(name = "mentor-match", version, about, long_about = None)]
+pub struct Cli {
+    /// Settings shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do; `serve` when left out.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Settings shared by every command.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Database: `sqlite:PATH` (embedded, the default) or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+    /// Log format.
+    #[arg(
+        long,
+        env = "MENTOR_MATCH_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
+    /// Address the server listens on.
+    #[arg(
+        long,
+        env = "MENTOR_MATCH_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind: SocketAddr,
+    /// Log level or filter, e.g. `info`, `debug`, `mentor_match=debug,warn`.
+    #[arg(
+        long,
+        env = "MENTOR_MATCH_LOG_LEVEL",
+        default_value = "info",
+        global = true
+    )]
+    pub log_level: String,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default).
+    Serve,
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Write the OpenAPI document generated from the code.
+    Openapi {
+        /// Where to write it.
+        #[arg(long, default_value = "openapi/openapi.json")]
+        output: PathBuf,
+    },
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Bulk load a JSON batch or a CSV file, exactly as `POST /api/v1/import` does.
+    Import(ImportArgs),
+}
+
+/// Key management.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key and print it (only the key) on standard output.
+    Create {
+        /// `admin`, `system`, `curator` or `analyst`.
+        #[arg(long)]
+        role: String,
+        /// Scope the key to this organisation and everything under it.
+        #[arg(long)]
+        organization: Option<String>,
+        /// A label to recognise the key by.
+        #[arg(long)]
+        label: Option<String>,
+        /// Expire the key after this many days.
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+    /// List keys (ids, roles, scopes; never secrets).
+    List,
+    /// Revoke a key by its id (the part after `mm_`, before the second `_`).
+    Revoke {
+        /// The key id.
+        id: String,
+    },
+}
+
+/// A bulk load from a file.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A JSON batch `{organizations, mentors, mentees, programmes}` or a CSV file.
+    pub file: PathBuf,
+    /// What a CSV file holds: `mentors`, `mentees` or `organizations` (guessed from the file name when left out).
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Apply the good rows even if some are bad.
+    #[arg(long)]
+    pub partial: bool,
+}

@@ -1,0 +1,158 @@
+//! The HTTP edge: routes, authentication, problem+json, the spec.
+
+pub mod documents;
+pub mod extract;
+pub mod import;
+pub mod middleware;
+pub mod ops;
+pub mod organizations;
+pub mod problem;
+pub mod profiles;
+pub mod programmes;
+
+use crate::store::Store;
+use actix_web::dev::Server;
+use actix_web::middleware::{ErrorHandlers, from_fn};
+use actix_web::web::{self, Data};
+use actix_web::{App, HttpResponse, HttpServer};
+use std::net::TcpListener;
+use std::sync::Arc;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Largest JSON body accepted by the single-resource endpoints.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What every handler shares.
+pub struct AppState {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// Request counters.
+    pub metrics: Arc<middleware::Metrics>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "mentor-match",
+        description = "Keeps the banks of mentors and mentees of schools running the target model of mentoring, \
+                       proposes optimal pairs and groups, and explains them. Every /api/v1 request needs \
+                       `Authorization: Bearer <key>`; errors are application/problem+json.",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(problem::Problem, crate::domain::FieldError)),
+    tags(
+        (name = "organizations", description = "The tree region → municipality → organisation"),
+        (name = "mentors", description = "The bank of mentors"),
+        (name = "mentees", description = "The bank of mentees"),
+        (name = "programmes", description = "Mentoring programmes"),
+        (name = "import", description = "Bulk load"),
+        (name = "operations", description = "Health and metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(
+        utoipa_actix_web::scope("/api/v1")
+            .service(organizations::put_organization)
+            .service(organizations::get_organization)
+            .service(organizations::delete_organization)
+            .service(organizations::list_organizations)
+            .service(profiles::put_mentor)
+            .service(profiles::get_mentor)
+            .service(profiles::delete_mentor)
+            .service(profiles::list_mentors)
+            .service(profiles::put_mentee)
+            .service(profiles::get_mentee)
+            .service(profiles::delete_mentee)
+            .service(profiles::list_mentees)
+            .service(programmes::put_programme)
+            .service(programmes::get_programme)
+            .service(programmes::delete_programme)
+            .service(programmes::list_programmes)
+            .service(import::import_batch),
+    )
+    .service(ops::health)
+    .service(ops::metrics);
+}
+
+/// The OpenAPI document, generated from the routes themselves.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(api_routes)
+        .split_for_parts()
+        .1
+}
+
+/// The running server and the port it listens on.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds `listener` (port 0 picks a free one) and builds the server
+    /// over `store`.
+    pub fn build(listener: TcpListener, store: Arc<dyn Store>) -> std::io::Result<Self> {
+        let port = listener.local_addr()?.port();
+        let state = Data::new(AppState {
+            store,
+            metrics: Arc::new(middleware::Metrics::default()),
+        });
+        let spec = openapi();
+        let routes = Data::new(ops::KnownRoutes::from_openapi(&spec));
+        let server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .openapi(ApiDoc::openapi())
+                .configure(api_routes)
+                .split_for_parts();
+            app.app_data(state.clone())
+                .app_data(routes.clone())
+                .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", spec.clone()))
+                .route(
+                    "/docs",
+                    web::get().to(|| async {
+                        HttpResponse::PermanentRedirect()
+                            .insert_header(("Location", "/docs/"))
+                            .finish()
+                    }),
+                )
+                .default_service(web::to(ops::fallback))
+                .wrap(ErrorHandlers::new().default_handler(problem::problem_for_any_error))
+                .wrap(from_fn(middleware::request_context))
+        })
+        .listen(listener)?
+        .run();
+        Ok(Self { port, server })
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs until stopped.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,343 @@
+//! `application/problem+json` (RFC 9457) for every error the API returns.
+
+use crate::auth::AuthError;
+use crate::domain::FieldError;
+use crate::import::{ImportError, ImportReport};
+use crate::store::StoreError;
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpMessage, HttpResponse, ResponseError};
+use serde::Serialize;
+use std::fmt;
+use utoipa::ToSchema;
+
+/// The media type of problem documents.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// A problem document.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// Stable identifier of the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short summary of the kind.
+    pub title: String,
+    /// HTTP status.
+    pub status: u16,
+    /// What went wrong in this request.
+    pub detail: String,
+    /// Every bad field, for invalid input.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// When an import batch was rejected: `created`, `updated`,
+    /// `unchanged` (all 0), `applied` (false) and every `rejected` row.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub report: Option<ImportReport>,
+    /// The request id, also in the `X-Request-Id` header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// The request id a request carries (set by the request middleware).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Errors of the HTTP edge. Each maps to one problem `type`.
+#[derive(Debug)]
+pub enum ApiError {
+    /// Input failed validation; every bad field is named.
+    Invalid(Vec<FieldError>),
+    /// The request could not be read (bad JSON, bad encoding, …).
+    Malformed(String),
+    /// No or bad key.
+    Unauthorized(&'static str),
+    /// The key's role may not do this.
+    Forbidden(&'static str),
+    /// Nothing here, or not in the caller's scope.
+    NotFound,
+    /// `If-Match` is stale.
+    PreconditionFailed,
+    /// The change conflicts with stored data.
+    Conflict(String),
+    /// The body is larger than accepted.
+    PayloadTooLarge(usize),
+    /// The body's media type is not accepted here.
+    UnsupportedMediaType(String),
+    /// An import batch had bad rows and nothing was applied.
+    ImportRejected(ImportReport),
+    /// The database is not answering.
+    Unavailable,
+    /// A fault inside the service; logged with its cause, never shown.
+    Internal(String),
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            ApiError::Invalid(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                "Invalid input",
+            ),
+            ApiError::Malformed(_) => (
+                StatusCode::BAD_REQUEST,
+                "malformed-request",
+                "Malformed request",
+            ),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            ApiError::PreconditionFailed => (
+                StatusCode::PRECONDITION_FAILED,
+                "precondition-failed",
+                "Precondition failed",
+            ),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            ApiError::PayloadTooLarge(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Payload too large",
+            ),
+            ApiError::UnsupportedMediaType(_) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+            ),
+            ApiError::ImportRejected(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "import-rejected",
+                "Import rejected",
+            ),
+            ApiError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+            ),
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+            ),
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::Invalid(errors) => format!(
+                "{} invalid field{}: {}",
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" },
+                errors
+                    .iter()
+                    .map(|e| e.field.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            ApiError::Malformed(detail)
+            | ApiError::Conflict(detail)
+            | ApiError::UnsupportedMediaType(detail) => detail.clone(),
+            ApiError::Unauthorized(detail) | ApiError::Forbidden(detail) => (*detail).to_owned(),
+            ApiError::NotFound => "no such resource in your scope".into(),
+            ApiError::PreconditionFailed => {
+                "the resource changed since you read it (If-Match does not match its ETag); read it again".into()
+            }
+            ApiError::PayloadTooLarge(limit) => {
+                format!("the body is larger than the {limit} bytes accepted here")
+            }
+            ApiError::ImportRejected(report) => format!(
+                "{} row{} rejected; nothing was applied (use ?partial=true to apply the good rows)",
+                report.rejected.len(),
+                if report.rejected.len() == 1 { "" } else { "s" }
+            ),
+            ApiError::Unavailable => "the database is not answering; try again shortly".into(),
+            ApiError::Internal(_) => "an internal error occurred; it has been logged".into(),
+        }
+    }
+
+    /// The problem document of this error.
+    pub fn problem(&self) -> Problem {
+        let (status, slug, title) = self.parts();
+        Problem {
+            kind: problem_type(slug),
+            title: title.into(),
+            status: status.as_u16(),
+            detail: self.detail(),
+            errors: match self {
+                ApiError::Invalid(errors) => errors.clone(),
+                _ => Vec::new(),
+            },
+            report: match self {
+                ApiError::ImportRejected(report) => Some(report.clone()),
+                _ => None,
+            },
+            request_id: None,
+        }
+    }
+}
+
+/// The `type` URI of a problem kind.
+pub fn problem_type(slug: &str) -> String {
+    format!("/problems/{slug}")
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Internal(cause) => write!(f, "internal error: {cause}"),
+            other => f.write_str(&other.detail()),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(cause) = self {
+            tracing::error!(cause = %cause, "request failed");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.content_type(PROBLEM_JSON);
+        if matches!(self, ApiError::Unauthorized(_)) {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.json(self.problem())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::PreconditionFailed { .. } => ApiError::PreconditionFailed,
+            StoreError::Conflict(detail) => ApiError::Conflict(detail),
+            StoreError::Invalid(errors) => ApiError::Invalid(errors),
+            StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => {
+                ApiError::Unavailable
+            }
+            other => ApiError::Internal(error_chain(&other)),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::Missing => {
+                ApiError::Unauthorized("send an API key as Authorization: Bearer <key>")
+            }
+            AuthError::Invalid => {
+                ApiError::Unauthorized("the API key is unknown, revoked or expired")
+            }
+            AuthError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<ImportError> for ApiError {
+    fn from(err: ImportError) -> Self {
+        match err {
+            ImportError::Malformed(detail) => ApiError::Malformed(detail),
+            ImportError::Rejected(report) => ApiError::ImportRejected(report),
+            ImportError::Store(store) => store.into(),
+        }
+    }
+}
+
+/// An error and its causes, `outer: inner: innermost`, for the log.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}
+
+/// Turns any error response that is not already a problem document
+/// (actix's own: unknown routes, extractor failures, oversized bodies …)
+/// into one, and stamps the request id into every problem.
+pub fn problem_for_any_error<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let status = res.status();
+    let request_id = res
+        .request()
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone());
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    let (req, res) = res.into_parts();
+    let mut problem = match res.error() {
+        Some(err) => match err.as_error::<ApiError>() {
+            Some(api) => api.problem(),
+            None => generic_problem(status, &err.to_string()),
+        },
+        None if is_problem => {
+            return Ok(ErrorHandlerResponse::Response(
+                ServiceResponse::new(req, res).map_into_left_body(),
+            ));
+        }
+        None => generic_problem(status, ""),
+    };
+    problem.request_id = request_id;
+    let mut new = HttpResponse::build(status);
+    for (name, value) in res.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            new.append_header((name.clone(), value.clone()));
+        }
+    }
+    new.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+    let body: EitherBody<B, BoxBody> = EitherBody::right(BoxBody::new(
+        serde_json::to_vec(&problem).unwrap_or_default(),
+    ));
+    let new = new.message_body(body)?;
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(
+        req, new,
+    )))
+}
+
+/// A problem for an error raised outside our handlers (actix itself).
+pub fn generic_problem(status: StatusCode, detail: &str) -> Problem {
+    let (slug, title) = match status {
+        StatusCode::BAD_REQUEST => ("malformed-request", "Malformed request"),
+        StatusCode::UNAUTHORIZED => ("unauthorized", "Unauthorized"),
+        StatusCode::FORBIDDEN => ("forbidden", "Forbidden"),
+        StatusCode::NOT_FOUND => ("not-found", "Not found"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", "Method not allowed"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload-too-large", "Payload too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported-media-type", "Unsupported media type"),
+        StatusCode::UNPROCESSABLE_ENTITY => ("validation", "Invalid input"),
+        s if s.is_server_error() => ("internal", "Internal error"),
+        _ => ("about:blank", "Error"),
+    };
+    // Server-side details never reach the client.
+    let detail = if status.is_server_error() || detail.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        detail.to_owned()
+    };
+    Problem {
+        kind: if slug == "about:blank" {
+            slug.to_owned()
+        } else {
+            problem_type(slug)
+        },
+        title: title.into(),
+        status: status.as_u16(),
+        detail,
+        errors: Vec::new(),
+        report: None,
+        request_id: None,
+    }
+}

@@ -1,0 +1,286 @@
+//! `/api/v1/mentors` and `/api/v1/mentees`: the two banks.
+
+use super::AppState;
+use super::documents::{self, ListPage};
+use super::extract::{Caller, QueryParams, if_match, json_body, path_id};
+use super::problem::{ApiError, Problem};
+use crate::auth::Permission;
+use crate::banks::{mentee_document, mentor_document};
+use crate::domain::{Form, MenteeCategory, MenteeProfile, MentorProfile, PersonKind};
+use crate::store::{DocumentFilter, Table};
+use actix_web::web::{Bytes, Data, Path};
+use actix_web::{HttpRequest, HttpResponse, delete, get, put};
+
+/// Create or replace a mentor profile.
+///
+/// The body is the whole profile (fields left out take their defaults).
+/// Send `If-Match` with the `ETag` you read to refuse lost updates.
+#[utoipa::path(
+    tag = "mentors",
+    params(("id" = String, Path, description = "Your system's id of the person"),
+           ("If-Match" = Option<String>, Header, description = "ETag the change is based on")),
+    request_body = MentorProfile,
+    responses(
+        (status = 200, description = "Replaced (or unchanged)", body = MentorProfile),
+        (status = 201, description = "Created", body = MentorProfile),
+        (status = 412, description = "If-Match is stale", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/mentors/{id}")]
+pub async fn put_mentor(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    req: HttpRequest,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::WriteProfiles)?;
+    let id = path_id(&id)?;
+    let profile = MentorProfile::parse(&json_body(&body)?, Some(&id)).map_err(ApiError::Invalid)?;
+    let location = format!("/api/v1/mentors/{id}");
+    documents::put(
+        &state,
+        &caller,
+        Permission::WriteProfiles,
+        mentor_document(&profile),
+        if_match(&req)?,
+        location,
+    )
+    .await
+}
+
+/// Read a mentor profile.
+#[utoipa::path(
+    tag = "mentors",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The profile, with its ETag", body = MentorProfile),
+        (status = 404, description = "No such profile in your scope", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/mentors/{id}")]
+pub async fn get_mentor(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&id)?;
+    documents::get(
+        &state,
+        &caller,
+        Permission::ReadProfiles,
+        Table::Mentors,
+        id.as_str(),
+    )
+    .await
+}
+
+/// Delete a mentor profile.
+#[utoipa::path(
+    tag = "mentors",
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such profile in your scope", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/mentors/{id}")]
+pub async fn delete_mentor(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&id)?;
+    documents::delete(
+        &state,
+        &caller,
+        Permission::WriteProfiles,
+        Table::Mentors,
+        id.as_str(),
+        if_match(&req)?,
+    )
+    .await
+}
+
+/// List mentor profiles in your scope.
+///
+/// `organization_id` keeps that organisation and everything under it.
+#[utoipa::path(
+    tag = "mentors",
+    params(
+        ("limit" = Option<u32>, Query, description = "Page size, 1..1000 (default 100)"),
+        ("after" = Option<String>, Query, description = "Last id of the previous page"),
+        ("organization_id" = Option<String>, Query),
+        ("kind" = Option<PersonKind>, Query),
+        ("form" = Option<Form>, Query, description = "Mentors who accept this form"),
+    ),
+    responses((status = 200, description = "A page of profiles", body = ListPage<MentorProfile>)),
+    security(("bearer" = []))
+)]
+#[get("/mentors")]
+pub async fn list_mentors(
+    state: Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let query = QueryParams::parse(&req, &["limit", "after", "organization_id", "kind", "form"])?;
+    let filter = DocumentFilter {
+        organization_id: query.get("organization_id").map(str::to_owned),
+        kind: query
+            .vocabulary::<PersonKind>("kind")?
+            .map(|k| k.as_str().to_owned()),
+        label: query
+            .vocabulary::<Form>("form")?
+            .map(|f| f.as_str().to_owned()),
+    };
+    documents::list(
+        &state,
+        &caller,
+        Permission::ReadProfiles,
+        Table::Mentors,
+        &query,
+        filter,
+    )
+    .await
+}
+
+/// Create or replace a mentee profile.
+#[utoipa::path(
+    tag = "mentees",
+    params(("id" = String, Path, description = "Your system's id of the person"),
+           ("If-Match" = Option<String>, Header, description = "ETag the change is based on")),
+    request_body = MenteeProfile,
+    responses(
+        (status = 200, description = "Replaced (or unchanged)", body = MenteeProfile),
+        (status = 201, description = "Created", body = MenteeProfile),
+        (status = 412, description = "If-Match is stale", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/mentees/{id}")]
+pub async fn put_mentee(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    req: HttpRequest,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::WriteProfiles)?;
+    let id = path_id(&id)?;
+    let profile = MenteeProfile::parse(&json_body(&body)?, Some(&id)).map_err(ApiError::Invalid)?;
+    let location = format!("/api/v1/mentees/{id}");
+    documents::put(
+        &state,
+        &caller,
+        Permission::WriteProfiles,
+        mentee_document(&profile),
+        if_match(&req)?,
+        location,
+    )
+    .await
+}
+
+/// Read a mentee profile.
+#[utoipa::path(
+    tag = "mentees",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The profile, with its ETag", body = MenteeProfile),
+        (status = 404, description = "No such profile in your scope", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/mentees/{id}")]
+pub async fn get_mentee(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&id)?;
+    documents::get(
+        &state,
+        &caller,
+        Permission::ReadProfiles,
+        Table::Mentees,
+        id.as_str(),
+    )
+    .await
+}
+
+/// Delete a mentee profile.
+#[utoipa::path(
+    tag = "mentees",
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such profile in your scope", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/mentees/{id}")]
+pub async fn delete_mentee(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&id)?;
+    documents::delete(
+        &state,
+        &caller,
+        Permission::WriteProfiles,
+        Table::Mentees,
+        id.as_str(),
+        if_match(&req)?,
+    )
+    .await
+}
+
+/// List mentee profiles in your scope.
+#[utoipa::path(
+    tag = "mentees",
+    params(
+        ("limit" = Option<u32>, Query, description = "Page size, 1..1000 (default 100)"),
+        ("after" = Option<String>, Query, description = "Last id of the previous page"),
+        ("organization_id" = Option<String>, Query),
+        ("kind" = Option<PersonKind>, Query),
+        ("category" = Option<MenteeCategory>, Query),
+    ),
+    responses((status = 200, description = "A page of profiles", body = ListPage<MenteeProfile>)),
+    security(("bearer" = []))
+)]
+#[get("/mentees")]
+pub async fn list_mentees(
+    state: Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let query = QueryParams::parse(
+        &req,
+        &["limit", "after", "organization_id", "kind", "category"],
+    )?;
+    let filter = DocumentFilter {
+        organization_id: query.get("organization_id").map(str::to_owned),
+        kind: query
+            .vocabulary::<PersonKind>("kind")?
+            .map(|k| k.as_str().to_owned()),
+        label: query
+            .vocabulary::<MenteeCategory>("category")?
+            .map(|c| c.as_str().to_owned()),
+    };
+    documents::list(
+        &state,
+        &caller,
+        Permission::ReadProfiles,
+        Table::Mentees,
+        &query,
+        filter,
+    )
+    .await
+}

@@ -1,0 +1,154 @@
+//! `/api/v1/programmes`: what a run matches, and how.
+
+use super::AppState;
+use super::documents::{self, ListPage};
+use super::extract::{Caller, QueryParams, if_match, json_body, path_id};
+use super::problem::{ApiError, Problem};
+use crate::auth::Permission;
+use crate::banks::{Tree, programme_document};
+use crate::domain::{Form, Programme};
+use crate::store::{DocumentFilter, Scope, Table};
+use actix_web::web::{Bytes, Data, Path};
+use actix_web::{HttpRequest, HttpResponse, delete, get, put};
+
+/// Create or replace a programme.
+///
+/// Left-out parts take documented defaults: no `group` means individual
+/// pairs; `weights` default to subjects 0.25, requests 0.25, interests
+/// 0.1, availability 0.1, class_teacher 0.1, experience 0.1, age_gap 0.05,
+/// load 0.05; `rules` default to the hard rules of the target model
+/// (same organisation, trained mentors, tutors for special needs, a grade
+/// gap of 1 in pupil_pupil, 5 years of experience for a young specialist's
+/// mentor). Every organisation named must be in your scope.
+#[utoipa::path(
+    tag = "programmes",
+    params(("id" = String, Path, description = "Your id of the programme"),
+           ("If-Match" = Option<String>, Header, description = "ETag the change is based on")),
+    request_body = Programme,
+    responses(
+        (status = 200, description = "Replaced (or unchanged)", body = Programme),
+        (status = 201, description = "Created", body = Programme),
+        (status = 412, description = "If-Match is stale", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/programmes/{id}")]
+pub async fn put_programme(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    req: HttpRequest,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::WriteProgrammes)?;
+    let id = path_id(&id)?;
+    let programme = Programme::parse(&json_body(&body)?, Some(&id)).map_err(ApiError::Invalid)?;
+    let tree = Tree::from_nodes(&state.store.organization_nodes(&Scope::All).await?);
+    let anchor = tree
+        .programme_anchor(&principal.scope, &programme)
+        .map_err(ApiError::Invalid)?;
+    let location = format!("/api/v1/programmes/{id}");
+    documents::put(
+        &state,
+        &caller,
+        Permission::WriteProgrammes,
+        programme_document(&programme, &anchor),
+        if_match(&req)?,
+        location,
+    )
+    .await
+}
+
+/// Read a programme.
+#[utoipa::path(
+    tag = "programmes",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The programme with defaults filled in, and its ETag", body = Programme),
+        (status = 404, description = "No such programme in your scope", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/programmes/{id}")]
+pub async fn get_programme(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&id)?;
+    documents::get(
+        &state,
+        &caller,
+        Permission::ReadProgrammes,
+        Table::Programmes,
+        id.as_str(),
+    )
+    .await
+}
+
+/// Delete a programme.
+#[utoipa::path(
+    tag = "programmes",
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such programme in your scope", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/programmes/{id}")]
+pub async fn delete_programme(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&id)?;
+    documents::delete(
+        &state,
+        &caller,
+        Permission::WriteProgrammes,
+        Table::Programmes,
+        id.as_str(),
+        if_match(&req)?,
+    )
+    .await
+}
+
+/// List programmes in your scope.
+#[utoipa::path(
+    tag = "programmes",
+    params(
+        ("limit" = Option<u32>, Query, description = "Page size, 1..1000 (default 100)"),
+        ("after" = Option<String>, Query, description = "Last id of the previous page"),
+        ("organization_id" = Option<String>, Query, description = "Programmes anchored at this organisation or under it"),
+        ("form" = Option<Form>, Query),
+    ),
+    responses((status = 200, description = "A page of programmes", body = ListPage<Programme>)),
+    security(("bearer" = []))
+)]
+#[get("/programmes")]
+pub async fn list_programmes(
+    state: Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let query = QueryParams::parse(&req, &["limit", "after", "organization_id", "form"])?;
+    let filter = DocumentFilter {
+        organization_id: query.get("organization_id").map(str::to_owned),
+        kind: query
+            .vocabulary::<Form>("form")?
+            .map(|f| f.as_str().to_owned()),
+        label: None,
+    };
+    documents::list(
+        &state,
+        &caller,
+        Permission::ReadProgrammes,
+        Table::Programmes,
+        &query,
+        filter,
+    )
+    .await
+}

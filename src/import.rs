@@ -1,0 +1,451 @@
+//! Bulk import: a JSON batch `{organizations, mentors, mentees,
+//! programmes}` or one CSV file of a kind, validated row by row.
+//!
+//! By default all or nothing: every bad row is reported and nothing is
+//! applied. With `partial`, the good rows are applied in one transaction
+//! and the bad ones reported. Re-importing the same data writes nothing.
+
+use crate::banks::{Tree, mentee_document, mentor_document, organization_row, programme_document};
+use crate::domain::{FieldError, Id, MenteeProfile, MentorProfile, Organization, Programme};
+use crate::store::{Document, ImportWrite, Scope, Store, StoreError, Table, content_etag};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::{HashMap, HashSet};
+use utoipa::ToSchema;
+
+/// Which bank a CSV file fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CsvKind {
+    /// Organisations.
+    Organizations,
+    /// Mentor profiles.
+    Mentors,
+    /// Mentee profiles.
+    Mentees,
+}
+
+/// A section of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Section {
+    /// `organizations`.
+    Organizations,
+    /// `mentors`.
+    Mentors,
+    /// `mentees`.
+    Mentees,
+    /// `programmes`.
+    Programmes,
+}
+
+/// A row that was not applied, with every reason.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RejectedRow {
+    /// Which section of the batch.
+    pub section: Section,
+    /// Row number: 1-based position in a JSON section, or the line number
+    /// in a CSV file (the header is line 1).
+    pub row: usize,
+    /// The row's id, when it had a readable one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Every bad field.
+    pub errors: Vec<FieldError>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+pub struct ImportReport {
+    /// Rows that created a new record.
+    pub created: usize,
+    /// Rows that changed an existing record.
+    pub updated: usize,
+    /// Rows identical to what was stored.
+    pub unchanged: usize,
+    /// Rows not applied.
+    pub rejected: Vec<RejectedRow>,
+    /// Whether the good rows were applied.
+    pub applied: bool,
+}
+
+/// Why an import failed as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The body is not a batch at all (not JSON, no CSV header, …).
+    #[error("{0}")]
+    Malformed(String),
+    /// Some rows are bad and the import was all-or-nothing: nothing applied.
+    #[error("{} rows rejected", .0.rejected.len())]
+    Rejected(ImportReport),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Records of a batch, each with its row number.
+#[derive(Debug, Default)]
+pub struct Batch {
+    organizations: Vec<(usize, Value)>,
+    mentors: Vec<(usize, Value)>,
+    mentees: Vec<(usize, Value)>,
+    programmes: Vec<(usize, Value)>,
+}
+
+impl Batch {
+    /// Reads a JSON batch.
+    pub fn from_json(body: &[u8]) -> Result<Self, ImportError> {
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|e| ImportError::Malformed(format!("the body is not valid JSON: {e}")))?;
+        let Value::Object(mut object) = value else {
+            return Err(ImportError::Malformed(
+                "the body must be an object {organizations, mentors, mentees, programmes}".into(),
+            ));
+        };
+        let mut section = |name: &str| -> Result<Vec<(usize, Value)>, ImportError> {
+            match object.remove(name) {
+                None | Some(Value::Null) => Ok(Vec::new()),
+                Some(Value::Array(items)) => Ok(items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| (i + 1, v))
+                    .collect()),
+                Some(_) => Err(ImportError::Malformed(format!("{name} must be an array"))),
+            }
+        };
+        let batch = Self {
+            organizations: section("organizations")?,
+            mentors: section("mentors")?,
+            mentees: section("mentees")?,
+            programmes: section("programmes")?,
+        };
+        if let Some(unknown) = object.keys().next() {
+            return Err(ImportError::Malformed(format!(
+                "unknown section {unknown:?}; expected organizations, mentors, mentees, programmes"
+            )));
+        }
+        Ok(batch)
+    }
+
+    /// Reads a CSV file of one kind: UTF-8 (a byte-order mark is
+    /// skipped), comma separated, a header row naming the fields; list
+    /// cells separated by `;`; `consent.date`-style headers fill nested
+    /// objects; empty cells are absent.
+    pub fn from_csv(kind: CsvKind, body: &[u8]) -> Result<Self, ImportError> {
+        let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+        let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(body);
+        let headers = reader
+            .headers()
+            .map_err(|e| ImportError::Malformed(format!("cannot read the CSV header: {e}")))?
+            .clone();
+        if headers.iter().all(|h| h.trim().is_empty()) {
+            return Err(ImportError::Malformed(
+                "the CSV file has no header row".into(),
+            ));
+        }
+        let mut rows = Vec::new();
+        for record in reader.records() {
+            let record = record.map_err(|e| {
+                let line = e.position().map_or(0, |p| p.line());
+                ImportError::Malformed(format!("CSV line {line}: {e}"))
+            })?;
+            let line = record.position().map_or(0, |p| p.line() as usize);
+            rows.push((line, csv_row_to_object(&headers, &record)));
+        }
+        let mut batch = Self::default();
+        match kind {
+            CsvKind::Organizations => batch.organizations = rows,
+            CsvKind::Mentors => batch.mentors = rows,
+            CsvKind::Mentees => batch.mentees = rows,
+        }
+        Ok(batch)
+    }
+
+    /// Number of records in the batch.
+    pub fn len(&self) -> usize {
+        self.organizations.len() + self.mentors.len() + self.mentees.len() + self.programmes.len()
+    }
+
+    /// Whether the batch holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One CSV row as a JSON object of strings; `a.b` headers nest.
+pub fn csv_row_to_object(headers: &csv::StringRecord, record: &csv::StringRecord) -> Value {
+    let mut object = Map::new();
+    for (header, cell) in headers.iter().zip(record.iter()) {
+        let header = header.trim();
+        if cell.trim().is_empty() || header.is_empty() {
+            continue;
+        }
+        let value = Value::String(cell.to_owned());
+        match header.split_once('.') {
+            Some((outer, inner)) => {
+                let entry = object
+                    .entry(outer.to_owned())
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(nested) = entry {
+                    nested.insert(inner.to_owned(), value);
+                }
+            }
+            None => {
+                object.insert(header.to_owned(), value);
+            }
+        }
+    }
+    Value::Object(object)
+}
+
+fn readable_id(value: &Value) -> Option<String> {
+    match value.get("id")? {
+        Value::String(s) => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Collects rejected rows and detects ids repeated within a section.
+struct Rejections {
+    rows: Vec<RejectedRow>,
+}
+
+impl Rejections {
+    fn reject(
+        &mut self,
+        section: Section,
+        row: usize,
+        id: Option<String>,
+        errors: Vec<FieldError>,
+    ) {
+        self.rows.push(RejectedRow {
+            section,
+            row,
+            id,
+            errors,
+        });
+    }
+}
+
+fn parse_section<T>(
+    section: Section,
+    records: &[(usize, Value)],
+    parse: impl Fn(&Value) -> Result<T, Vec<FieldError>>,
+    id_of: impl Fn(&T) -> &Id,
+    rejections: &mut Rejections,
+) -> Vec<(usize, T)> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut out = Vec::with_capacity(records.len());
+    for (row, value) in records {
+        match parse(value) {
+            Ok(item) => {
+                let id = id_of(&item).to_string();
+                if let Some(first) = seen.get(&id) {
+                    rejections.reject(
+                        section,
+                        *row,
+                        Some(id),
+                        vec![FieldError::new(
+                            "id",
+                            format!("repeats the id of row {first}"),
+                        )],
+                    );
+                } else {
+                    seen.insert(id, *row);
+                    out.push((*row, item));
+                }
+            }
+            Err(errors) => rejections.reject(section, *row, readable_id(value), errors),
+        }
+    }
+    out
+}
+
+/// Validates and applies a batch for a caller with `scope`.
+pub async fn import(
+    store: &dyn Store,
+    scope: &Scope,
+    batch: Batch,
+    partial: bool,
+) -> Result<ImportReport, ImportError> {
+    let mut rejections = Rejections { rows: Vec::new() };
+    let organizations = parse_section(
+        Section::Organizations,
+        &batch.organizations,
+        |v| Organization::parse(v, None),
+        |o| &o.id,
+        &mut rejections,
+    );
+    let mentors = parse_section(
+        Section::Mentors,
+        &batch.mentors,
+        |v| MentorProfile::parse(v, None),
+        |m| &m.person.id,
+        &mut rejections,
+    );
+    let mentees = parse_section(
+        Section::Mentees,
+        &batch.mentees,
+        |v| MenteeProfile::parse(v, None),
+        |m| &m.person.id,
+        &mut rejections,
+    );
+    let programmes = parse_section(
+        Section::Programmes,
+        &batch.programmes,
+        |v| Programme::parse(v, None),
+        |p| &p.id,
+        &mut rejections,
+    );
+
+    // The whole stored tree (so chains reach their roots), with the
+    // batch's organisations added as they come, parents first; what the
+    // caller may touch is judged by `scope_allows`.
+    let all_nodes = store.organization_nodes(&Scope::All).await?;
+    let hidden: HashSet<&str> = all_nodes
+        .iter()
+        .filter(|n| !scope.covers(&n.path))
+        .map(|n| n.id.as_str())
+        .collect();
+    let stored_etags: HashMap<&str, &str> = all_nodes
+        .iter()
+        .map(|n| (n.id.as_str(), n.etag.as_str()))
+        .collect();
+    let mut tree = Tree::from_nodes(&all_nodes);
+    let mut writes = Vec::new();
+    let mut report = ImportReport::default();
+    for (row, org) in &organizations {
+        let mut errors = Vec::new();
+        if hidden.contains(org.id.as_str()) {
+            errors.push(FieldError::new("id", "cannot be written with this key"));
+        }
+        errors.extend(tree.check_organization(scope, org));
+        if !errors.is_empty() {
+            rejections.reject(
+                Section::Organizations,
+                *row,
+                Some(org.id.to_string()),
+                errors,
+            );
+            continue;
+        }
+        tree.insert(org);
+        let write = organization_row(org);
+        let etag = content_etag(&write.doc);
+        match stored_etags.get(org.id.as_str()) {
+            Some(stored) if *stored == etag => report.unchanged += 1,
+            Some(_) => {
+                report.updated += 1;
+                writes.push(ImportWrite::Organization(write));
+            }
+            None => {
+                report.created += 1;
+                writes.push(ImportWrite::Organization(write));
+            }
+        }
+    }
+
+    let mut documents: Vec<(Section, usize, Document)> = Vec::new();
+    let mut check_organization =
+        |section: Section, row: usize, id: &Id, org: &Id, doc: Document| {
+            if tree.allows(scope, org.as_str()) {
+                documents.push((section, row, doc));
+            } else {
+                rejections.reject(
+                    section,
+                    row,
+                    Some(id.to_string()),
+                    vec![FieldError::new(
+                        "organization_id",
+                        "unknown organisation (it does not exist or is outside your scope)",
+                    )],
+                );
+            }
+        };
+    for (row, m) in &mentors {
+        check_organization(
+            Section::Mentors,
+            *row,
+            &m.person.id,
+            &m.person.organization_id,
+            mentor_document(m),
+        );
+    }
+    for (row, m) in &mentees {
+        check_organization(
+            Section::Mentees,
+            *row,
+            &m.person.id,
+            &m.person.organization_id,
+            mentee_document(m),
+        );
+    }
+    for (row, p) in &programmes {
+        match tree.programme_anchor(scope, p) {
+            Ok(anchor) => {
+                documents.push((Section::Programmes, *row, programme_document(p, &anchor)))
+            }
+            Err(errors) => {
+                rejections.reject(Section::Programmes, *row, Some(p.id.to_string()), errors)
+            }
+        }
+    }
+
+    for table in [Table::Mentors, Table::Mentees, Table::Programmes] {
+        let ids: Vec<String> = documents
+            .iter()
+            .filter(|(_, _, d)| d.table == table)
+            .map(|(_, _, d)| d.id.clone())
+            .collect();
+        let existing: HashMap<String, _> = store
+            .existing_rows(table, &ids)
+            .await?
+            .into_iter()
+            .collect();
+        for (section, row, doc) in documents.iter().filter(|(_, _, d)| d.table == table) {
+            match existing.get(&doc.id) {
+                Some(e) if !scope.covers(&e.path) => rejections.reject(
+                    *section,
+                    *row,
+                    Some(doc.id.clone()),
+                    vec![FieldError::new("id", "cannot be written with this key")],
+                ),
+                Some(e) if e.etag == doc.etag() => report.unchanged += 1,
+                Some(_) => {
+                    report.updated += 1;
+                    writes.push(ImportWrite::Document(doc.clone()));
+                }
+                None => {
+                    report.created += 1;
+                    writes.push(ImportWrite::Document(doc.clone()));
+                }
+            }
+        }
+    }
+
+    rejections
+        .rows
+        .sort_by_key(|r| (section_order(r.section), r.row));
+    report.rejected = rejections.rows;
+    if !report.rejected.is_empty() && !partial {
+        report.created = 0;
+        report.updated = 0;
+        report.unchanged = 0;
+        return Err(ImportError::Rejected(report));
+    }
+    if !writes.is_empty() {
+        store.apply_import(&writes).await?;
+    }
+    report.applied = true;
+    Ok(report)
+}
+
+fn section_order(section: Section) -> u8 {
+    match section {
+        Section::Organizations => 0,
+        Section::Mentors => 1,
+        Section::Mentees => 2,
+        Section::Programmes => 3,
+    }
+}
