@@ -35,7 +35,7 @@ pub async fn open(url: &str) -> StoreResult<SqliteStore> {
     if let Some(folder) = std::path::Path::new(options.get_filename()).parent()
         && !folder.as_os_str().is_empty()
     {
-        std::fs::create_dir_all(folder).map_err(|e| sqlx::Error::Io(e))?;
+        std::fs::create_dir_all(folder).map_err(sqlx::Error::Io)?;
     }
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
