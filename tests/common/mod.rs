@@ -17,6 +17,8 @@ use std::sync::Arc;
 /// A running server and what a test needs to talk to it.
 pub struct TestApp {
     pub base: String,
+    /// The database URL, for starting a second instance over it.
+    pub url: String,
     pub client: reqwest::Client,
     pub store: Arc<dyn Store>,
     pub admin: String,
@@ -89,6 +91,7 @@ impl TestApp {
                 .expect("admin key");
         Self {
             base,
+            url: url.to_owned(),
             client: reqwest::Client::new(),
             store,
             admin: admin.expose().to_owned(),
@@ -148,6 +151,16 @@ impl TestApp {
             .execute(&admin)
             .await;
         }
+    }
+
+    /// Starts another server over the same database; returns its base URL.
+    pub async fn second_instance(&self) -> String {
+        let store = store::connect(&self.url).await.expect("database opens");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("free port");
+        let app = Application::build(listener, store).expect("server builds");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run());
+        base
     }
 
     /// A new key of `role`, scoped to `organization` if given.
