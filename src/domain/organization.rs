@@ -29,6 +29,7 @@ pub struct Organization {
     pub pupil_count: Option<u32>,
     /// Pupils per grade, `{"8": 54, "9": 50}`, when known.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(value_type = BTreeMap<String, u32>)]
     pub pupils_by_grade: BTreeMap<u8, u32>,
 }
 

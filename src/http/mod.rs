@@ -43,7 +43,7 @@ pub struct AppState {
         license(name = "MIT OR Apache-2.0")
     ),
     modifiers(&BearerAuth),
-    components(schemas(problem::Problem, crate::domain::FieldError)),
+    components(schemas(problem::Problem, crate::domain::FieldError, crate::import::CsvKind)),
     tags(
         (name = "organizations", description = "The tree region → municipality → organisation"),
         (name = "mentors", description = "The bank of mentors"),
@@ -94,12 +94,70 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 /// The OpenAPI document, generated from the routes themselves.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    App::new()
+    let mut api = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(api_routes)
         .split_for_parts()
-        .1
+        .1;
+    document_common_problems(&mut api);
+    api
+}
+
+/// Adds the problem answers every `/api/v1` operation can give (bad
+/// request, no key, wrong role, not in scope, invalid input, too large,
+/// stale `If-Match`) where a handler did not document them itself.
+fn document_common_problems(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let problem = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    problem::PROBLEM_JSON,
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for (path, item) in api.paths.paths.iter_mut() {
+        if !path.starts_with("/api/v1") {
+            continue;
+        }
+        let operations = [
+            (&mut item.get, false),
+            (&mut item.put, true),
+            (&mut item.post, true),
+            (&mut item.delete, false),
+        ];
+        for (operation, has_body) in operations {
+            let Some(operation) = operation.as_mut() else {
+                continue;
+            };
+            let mut common = vec![
+                ("400", "Malformed request"),
+                ("401", "Missing, unknown, revoked or expired key"),
+                ("403", "The key's role does not allow this"),
+                ("404", "Not found in your scope"),
+                ("422", "Invalid input; every bad field is named"),
+            ];
+            if has_body {
+                common.push(("413", "Body too large"));
+            }
+            if path.contains('{') {
+                common.push(("412", "If-Match is stale"));
+            }
+            for (status, description) in common {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| problem(description));
+            }
+        }
+    }
 }
 
 /// The running server and the port it listens on.

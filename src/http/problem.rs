@@ -2,7 +2,7 @@
 
 use crate::auth::AuthError;
 use crate::domain::FieldError;
-use crate::import::{ImportError, ImportReport};
+use crate::import::{ImportError, ImportReport, RejectedRow};
 use crate::store::StoreError;
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::ServiceResponse;
@@ -32,10 +32,21 @@ pub struct Problem {
     /// Every bad field, for invalid input.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
-    /// When an import batch was rejected: `created`, `updated`,
-    /// `unchanged` (all 0), `applied` (false) and every `rejected` row.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub report: Option<ImportReport>,
+    /// Import rejected: rows created (0, nothing was applied).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created: Option<usize>,
+    /// Import rejected: rows updated (0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated: Option<usize>,
+    /// Import rejected: rows unchanged (0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unchanged: Option<usize>,
+    /// Import rejected: whether anything was applied (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applied: Option<bool>,
+    /// Import rejected: every bad row with each bad field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<Vec<RejectedRow>>,
     /// The request id, also in the `X-Request-Id` header.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
@@ -169,11 +180,19 @@ impl ApiError {
                 ApiError::Invalid(errors) => errors.clone(),
                 _ => Vec::new(),
             },
-            report: match self {
-                ApiError::ImportRejected(report) => Some(report.clone()),
-                _ => None,
-            },
+            created: self.report().map(|r| r.created),
+            updated: self.report().map(|r| r.updated),
+            unchanged: self.report().map(|r| r.unchanged),
+            applied: self.report().map(|r| r.applied),
+            rejected: self.report().map(|r| r.rejected.clone()),
             request_id: None,
+        }
+    }
+
+    fn report(&self) -> Option<&ImportReport> {
+        match self {
+            ApiError::ImportRejected(report) => Some(report),
+            _ => None,
         }
     }
 }
@@ -337,7 +356,11 @@ pub fn generic_problem(status: StatusCode, detail: &str) -> Problem {
         status: status.as_u16(),
         detail,
         errors: Vec::new(),
-        report: None,
+        created: None,
+        updated: None,
+        unchanged: None,
+        applied: None,
+        rejected: None,
         request_id: None,
     }
 }
