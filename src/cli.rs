@@ -71,6 +71,43 @@ pub enum Command {
     Keys(KeysCommand),
     /// Bulk load a JSON batch or a CSV file, exactly as `POST /api/v1/import` does.
     Import(ImportArgs),
+    /// Run the matching engine on an import-format file, without a server,
+    /// and print proposals, unmatched mentees and statistics as JSON.
+    Match {
+        /// `{organizations, mentors, mentees}` (optionally `programmes`,
+        /// `approved_pairs`, `pinned_pairs`, `excluded_pairs`, `objective`, `weights`).
+        #[arg(long)]
+        input: PathBuf,
+        /// A programme file (the body of `PUT /api/v1/programmes/{id}`). When
+        /// left out, every programme of the input file is run and one line
+        /// of statistics is printed for each.
+        #[arg(long)]
+        programme: Option<PathBuf>,
+        /// Language of the explanations: `en` or `ru`.
+        #[arg(long, default_value = "en")]
+        lang: String,
+    },
+    /// Write a seeded synthetic municipality or region (import format, with
+    /// one programme per form) on standard output.
+    Generate {
+        /// Number of schools (15 ≈ a municipality, 200 ≈ a region).
+        #[arg(long, default_value_t = 15)]
+        schools: usize,
+        /// Random seed; the same seed gives the same data.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+    /// Solve a score matrix (the CSV of `GET /api/v1/runs/{id}/scores`):
+    /// most mentees matched, then the highest total. Prints
+    /// `{"total", "matched", "solve_ms", "pairs"}`; `solve_ms` is the median
+    /// over the repeats, reading the file excluded.
+    Solve {
+        /// Header of mentor ids, one row per mentee (id first), empty cell = forbidden.
+        matrix: PathBuf,
+        /// Solve this many times and report the median time.
+        #[arg(long, default_value_t = 1)]
+        repeat: usize,
+    },
 }
 
 /// Key management.

@@ -7,5 +7,6 @@ pub mod cli;
 pub mod domain;
 pub mod http;
 pub mod import;
+pub mod matching;
 pub mod store;
 pub mod telemetry;

@@ -5,6 +5,8 @@ use mentor_match::auth::{self, Role};
 use mentor_match::cli::{Cli, Command, ImportArgs, KeysCommand};
 use mentor_match::http::{self, Application};
 use mentor_match::import::{self, Batch, CsvKind, ImportError};
+use mentor_match::matching::Lang;
+use mentor_match::matching::cli::{generate_command, match_all_command, match_command};
 use mentor_match::store::{self, Scope};
 use mentor_match::telemetry;
 use std::net::TcpListener;
@@ -25,8 +27,44 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), String> {
     let command = cli.command.unwrap_or(Command::Serve);
-    if let Command::Openapi { output } = &command {
-        return write_openapi(output);
+    match &command {
+        Command::Openapi { output } => return write_openapi(output),
+        Command::Solve { matrix, repeat } => {
+            let report =
+                mentor_match::matching::assignment::solve_command(matrix, (*repeat).max(1))
+                    .map_err(|e| e.to_string())?;
+            println!(
+                "{}",
+                serde_json::to_string(&report).map_err(|e| e.to_string())?
+            );
+            return Ok(());
+        }
+        Command::Match {
+            input,
+            programme,
+            lang,
+        } => {
+            let lang = Lang::parse(lang)
+                .ok_or_else(|| format!("unknown --lang {lang:?}; use en or ru"))?;
+            let result = match programme {
+                Some(programme) => match_command(input, programme, lang)?,
+                None => match_all_command(input, lang)?,
+            };
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&result).map_err(|e| e.to_string())?
+            );
+            return Ok(());
+        }
+        Command::Generate { schools, seed } => {
+            let data = generate_command(*schools, *seed);
+            println!(
+                "{}",
+                serde_json::to_string(&data).map_err(|e| e.to_string())?
+            );
+            return Ok(());
+        }
+        _ => {}
     }
     let store = store::connect(&cli.global.database_url)
         .await
@@ -49,7 +87,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             eprintln!("database is migrated");
             Ok(())
         }
-        Command::Openapi { .. } => Ok(()),
+        Command::Openapi { .. }
+        | Command::Solve { .. }
+        | Command::Match { .. }
+        | Command::Generate { .. } => Ok(()),
         Command::Keys(keys) => run_keys(store.as_ref(), keys).await,
         Command::Import(args) => run_import(store.as_ref(), args).await,
     }

@@ -1,0 +1,654 @@
+//! Dense shortest-augmenting-path solver (Jonker–Volgenant), with column capacities.
+//!
+//! # Formulation
+//! Scores are maximised by minimising `cost = -score`. Rows are processed one at a time; each
+//! free row grows a Dijkstra tree over the *columns* with dense label arrays (`d`, `pred`) and
+//! column potentials `v` (row potentials are implicit: a matched row `i` in column `j` has
+//! `u_i = c_ij - v_j`, so every matched edge is tight). All columns whose label equals the
+//! current minimum are moved to a scan list at once and checked for spare capacity before any
+//! of them is scanned, which is what makes tie-heavy matrices fast.
+//!
+//! **Capacities** are native, not a dense copy with repeated columns: a column `j` owns
+//! `capacity[j]` *slots*; it is "free" while a slot is empty. When the Dijkstra reaches a full
+//! column it forwards the path through *every row the column holds* (each such row is scanned
+//! like the single holder of a unit column), and augmenting moves each row on the path into the
+//! slot vacated by the next one. A column's fill count never decreases, so columns with spare
+//! capacity keep potential 0 (the complementary-slackness condition of the `≤ capacity`
+//! constraint) and the usual Jonker–Volgenant optimality argument carries over unchanged.
+//!
+//! **Coverage first.** When a block cannot match every row — it has more rows than capacity,
+//! or it has forbidden cells and a maximum-cardinality matching ([`super::cardinality`]) comes
+//! out short — every row gets a private *escape* column (leaving the row unmatched) of cost
+//! `BIG = max_cost + n·range + 1`, with `n = min(rows, capacity)` (just `max_cost + 1` in a
+//! complete block, where a dropped row could always take a free slot instead). Any assignment
+//! with one more matched row is then strictly cheaper, so the minimum-cost solution is a
+//! maximum-cardinality one, and among those the cheapest. Escape columns are not stored: a row
+//! that takes its escape can never be reached again (its escape is private), so it is simply
+//! marked dropped; during a Dijkstra only the best escape label is tracked. Without escapes
+//! every row is matched and the problem is a plain assignment problem.
+//!
+//! **Initialisation** (unit capacities only): a square block without escapes gets column
+//! reduction and reduction transfer; every unit block then gets two rounds of augmenting row
+//! reduction (bounded work), extended so that on a tie a row takes an *empty* column at its
+//! minimum rather than displacing another row. Capacitated blocks start from a greedy
+//! assignment of each row to its best column when that column has a free slot. All of these
+//! keep every matched row at the minimum of its reduced costs, the invariant the augmenting
+//! phase needs (and leave empty columns at potential 0 in rectangular blocks).
+//!
+//! # Complexity
+//! `O(rows² · cols)` time in the worst case (each augmentation is one dense Dijkstra), typically
+//! far less thanks to the initialisation, plus one `O(E·√V)` matching for blocks with forbidden
+//! cells; `O(rows + cols + slots)` memory besides the matrix (and `O(E)` for that matching).
+//!
+//! # Guarantees and errors
+//! Exact optimum of the coverage-first objective. Arithmetic is done in `i64` when a
+//! conservative bound on every label and potential fits, else in `i128`; if even that bound
+//! overflows the solve returns [`AssignmentError::ScoreRangeTooLarge`]. Blocks with more than
+//! `u32::MAX - 2` rows or columns return [`AssignmentError::ProblemTooLarge`] (the callers
+//! already reject such sizes).
+
+use std::ops::{Add, Sub};
+
+use super::cardinality::max_b_matching;
+use super::{AssignmentError, FORBIDDEN, ix};
+
+/// One block to solve: a row-major score matrix and the capacity of each column (all ≥ 1).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Problem<'a> {
+    /// Row-major `rows × cols` scores, [`FORBIDDEN`] where not allowed.
+    pub scores: &'a [i64],
+    /// Number of rows.
+    pub rows: usize,
+    /// Number of columns.
+    pub cols: usize,
+    /// Capacity of each column; must be ≥ 1 (zero-capacity columns are removed beforehand).
+    pub capacity: &'a [u32],
+    /// True when no cell is forbidden (lets the solver skip the forbidden checks).
+    pub complete: bool,
+    /// Smallest allowed score.
+    pub min: i64,
+    /// Largest allowed score.
+    pub max: i64,
+}
+
+/// Integer type used for costs, labels and potentials.
+pub(crate) trait Cost: Copy + Ord + Add<Output = Self> + Sub<Output = Self> {
+    const ZERO: Self;
+    /// Larger than any reachable label; only ever compared, never added to.
+    const INF: Self;
+    /// The cost of a score (its negation, as scores are maximised).
+    fn of(score: i64) -> Self;
+    /// Conversion of a value already proven to fit.
+    fn from_i128(x: i128) -> Self;
+}
+
+impl Cost for i64 {
+    const ZERO: Self = 0;
+    const INF: Self = i64::MAX;
+    #[inline(always)]
+    fn of(score: i64) -> Self {
+        // Allowed scores are never i64::MIN (that is FORBIDDEN), so this cannot overflow.
+        score.wrapping_neg()
+    }
+    fn from_i128(x: i128) -> Self {
+        i64::try_from(x).unwrap_or(i64::MAX)
+    }
+}
+
+impl Cost for i128 {
+    const ZERO: Self = 0;
+    const INF: Self = i128::MAX;
+    #[inline(always)]
+    fn of(score: i64) -> Self {
+        -(score as i128)
+    }
+    fn from_i128(x: i128) -> Self {
+        x
+    }
+}
+
+/// No column (a free row) / no row.
+pub(crate) const NONE: u32 = u32::MAX;
+/// A row that took its escape: unmatched for good.
+pub(crate) const DROPPED: u32 = u32::MAX - 1;
+/// Augmenting-row-reduction steps allowed per row and column in each of the two rounds; the
+/// cap only bounds pathological inputs (reduction is optional work) and enters the overflow
+/// bound below.
+const ARR_STEPS: usize = 8;
+
+/// Escape and arithmetic decisions shared by the dense and sparse solvers.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Plan {
+    /// Rows may stay unmatched, so every row gets an escape.
+    pub escape: bool,
+    /// Cost of an escape (meaningful only with `escape`).
+    pub big: i128,
+    /// `i128` arithmetic is needed (else `i64`).
+    pub wide: bool,
+}
+
+/// Decides escapes, their cost and the integer width. `can_match_all` is called only for
+/// incomplete blocks that have enough capacity, and must say whether every row can be matched.
+pub(crate) fn plan(
+    rows: usize,
+    cols: usize,
+    capacity: &[u32],
+    complete: bool,
+    min: i64,
+    max: i64,
+    can_match_all: impl FnOnce() -> bool,
+) -> Result<Plan, AssignmentError> {
+    if rows >= DROPPED as usize || cols >= DROPPED as usize {
+        return Err(AssignmentError::ProblemTooLarge);
+    }
+    let total_cap: u64 = capacity.iter().map(|&c| u64::from(c)).sum();
+    // Escapes are only needed when some row may stay unmatched. With forbidden cells that is
+    // settled up front by a maximum-cardinality matching: when every row can be matched the
+    // problem is a plain (rectangular or square) assignment, which allows column reduction and
+    // keeps the free columns' potentials unconstrained.
+    let escape = (rows as u64) > total_cap || (!complete && !can_match_all());
+    let n = (rows as u64).min(total_cap) as i128;
+    let range = i128::from(max) - i128::from(min);
+    let cmax = -i128::from(min);
+    let cabs = i128::from(min)
+        .unsigned_abs()
+        .max(i128::from(max).unsigned_abs());
+    let cabs = i128::try_from(cabs).unwrap_or(i128::MAX);
+    // In a complete block any escape cost above every real cost already forces maximum
+    // coverage (a dropped row could always take a free slot for less), and a small escape cost
+    // keeps the searches that end in an escape short. With forbidden cells, one more matched
+    // row may need a whole alternating path, hence the `n · range` margin.
+    let big = if complete {
+        Some(cmax + 1)
+    } else {
+        n.checked_mul(range).and_then(|x| x.checked_add(cmax + 1))
+    }
+    .ok_or(AssignmentError::ScoreRangeTooLarge)?;
+    let magnitude = if escape { cabs.max(big.abs()) } else { cabs } + 1;
+    // Labels are sums of at most rows+cols reduced costs plus potentials, which drift by at
+    // most one cost range per reduction step: this product bounds every intermediate value.
+    let nm = (rows + cols + 2) as i128;
+    let steps = (2 * ARR_STEPS * (rows + cols)) as i128;
+    let bound = nm
+        .checked_mul(nm + steps)
+        .and_then(|x| x.checked_mul(8))
+        .and_then(|x| x.checked_mul(magnitude))
+        .ok_or(AssignmentError::ScoreRangeTooLarge)?;
+    if bound <= i128::from(i64::MAX) {
+        Ok(Plan {
+            escape,
+            big,
+            wide: false,
+        })
+    } else if bound <= i128::MAX / 8 {
+        Ok(Plan {
+            escape,
+            big,
+            wide: true,
+        })
+    } else {
+        Err(AssignmentError::ScoreRangeTooLarge)
+    }
+}
+
+/// Solves one block, maximising coverage then total score. Returns the column of each row.
+pub(crate) fn solve_max(p: &Problem<'_>) -> Result<Vec<Option<usize>>, AssignmentError> {
+    if p.rows == 0 || p.cols == 0 || p.min > p.max {
+        // No allowed cell at all (min > max): nothing can be matched.
+        return Ok(vec![None; p.rows]);
+    }
+    let Plan { escape, big, wide } =
+        plan(p.rows, p.cols, p.capacity, p.complete, p.min, p.max, || {
+            max_b_matching(p.scores, p.rows, p.cols, p.capacity, i64::MIN + 1) == p.rows
+        })?;
+    Ok(match (wide, p.complete) {
+        (false, true) => Solver::<i64, false>::new(p, escape, big).run(),
+        (false, false) => Solver::<i64, true>::new(p, escape, big).run(),
+        (true, true) => Solver::<i128, false>::new(p, escape, big).run(),
+        (true, false) => Solver::<i128, true>::new(p, escape, big).run(),
+    })
+}
+
+/// How a Dijkstra search ended.
+enum End {
+    /// At a column with a free slot.
+    Column(usize),
+    /// At the escape of this row (it becomes unmatched).
+    Escape(usize),
+    /// Nothing reachable (only possible without escapes, i.e. never for valid blocks).
+    Dead,
+}
+
+/// Solver state; `FORB` says whether forbidden cells must be skipped.
+struct Solver<'a, T, const FORB: bool> {
+    s: &'a [i64],
+    n: usize,
+    m: usize,
+    cap: &'a [u32],
+    unit: bool,
+    escape: bool,
+    big: T,
+    /// First slot of each column (prefix sums of capacities).
+    start: Vec<usize>,
+    /// Filled slots of each column.
+    count: Vec<u32>,
+    /// Row held by each slot.
+    slot_row: Vec<u32>,
+    /// Slot held by each matched row.
+    row_slot: Vec<usize>,
+    /// Column of each row (`NONE` = free, `DROPPED` = left unmatched for good).
+    x: Vec<u32>,
+    v: Vec<T>,
+    d: Vec<T>,
+    pred: Vec<u32>,
+    collist: Vec<u32>,
+}
+
+impl<'a, T: Cost, const FORB: bool> Solver<'a, T, FORB> {
+    fn new(p: &Problem<'a>, escape: bool, big: i128) -> Self {
+        let mut start = Vec::with_capacity(p.cols + 1);
+        let mut acc = 0usize;
+        for &c in p.capacity {
+            start.push(acc);
+            acc += c as usize;
+        }
+        start.push(acc);
+        Self {
+            s: p.scores,
+            n: p.rows,
+            m: p.cols,
+            cap: p.capacity,
+            unit: p.capacity.iter().all(|&c| c == 1),
+            escape,
+            big: if escape { T::from_i128(big) } else { T::INF },
+            start,
+            count: vec![0; p.cols],
+            slot_row: vec![NONE; acc],
+            row_slot: vec![0; p.rows],
+            x: vec![NONE; p.rows],
+            v: vec![T::ZERO; p.cols],
+            d: vec![T::ZERO; p.cols],
+            pred: vec![0; p.cols],
+            collist: (0..ix(p.cols)).collect(),
+        }
+    }
+
+    fn run(mut self) -> Vec<Option<usize>> {
+        let free = if self.unit {
+            let free = if self.n == self.m && !self.escape {
+                self.column_reduction()
+            } else {
+                (0..ix(self.n)).collect()
+            };
+            self.augmenting_row_reduction(free)
+        } else {
+            self.greedy()
+        };
+        for f in free {
+            self.augment(f as usize);
+        }
+        self.x
+            .iter()
+            .map(|&j| (j < DROPPED).then_some(j as usize))
+            .collect()
+    }
+
+    #[inline(always)]
+    fn row(&self, i: usize) -> &'a [i64] {
+        &self.s[i * self.m..(i + 1) * self.m]
+    }
+
+    #[inline(always)]
+    fn has_room(&self, j: usize) -> bool {
+        self.count[j] < self.cap[j]
+    }
+
+    /// Holder of a unit column, `NONE` if empty.
+    #[inline(always)]
+    fn holder(&self, j: usize) -> u32 {
+        if self.count[j] == 0 {
+            NONE
+        } else {
+            self.slot_row[self.start[j]]
+        }
+    }
+
+    fn place(&mut self, i: usize, j: usize) {
+        let slot = self.start[j] + self.count[j] as usize;
+        self.count[j] += 1;
+        self.slot_row[slot] = ix(i);
+        self.row_slot[i] = slot;
+        self.x[i] = ix(j);
+    }
+
+    /// Unit columns only: makes `i` the holder of `j`, returning the displaced row.
+    fn take_unit(&mut self, i: usize, j: usize) -> u32 {
+        let old = self.holder(j);
+        if old != NONE {
+            self.x[old as usize] = NONE;
+            self.count[j] = 0;
+        }
+        let prev = self.x[i];
+        if prev < DROPPED {
+            self.count[prev as usize] = 0;
+        }
+        self.place(i, j);
+        old
+    }
+
+    /// Column reduction and reduction transfer (square unit blocks where every row can be
+    /// matched, so every column has an allowed cell). Returns the rows left free.
+    fn column_reduction(&mut self) -> Vec<u32> {
+        let (n, m) = (self.n, self.m);
+        // Column minima in one row-major pass: a column-wise scan would stride through memory.
+        let cost = |sc: i64| {
+            if FORB && sc == FORBIDDEN {
+                T::INF
+            } else {
+                T::of(sc)
+            }
+        };
+        let mut colmin: Vec<T> = self.row(0).iter().map(|&s| cost(s)).collect();
+        let mut argmin = vec![0u32; m];
+        for i in 1..n {
+            for (j, &sc) in self.row(i).iter().enumerate() {
+                let c = cost(sc);
+                if c < colmin[j] {
+                    colmin[j] = c;
+                    argmin[j] = ix(i);
+                }
+            }
+        }
+        let mut matches = vec![0u32; n];
+        for j in (0..m).rev() {
+            let i = argmin[j] as usize;
+            self.v[j] = colmin[j];
+            matches[i] += 1;
+            if matches[i] == 1 {
+                self.take_unit(i, j);
+            } else {
+                let j1 = self.x[i] as usize;
+                if self.v[j] < self.v[j1] {
+                    self.take_unit(i, j);
+                }
+            }
+        }
+        let mut free = Vec::new();
+        for (i, &count) in matches.iter().enumerate() {
+            match count {
+                0 => free.push(ix(i)),
+                1 => {
+                    // Reduction transfer: lower the column's potential so the row's reduced
+                    // cost elsewhere starts at zero, which lets later searches stop sooner.
+                    let j1 = self.x[i] as usize;
+                    let mut min = T::INF;
+                    for (j, &sc) in self.row(i).iter().enumerate() {
+                        if j != j1 && !(FORB && sc == FORBIDDEN) {
+                            let h = T::of(sc) - self.v[j];
+                            if h < min {
+                                min = h;
+                            }
+                        }
+                    }
+                    if min < T::INF {
+                        self.v[j1] = self.v[j1] - min;
+                    }
+                }
+                _ => {}
+            }
+        }
+        free
+    }
+
+    /// Two rounds of augmenting row reduction (unit capacities). Returns the rows still free.
+    fn augmenting_row_reduction(&mut self, mut free: Vec<u32>) -> Vec<u32> {
+        let mut deferred = Vec::new();
+        let budget = ARR_STEPS * (self.n + self.m);
+        for _round in 0..2 {
+            let mut next = Vec::new();
+            let mut k = 0;
+            let mut steps = 0usize;
+            while k < free.len() {
+                let i = free[k] as usize;
+                k += 1;
+                steps += 1;
+                if steps > budget {
+                    next.push(ix(i));
+                    continue;
+                }
+                let row = self.row(i);
+                let (mut umin, mut usub) = (T::INF, T::INF);
+                let (mut j1, mut j2) = (NONE, NONE);
+                // An empty column at the minimum, if any: on ties the row takes it without
+                // displacing anyone (plain JV only looks at two columns and often displaces).
+                let mut jf = NONE;
+                for (j, &sc) in row.iter().enumerate() {
+                    // Selects instead of a branch: forbidden cells are scattered at random,
+                    // so a branch on them mispredicts constantly.
+                    let ok = !(FORB && sc == FORBIDDEN);
+                    let h = T::of(if ok { sc } else { 0 }) - self.v[j];
+                    let h = if ok { h } else { T::INF };
+                    if h < usub {
+                        if h >= umin {
+                            usub = h;
+                            j2 = ix(j);
+                        } else {
+                            usub = umin;
+                            j2 = j1;
+                            umin = h;
+                            j1 = ix(j);
+                            jf = NONE;
+                        }
+                    }
+                    if ok && h == umin && jf == NONE && self.count[j] == 0 {
+                        jf = ix(j);
+                    }
+                }
+                if self.escape {
+                    // The private escape (potential 0) competes like a column: a row that
+                    // prefers it is left to the augmenting phase, and it caps the reduction.
+                    if j1 == NONE || umin >= self.big {
+                        deferred.push(ix(i));
+                        continue;
+                    }
+                    if self.big <= usub {
+                        usub = self.big;
+                        j2 = NONE;
+                    }
+                } else if j1 == NONE {
+                    deferred.push(ix(i));
+                    continue;
+                }
+                let j1 = j1 as usize;
+                let i0 = self.holder(j1);
+                if umin < usub && usub < T::INF {
+                    self.v[j1] = self.v[j1] - (usub - umin);
+                    self.take_unit(i, j1);
+                    if i0 != NONE {
+                        // Continue the same alternating path with the displaced row.
+                        k -= 1;
+                        free[k] = i0;
+                    }
+                } else if i0 != NONE && jf != NONE {
+                    self.take_unit(i, jf as usize);
+                } else {
+                    let (jj, ii) = if i0 != NONE && j2 != NONE {
+                        (j2 as usize, self.holder(j2 as usize))
+                    } else {
+                        (j1, i0)
+                    };
+                    self.take_unit(i, jj);
+                    if ii != NONE {
+                        next.push(ii);
+                    }
+                }
+            }
+            free = next;
+        }
+        free.extend(deferred);
+        free
+    }
+
+    /// Capacitated start: each row takes a free slot in its cheapest column, if there is one.
+    fn greedy(&mut self) -> Vec<u32> {
+        let mut free = Vec::new();
+        for i in 0..self.n {
+            let row = self.row(i);
+            let mut umin = T::INF;
+            let mut pick = NONE;
+            for (j, &sc) in row.iter().enumerate() {
+                if FORB && sc == FORBIDDEN {
+                    continue;
+                }
+                let h = T::of(sc);
+                if h < umin {
+                    umin = h;
+                    pick = if self.has_room(j) { ix(j) } else { NONE };
+                } else if h == umin && pick == NONE && self.has_room(j) {
+                    pick = ix(j);
+                }
+            }
+            if pick != NONE && umin < self.big {
+                self.place(i, pick as usize);
+            } else {
+                free.push(ix(i));
+            }
+        }
+        free
+    }
+
+    /// One shortest augmenting path from free row `f` (dense Dijkstra over columns).
+    fn augment(&mut self, f: usize) {
+        let m = self.m;
+        for (j, &sc) in self.row(f).iter().enumerate() {
+            self.collist[j] = ix(j);
+            self.pred[j] = ix(f);
+            self.d[j] = if FORB && sc == FORBIDDEN {
+                T::INF
+            } else {
+                T::of(sc) - self.v[j]
+            };
+        }
+        let (mut best_esc, mut esc_row) = (self.big, f);
+        let (mut low, mut up) = (0usize, 0usize);
+        let mut mu = T::ZERO;
+        let end = 'search: loop {
+            if low == up {
+                if up == m {
+                    break if self.escape {
+                        End::Escape(esc_row)
+                    } else {
+                        End::Dead
+                    };
+                }
+                // Gather every column at the new minimum label into the scan list.
+                let mut hi = up + 1;
+                mu = self.d[self.collist[up] as usize];
+                for k in up + 1..m {
+                    let j = self.collist[k];
+                    let h = self.d[j as usize];
+                    if h <= mu {
+                        if h < mu {
+                            hi = up;
+                            mu = h;
+                        }
+                        self.collist[k] = self.collist[hi];
+                        self.collist[hi] = j;
+                        hi += 1;
+                    }
+                }
+                if self.escape && best_esc < mu {
+                    break End::Escape(esc_row);
+                }
+                if mu == T::INF {
+                    break End::Dead;
+                }
+                for k in up..hi {
+                    let j = self.collist[k] as usize;
+                    if self.has_room(j) {
+                        break 'search End::Column(j);
+                    }
+                }
+                up = hi;
+            }
+            let j1 = self.collist[low] as usize;
+            low += 1;
+            let first = self.start[j1];
+            for slot in first..first + self.count[j1] as usize {
+                let i = self.slot_row[slot] as usize;
+                let rowi = self.row(i);
+                let ui = T::of(rowi[j1]) - self.v[j1];
+                let h = mu - ui;
+                if self.escape {
+                    let cand = mu + (self.big - ui);
+                    if cand < best_esc {
+                        best_esc = cand;
+                        esc_row = i;
+                    }
+                }
+                let mut k = up;
+                while k < m {
+                    let j = self.collist[k] as usize;
+                    let sc = rowi[j];
+                    // Branch-free forbidden test (see augmenting_row_reduction): a forbidden
+                    // cell gets a harmless stand-in score and is masked out of the comparison.
+                    let ok = !(FORB && sc == FORBIDDEN);
+                    let cred = T::of(if ok { sc } else { 0 }) - self.v[j] + h;
+                    if ok & (cred < self.d[j]) {
+                        self.d[j] = cred;
+                        self.pred[j] = ix(i);
+                        if cred == mu {
+                            if self.has_room(j) {
+                                break 'search End::Column(j);
+                            }
+                            self.collist[k] = self.collist[up];
+                            self.collist[up] = ix(j);
+                            up += 1;
+                        }
+                    }
+                    k += 1;
+                }
+            }
+        };
+        let mu_final = match end {
+            End::Column(_) => mu,
+            End::Escape(_) => best_esc,
+            End::Dead => {
+                self.x[f] = DROPPED;
+                return;
+            }
+        };
+        for k in 0..low {
+            let j = self.collist[k] as usize;
+            self.v[j] = self.v[j] + self.d[j] - mu_final;
+        }
+        let (mut j, mut slot) = match end {
+            End::Column(j) => {
+                let slot = self.start[j] + self.count[j] as usize;
+                self.count[j] += 1;
+                (j, slot)
+            }
+            End::Escape(r) => {
+                let (old_col, old_slot) = (self.x[r], self.row_slot[r]);
+                self.x[r] = DROPPED;
+                if r == f {
+                    return;
+                }
+                (old_col as usize, old_slot)
+            }
+            End::Dead => return,
+        };
+        loop {
+            let i = self.pred[j] as usize;
+            let (old_col, old_slot) = (self.x[i], self.row_slot[i]);
+            self.slot_row[slot] = ix(i);
+            self.row_slot[i] = slot;
+            self.x[i] = ix(j);
+            if i == f {
+                break;
+            }
+            j = old_col as usize;
+            slot = old_slot;
+        }
+    }
+}

@@ -1,0 +1,447 @@
+//! Optimal mentor ↔ mentee assignment.
+//!
+//! The problem: a `rows × cols` matrix of integer scores to **maximise**, where a cell may be
+//! forbidden, and a capacity per column (a mentor takes up to `capacity[j]` mentees; capacity 1 is
+//! the plain assignment problem). Rows may outnumber columns or the total capacity.
+//!
+//! Every solve is *coverage first*: the result always matches the maximum possible number of rows
+//! (a maximum-cardinality b-matching over the allowed cells). Among those assignments the
+//! [`Objective`] decides:
+//! * [`Objective::Total`] maximises the sum of the chosen scores (exact optimum);
+//! * [`Objective::Fair`] maximises the lowest chosen score, then the sum (exact, see [`fair`]).
+//!
+//! Pipeline: the allowed-cell graph is split into connected components ([`components`]);
+//! identical columns are merged into one capacitated column ([`duplicates`]); each component is
+//! then solved independently and in parallel (rayon) by the shortest-augmenting-path solver in
+//! [`dense`] (Jonker–Volgenant for unit capacities, the same Dijkstra with capacitated columns
+//! otherwise), or by its heap-based sparse twin in [`sparse`] when few of the component's cells
+//! are allowed. Results are merged in component order, so the answer does not depend on the
+//! number of threads. [`solve_sparse`] offers the same solve for an edge list, and
+//! [`matrix_csv`] reads the score-matrix CSV export and implements the `mentor-match solve`
+//! command.
+//!
+//! Entry points: [`solve`] (dense [`ScoreMatrix`]), [`solve_sparse`] (edge list),
+//! [`solve_command`] (CSV file → [`SolveReport`]).
+
+pub mod cardinality;
+pub mod components;
+pub mod dense;
+pub mod duplicates;
+pub mod fair;
+pub mod matrix_csv;
+pub mod sparse;
+
+use std::borrow::Cow;
+use std::fmt;
+
+use rayon::prelude::*;
+
+pub use self::matrix_csv::{SolveCommandError, SolveReport, solve_command};
+pub use self::sparse::solve_sparse;
+
+/// Cell value that marks a forbidden pair in a [`ScoreMatrix`]. `i64::MIN` is therefore not a
+/// usable score.
+pub const FORBIDDEN: i64 = i64::MIN;
+
+/// A dense, row-major score matrix (rows = mentees, columns = mentors) with forbidden cells.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScoreMatrix {
+    rows: usize,
+    cols: usize,
+    cells: Vec<i64>,
+    /// Whether any cell is forbidden; computed once here (the matrix is immutable) so that
+    /// every solve can skip a pass over the cells.
+    any_forbidden: bool,
+    /// Smallest and largest allowed score (`i64::MAX`, `i64::MIN` when there is none).
+    min: i64,
+    max: i64,
+}
+
+impl ScoreMatrix {
+    /// Builds a matrix from row-major `cells`; a cell equal to [`FORBIDDEN`] is a forbidden pair.
+    ///
+    /// Returns [`AssignmentError::ShapeMismatch`] when `cells.len() != rows * cols`.
+    pub fn new(rows: usize, cols: usize, cells: Vec<i64>) -> Result<Self, AssignmentError> {
+        let expected = rows
+            .checked_mul(cols)
+            .ok_or(AssignmentError::ShapeMismatch {
+                expected: usize::MAX,
+                actual: cells.len(),
+            })?;
+        if cells.len() != expected {
+            return Err(AssignmentError::ShapeMismatch {
+                expected,
+                actual: cells.len(),
+            });
+        }
+        let (mut min, mut max, mut any_forbidden) = (i64::MAX, i64::MIN, false);
+        for &s in &cells {
+            // FORBIDDEN is i64::MIN, so it never raises `max`; only `min` must skip it.
+            any_forbidden |= s == FORBIDDEN;
+            min = min.min(if s == FORBIDDEN { i64::MAX } else { s });
+            max = max.max(s);
+        }
+        Ok(Self {
+            rows,
+            cols,
+            cells,
+            any_forbidden,
+            min,
+            max,
+        })
+    }
+
+    /// Builds a matrix from row-major optional scores (`None` = forbidden).
+    ///
+    /// Returns [`AssignmentError::ShapeMismatch`] on a wrong length and
+    /// [`AssignmentError::ReservedScore`] if a score equals [`FORBIDDEN`].
+    pub fn from_options(
+        rows: usize,
+        cols: usize,
+        cells: &[Option<i64>],
+    ) -> Result<Self, AssignmentError> {
+        let mut out = Vec::with_capacity(cells.len());
+        for (k, c) in cells.iter().enumerate() {
+            match c {
+                None => out.push(FORBIDDEN),
+                Some(FORBIDDEN) => {
+                    let cols = cols.max(1);
+                    return Err(AssignmentError::ReservedScore {
+                        row: k / cols,
+                        col: k % cols,
+                    });
+                }
+                Some(s) => out.push(*s),
+            }
+        }
+        Self::new(rows, cols, out)
+    }
+
+    /// Number of rows (mentees).
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Number of columns (mentors).
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// The score of a cell, `None` when forbidden. Panics if out of range, like slice indexing.
+    pub fn get(&self, row: usize, col: usize) -> Option<i64> {
+        let s = self.cells[row * self.cols + col];
+        (s != FORBIDDEN).then_some(s)
+    }
+
+    /// The row-major cells, [`FORBIDDEN`] marking forbidden pairs.
+    pub fn cells(&self) -> &[i64] {
+        &self.cells
+    }
+}
+
+/// What to optimise once coverage (the number of matched rows) is maximal.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Objective {
+    /// Maximise the total score.
+    #[default]
+    Total,
+    /// Maximise the lowest chosen score, then the total score.
+    Fair,
+}
+
+/// A solved assignment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Assignment {
+    /// Chosen `(row, col)` pairs, sorted by row; each row at most once, each column at most
+    /// `capacity[col]` times, never a forbidden cell.
+    pub pairs: Vec<(usize, usize)>,
+    /// Sum of the chosen scores.
+    pub total: i64,
+    /// Number of matched rows (`pairs.len()`), the maximum possible.
+    pub matched: usize,
+}
+
+/// Why a solve was rejected. The solver never panics; bad input comes back as one of these.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AssignmentError {
+    /// The number of cells does not match `rows * cols`.
+    ShapeMismatch {
+        /// `rows * cols` (or `usize::MAX` when that overflows).
+        expected: usize,
+        /// The number of cells given.
+        actual: usize,
+    },
+    /// `capacity.len()` differs from the number of columns.
+    CapacityLength {
+        /// The number of columns.
+        expected: usize,
+        /// The length of the capacity slice.
+        actual: usize,
+    },
+    /// A score equals the reserved [`FORBIDDEN`] value where a real score was required.
+    ReservedScore {
+        /// Row of the offending cell.
+        row: usize,
+        /// Column of the offending cell.
+        col: usize,
+    },
+    /// A sparse edge names a row or column outside the matrix.
+    EdgeOutOfRange {
+        /// Position of the edge in the input slice.
+        index: usize,
+    },
+    /// A sparse edge list names the same pair twice.
+    DuplicateEdge {
+        /// Row of the repeated pair.
+        row: usize,
+        /// Column of the repeated pair.
+        col: usize,
+    },
+    /// The scores span so large a range that even 128-bit potentials could overflow.
+    ScoreRangeTooLarge,
+    /// The optimal total does not fit in an `i64`.
+    TotalOverflow,
+    /// The matrix has `u32::MAX` or more rows + columns (indices are stored as `u32`).
+    ProblemTooLarge,
+}
+
+impl fmt::Display for AssignmentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ShapeMismatch { expected, actual } => {
+                write!(f, "score matrix has {actual} cells, expected {expected}")
+            }
+            Self::CapacityLength { expected, actual } => {
+                write!(
+                    f,
+                    "capacity has {actual} entries, expected one per column ({expected})"
+                )
+            }
+            Self::ReservedScore { row, col } => write!(
+                f,
+                "score at row {row}, column {col} equals the reserved forbidden value i64::MIN"
+            ),
+            Self::EdgeOutOfRange { index } => write!(f, "edge #{index} is outside the matrix"),
+            Self::DuplicateEdge { row, col } => {
+                write!(f, "pair (row {row}, column {col}) is given twice")
+            }
+            Self::ScoreRangeTooLarge => {
+                write!(f, "score range too large to solve without overflow")
+            }
+            Self::TotalOverflow => write!(f, "total score does not fit in a 64-bit integer"),
+            Self::ProblemTooLarge => write!(f, "too many rows and columns (at most u32::MAX - 1)"),
+        }
+    }
+}
+
+impl std::error::Error for AssignmentError {}
+
+/// Solves the assignment problem on a dense matrix; see the module documentation for the
+/// objectives. `capacity[j]` is how many rows column `j` may take (0 disables the column).
+///
+/// Errors: [`AssignmentError::CapacityLength`], [`AssignmentError::ScoreRangeTooLarge`],
+/// [`AssignmentError::TotalOverflow`], [`AssignmentError::ProblemTooLarge`] (4·10⁹ rows +
+/// columns or more). Deterministic for any rayon thread count.
+pub fn solve(
+    matrix: &ScoreMatrix,
+    capacity: &[u32],
+    objective: Objective,
+) -> Result<Assignment, AssignmentError> {
+    if capacity.len() != matrix.cols {
+        return Err(AssignmentError::CapacityLength {
+            expected: matrix.cols,
+            actual: capacity.len(),
+        });
+    }
+    if matrix.rows.saturating_add(matrix.cols) >= u32::MAX as usize {
+        return Err(AssignmentError::ProblemTooLarge);
+    }
+    let blocks = components::split_dense(matrix, capacity);
+    solve_blocks(&blocks, capacity, objective)
+}
+
+/// Narrows an index to `u32`, the width of the solvers' index arrays. Every entry point rejects
+/// problems with `u32::MAX` or more rows plus columns ([`AssignmentError::ProblemTooLarge`]),
+/// so indices always fit; the one unchecked cast lives here so that the cast lints can stay
+/// enabled everywhere else.
+#[inline(always)]
+#[allow(clippy::cast_possible_truncation)]
+pub(crate) const fn ix(i: usize) -> u32 {
+    i as u32
+}
+
+/// Chosen `(row, col, score)` triples of one block, in original indices.
+pub(crate) type Triples = Vec<(usize, usize, i64)>;
+
+/// One connected component, as a dense sub-matrix over its own rows and columns.
+#[derive(Debug)]
+pub(crate) struct Block<'a> {
+    /// Original row index of each local row.
+    pub row_ids: Vec<usize>,
+    /// Original column index of each local column.
+    pub col_ids: Vec<usize>,
+    /// Row-major `row_ids.len() × col_ids.len()` scores, [`FORBIDDEN`] where not allowed.
+    pub scores: Cow<'a, [i64]>,
+    /// No forbidden cell inside the block.
+    pub complete: bool,
+    /// Smallest allowed score in the block.
+    pub min: i64,
+    /// Largest allowed score in the block.
+    pub max: i64,
+}
+
+/// Solves every block (in parallel) and merges the pairs in block order.
+pub(crate) fn solve_blocks(
+    blocks: &[Block<'_>],
+    capacity: &[u32],
+    objective: Objective,
+) -> Result<Assignment, AssignmentError> {
+    let per_block: Vec<Triples> = match objective {
+        Objective::Total => blocks
+            .par_iter()
+            .map(|b| solve_block(b, capacity))
+            .collect::<Result<_, _>>()?,
+        Objective::Fair => fair::solve_fair(blocks, capacity)?,
+    };
+    let mut triples: Vec<(usize, usize, i64)> = per_block.into_iter().flatten().collect();
+    triples.sort_unstable();
+    // Partial sums may leave the i64 range even when the total does not.
+    let total: i128 = triples.iter().map(|&(_, _, s)| i128::from(s)).sum();
+    let total = i64::try_from(total).map_err(|_| AssignmentError::TotalOverflow)?;
+    Ok(Assignment {
+        matched: triples.len(),
+        pairs: triples.into_iter().map(|(r, c, _)| (r, c)).collect(),
+        total,
+    })
+}
+
+/// Capacities of a block's columns, capped at its number of rows: a column never takes more,
+/// and the solvers allocate one slot per unit of capacity.
+pub(crate) fn block_capacities(block: &Block<'_>, capacity: &[u32]) -> Vec<u32> {
+    let rows = u32::try_from(block.row_ids.len()).unwrap_or(u32::MAX);
+    block
+        .col_ids
+        .iter()
+        .map(|&j| capacity[j].min(rows))
+        .collect()
+}
+
+/// Total-objective solve of one block; returns original `(row, col, score)` triples.
+pub(crate) fn solve_block(block: &Block<'_>, capacity: &[u32]) -> Result<Triples, AssignmentError> {
+    let nr = block.row_ids.len();
+    let nc = block.col_ids.len();
+    if nr == 0 || nc == 0 {
+        return Ok(Vec::new());
+    }
+    let caps = block_capacities(block, capacity);
+    let col_of_row = match duplicates::merge_identical_columns(&block.scores, nr, nc, &caps) {
+        Some(merged) => {
+            let sol = solve_local(block, &merged.scores, merged.cols, &merged.capacity)?;
+            merged.spread(&sol, &caps)
+        }
+        None => solve_local(block, &block.scores, nc, &caps)?,
+    };
+    Ok(col_of_row
+        .iter()
+        .enumerate()
+        .filter_map(|(r, c)| {
+            c.map(|c| (block.row_ids[r], block.col_ids[c], block.scores[r * nc + c]))
+        })
+        .collect())
+}
+
+/// Runs the dense solver on `scores` (the block's rows × `nc` columns with capacities `caps`);
+/// returns the local column of each row.
+fn solve_local(
+    block: &Block<'_>,
+    scores: &[i64],
+    nc: usize,
+    caps: &[u32],
+) -> Result<Vec<Option<usize>>, AssignmentError> {
+    let nr = block.row_ids.len();
+    if caps.iter().all(|&c| c == 1) && nr > nc {
+        // Unit capacities are symmetric, and the solver is fastest with rows ≤ columns
+        // (no escape needed when the block is complete), so solve the transpose.
+        let mut t = vec![FORBIDDEN; nr * nc];
+        for r in 0..nr {
+            for c in 0..nc {
+                t[c * nr + r] = scores[r * nc + c];
+            }
+        }
+        let ones = vec![1u32; nr];
+        let sol = run_kernel(block, &t, nc, nr, &ones)?;
+        let mut out = vec![None; nr];
+        for (c, r) in sol.iter().enumerate() {
+            if let Some(r) = *r {
+                out[r] = Some(c);
+            }
+        }
+        Ok(out)
+    } else {
+        run_kernel(block, scores, nr, nc, caps)
+    }
+}
+
+/// Blocks with fewer cells than this always use the dense solver.
+const SPARSE_MIN_CELLS: usize = 4096;
+/// An incomplete unit-capacity block is solved in sparse form when at most
+/// `1 / SPARSE_DENSITY_UNIT` of its cells are allowed. Measured on 2000 × 2000 random blocks:
+/// at 10 % density dense 122 ms vs sparse 147 ms, at 2 % dense 98 ms vs sparse 51 ms.
+const SPARSE_DENSITY_UNIT: usize = 20;
+/// The same for capacitated blocks, where the dense solver has no row-reduction start:
+/// 3000 × 1000 with capacity 2, at 30 % density dense 414 ms vs sparse 298 ms.
+const SPARSE_DENSITY_CAPACITATED: usize = 3;
+
+/// Picks the dense or the sparse solver for a (possibly transposed) block matrix.
+fn run_kernel(
+    block: &Block<'_>,
+    scores: &[i64],
+    rows: usize,
+    cols: usize,
+    caps: &[u32],
+) -> Result<Vec<Option<usize>>, AssignmentError> {
+    let cells = rows * cols;
+    let div = if caps.iter().all(|&c| c == 1) {
+        SPARSE_DENSITY_UNIT
+    } else {
+        SPARSE_DENSITY_CAPACITATED
+    };
+    if !block.complete && cells >= SPARSE_MIN_CELLS {
+        let allowed = scores.iter().filter(|&&s| s != FORBIDDEN).count();
+        if allowed.saturating_mul(div) <= cells {
+            let csr = sparse::csr_from_dense(scores, rows, cols);
+            return sparse::solve_csr(&sparse::CsrProblem {
+                start: &csr.start,
+                cols_idx: &csr.cols_idx,
+                scores: &csr.scores,
+                capacity: caps,
+                min: block.min,
+                max: block.max,
+            });
+        }
+    }
+    dense::solve_max(&dense::Problem {
+        scores,
+        rows,
+        cols,
+        capacity: caps,
+        complete: block.complete,
+        min: block.min,
+        max: block.max,
+    })
+}
+
+#[cfg(test)]
+mod tests;

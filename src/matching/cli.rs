@@ -1,0 +1,197 @@
+//! The `match` and `generate` commands, as functions the binary calls.
+//! The only part of the engine that reads files.
+
+use super::assignment::Objective;
+use super::engine::{PairRef, RunInput, run};
+use super::explain::Lang;
+use super::synth::generate;
+use crate::domain::{FieldError, MenteeProfile, MentorProfile, Organization, Programme, Weights};
+use serde_json::{Value, json};
+use std::path::Path;
+
+fn read_json(path: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{} is not valid JSON: {e}", path.display()))
+}
+
+fn describe(list: &str, index: usize, value: &Value, errors: &[FieldError]) -> String {
+    let id = value.get("id").and_then(Value::as_str).unwrap_or("?");
+    let fields: Vec<String> = errors
+        .iter()
+        .map(|e| format!("field {}: {}", e.field, e.message))
+        .collect();
+    format!("{list}[{index}] (id {id}): {}", fields.join("; "))
+}
+
+/// Parses every record of `list` with `parse`, collecting the bad ones.
+fn parse_all<T>(
+    root: &Value,
+    list: &str,
+    parse: impl Fn(&Value) -> Result<T, Vec<FieldError>>,
+    bad: &mut Vec<String>,
+) -> Vec<T> {
+    let Some(items) = root.get(list) else {
+        return Vec::new();
+    };
+    let Some(items) = items.as_array() else {
+        bad.push(format!("{list}: must be an array"));
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        match parse(item) {
+            Ok(v) => out.push(v),
+            Err(errors) => bad.push(describe(list, i, item, &errors)),
+        }
+    }
+    out
+}
+
+fn pairs(root: &Value, list: &str, bad: &mut Vec<String>) -> Vec<PairRef> {
+    match root.get(list) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(v) => serde_json::from_value::<Vec<PairRef>>(v.clone()).unwrap_or_else(|e| {
+            bad.push(format!("{list}: expected [{{mentor_id, mentee_id}}]: {e}"));
+            Vec::new()
+        }),
+    }
+}
+
+/// `match`: reads an import-format file (`{organizations, mentors, mentees}`
+/// plus optional `approved_pairs`, `pinned_pairs`, `excluded_pairs`
+/// (`[{mentor_id, mentee_id}]`), `objective` (`total`|`fair`) and
+/// `weights`) and a programme file, runs the matching, and returns
+/// `{proposals, unmatched, ineligible, stats}`. Every bad record is named
+/// with its list, position, id and fields.
+pub fn match_command(input: &Path, programme: &Path, lang: Lang) -> Result<Value, String> {
+    let root = read_json(input)?;
+    let programme_value = read_json(programme)?;
+    let mut bad = Vec::new();
+    let programme = Programme::parse(&programme_value, None)
+        .map_err(|errors| describe("programme", 0, &programme_value, &errors))?;
+    let organizations = parse_all(
+        &root,
+        "organizations",
+        |v| Organization::parse(v, None),
+        &mut bad,
+    );
+    let mentors = parse_all(
+        &root,
+        "mentors",
+        |v| MentorProfile::parse(v, None),
+        &mut bad,
+    );
+    let mentees = parse_all(
+        &root,
+        "mentees",
+        |v| MenteeProfile::parse(v, None),
+        &mut bad,
+    );
+    let approved = pairs(&root, "approved_pairs", &mut bad);
+    let pinned = pairs(&root, "pinned_pairs", &mut bad);
+    let excluded = pairs(&root, "excluded_pairs", &mut bad);
+    let objective = match root.get("objective").and_then(Value::as_str) {
+        None | Some("total") => Objective::Total,
+        Some("fair") => Objective::Fair,
+        Some(other) => {
+            bad.push(format!(
+                "objective: unknown value {other:?}; expected total or fair"
+            ));
+            Objective::Total
+        }
+    };
+    let weights = match root.get("weights") {
+        None | Some(Value::Null) => None,
+        Some(v) => match Weights::parse_over(programme.weights, v, "weights") {
+            Ok(w) => Some(w),
+            Err(errors) => {
+                bad.push(describe("weights", 0, v, &errors));
+                None
+            }
+        },
+    };
+    if !bad.is_empty() {
+        return Err(format!("{} bad record(s):\n{}", bad.len(), bad.join("\n")));
+    }
+    let input = RunInput {
+        approved: &approved,
+        pinned: &pinned,
+        excluded: &excluded,
+        objective,
+        weights,
+        lang,
+        ..RunInput::new(&programme, &organizations, &mentors, &mentees)
+    };
+    let outcome = run(&input).map_err(|e| e.to_string())?;
+    Ok(json!({
+        "programme_id": outcome.programme_id,
+        "proposals": outcome.proposals,
+        "unmatched": outcome.unmatched,
+        "ineligible": outcome.ineligible,
+        "stats": outcome.stats,
+    }))
+}
+
+/// `match` without a programme file: runs every programme of the input
+/// file (`programmes`, as the import format carries them) on the same
+/// banks and returns one statistics line per programme plus the totals and
+/// the wall time of all runs (parsing excluded).
+pub fn match_all_command(input: &Path, lang: Lang) -> Result<Value, String> {
+    let root = read_json(input)?;
+    let mut bad = Vec::new();
+    let organizations = parse_all(
+        &root,
+        "organizations",
+        |v| Organization::parse(v, None),
+        &mut bad,
+    );
+    let mentors = parse_all(
+        &root,
+        "mentors",
+        |v| MentorProfile::parse(v, None),
+        &mut bad,
+    );
+    let mentees = parse_all(
+        &root,
+        "mentees",
+        |v| MenteeProfile::parse(v, None),
+        &mut bad,
+    );
+    let programmes = parse_all(&root, "programmes", |v| Programme::parse(v, None), &mut bad);
+    if !bad.is_empty() {
+        return Err(format!("{} bad record(s):\n{}", bad.len(), bad.join("\n")));
+    }
+    if programmes.is_empty() {
+        return Err("the input holds no programmes; pass one with --programme".into());
+    }
+    let started = std::time::Instant::now();
+    let mut lines = Vec::with_capacity(programmes.len());
+    let (mut eligible, mut matched, mut scored) = (0usize, 0usize, 0u64);
+    for programme in &programmes {
+        let input = RunInput {
+            lang,
+            ..RunInput::new(programme, &organizations, &mentors, &mentees)
+        };
+        let outcome = run(&input).map_err(|e| format!("programme {}: {e}", programme.id))?;
+        eligible += outcome.stats.mentees_eligible;
+        matched += outcome.stats.mentees_matched;
+        scored += outcome.stats.pairs_scored;
+        lines.push(json!({"programme_id": outcome.programme_id, "form": programme.form, "stats": outcome.stats}));
+    }
+    Ok(json!({
+        "programmes": lines,
+        "mentors": mentors.len(),
+        "mentees": mentees.len(),
+        "mentees_eligible": eligible,
+        "mentees_matched": matched,
+        "pairs_scored": scored,
+        "elapsed_ms": started.elapsed().as_secs_f64() * 1000.0,
+    }))
+}
+
+/// `generate`: a seeded synthetic data set of `schools` schools in the
+/// import format `{organizations, mentors, mentees, programmes}`.
+pub fn generate_command(schools: usize, seed: u64) -> Value {
+    generate(schools, seed).to_json()
+}

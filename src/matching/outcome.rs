@@ -1,0 +1,190 @@
+//! What a run returns: proposals, unmatched and ineligible mentees,
+//! statistics, and the score matrix (per component) with its CSV export.
+
+use super::assignment::Objective;
+use super::explain::{BreakdownItem, Lang};
+use super::score::{FORBIDDEN, format_scaled};
+use super::unmatched::{Ineligible, Unmatched};
+use crate::domain::{Form, Id, Weights};
+use serde::{Deserialize, Serialize, Serializer};
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+/// One member's line in a group proposal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberBreakdown {
+    /// The mentee.
+    pub mentee_id: Id,
+    /// The pair's score 0..1 (6 decimals).
+    pub score: f64,
+    /// The pair's breakdown.
+    pub breakdown: Vec<BreakdownItem>,
+}
+
+/// A proposed pair, or a group (one mentor, several mentees).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Proposal {
+    /// The mentor.
+    pub mentor_id: Id,
+    /// The mentee(s).
+    pub mentee_ids: Vec<Id>,
+    /// Score 0..1 (rounded to 6 decimals); a group's is its members' mean.
+    pub score: f64,
+    /// Criterion breakdown; contributions sum to `score` (±1e-6). For a
+    /// group, the mean over its members.
+    pub breakdown: Vec<BreakdownItem>,
+    /// Per-member breakdowns (groups only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<MemberBreakdown>,
+    /// Group cohesion 0..1 (groups only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cohesion: Option<f64>,
+    /// Kept as the curator pinned it, not chosen by the run.
+    pub pinned: bool,
+    /// The scoring details in one sentence.
+    pub summary: String,
+}
+
+/// Milliseconds spent in each phase.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Timings {
+    /// Eligibility, mentor rules, feature encoding.
+    pub encode_ms: f64,
+    /// Pair rules and connected components.
+    pub decompose_ms: f64,
+    /// Scoring the allowed pairs.
+    pub score_ms: f64,
+    /// Solving the components (with group repair).
+    pub solve_ms: f64,
+    /// Breakdowns, texts, reasons, statistics.
+    pub explain_ms: f64,
+}
+
+/// Run statistics.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Stats {
+    /// Mentees the run considered (not pinned).
+    pub mentees_eligible: usize,
+    /// Eligible mentees that got a mentor.
+    pub mentees_matched: usize,
+    /// Mentees kept in pinned pairs.
+    pub mentees_pinned: usize,
+    /// Distinct mentors in proposals (pinned included).
+    pub mentors_used: usize,
+    /// Mentors with capacity that pass the mentor-side rules.
+    pub mentors_available: usize,
+    /// Sum of pair scores over all proposed pairs (pinned included).
+    pub total_score: f64,
+    /// Mean pair score.
+    pub mean_score: f64,
+    /// Lowest pair score.
+    pub min_score: f64,
+    /// Mean group cohesion (group programmes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_cohesion: Option<f64>,
+    /// Allowed pairs scored.
+    pub pairs_scored: u64,
+    /// Connected components solved.
+    pub components: usize,
+    /// Largest component (mentees × mentors).
+    pub largest_component: (usize, usize),
+    /// Time per phase.
+    pub timings: Timings,
+}
+
+/// The score matrix of one connected component of the allowed-pair graph.
+/// Pairs in different components are all forbidden.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScoreTable {
+    /// Column ids.
+    pub mentor_ids: Vec<Id>,
+    /// Row ids.
+    pub mentee_ids: Vec<Id>,
+    /// Row-major scaled scores (score × 1,000,000); `None` = forbidden.
+    #[serde(serialize_with = "cells_as_options")]
+    pub scores: Vec<i64>,
+}
+
+fn cells_as_options<S: Serializer>(cells: &[i64], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(cells.iter().map(|&c| (c != FORBIDDEN).then_some(c)))
+}
+
+impl ScoreTable {
+    /// The scaled score of `(row, col)`, `None` when forbidden.
+    pub fn get(&self, row: usize, col: usize) -> Option<i64> {
+        let c = *self.scores.get(row * self.mentor_ids.len() + col)?;
+        (c != FORBIDDEN).then_some(c)
+    }
+}
+
+/// Everything a run produces.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    /// The programme.
+    pub programme_id: Id,
+    /// Its form.
+    pub form: Form,
+    /// The objective used.
+    pub objective: Objective,
+    /// The weights used.
+    pub weights: Weights,
+    /// The language of the texts.
+    pub lang: Lang,
+    /// Proposals, pinned first, then by mentor id.
+    pub proposals: Vec<Proposal>,
+    /// Eligible mentees left without a mentor.
+    pub unmatched: Vec<Unmatched>,
+    /// Mentees not considered, with the reason.
+    pub ineligible: Vec<Ineligible>,
+    /// Statistics.
+    pub stats: Stats,
+    /// Every mentor column of the run's score matrix (available mentors).
+    pub matrix_mentor_ids: Vec<Id>,
+    /// Every mentee row of the run's score matrix (eligible mentees).
+    pub matrix_mentee_ids: Vec<Id>,
+    /// The non-empty part of the matrix, one table per component.
+    pub score_tables: Vec<ScoreTable>,
+}
+
+/// Writes the run's whole score matrix as CSV: a header `mentee_id` then
+/// the mentor ids, one row per eligible mentee with its id first, each
+/// allowed score with exactly 6 decimals, an empty cell where forbidden.
+/// Ids hold no commas or quotes (see `domain::Id`), so no quoting is
+/// needed. `O(rows · cols)` output.
+pub fn write_scores_csv(outcome: &Outcome, out: &mut impl Write) -> io::Result<()> {
+    let col_of: HashMap<&Id, usize> = outcome
+        .matrix_mentor_ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id, i))
+        .collect();
+    let mut row_of: HashMap<&Id, (usize, usize)> = HashMap::new();
+    for (t, table) in outcome.score_tables.iter().enumerate() {
+        for (r, id) in table.mentee_ids.iter().enumerate() {
+            row_of.insert(id, (t, r));
+        }
+    }
+    write!(out, "mentee_id")?;
+    for id in &outcome.matrix_mentor_ids {
+        write!(out, ",{id}")?;
+    }
+    writeln!(out)?;
+    let mut cells: Vec<String> = vec![String::new(); outcome.matrix_mentor_ids.len()];
+    for id in &outcome.matrix_mentee_ids {
+        cells.iter_mut().for_each(String::clear);
+        if let Some(&(t, r)) = row_of.get(id) {
+            let table = &outcome.score_tables[t];
+            for (c, mentor) in table.mentor_ids.iter().enumerate() {
+                if let (Some(s), Some(&col)) = (table.get(r, c), col_of.get(mentor)) {
+                    cells[col] = format_scaled(s);
+                }
+            }
+        }
+        write!(out, "{id}")?;
+        for cell in &cells {
+            write!(out, ",{cell}")?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,469 @@
+//! Property tests on small random instances against brute force, written
+//! from DOMAIN.md independently of the engine's rule code; and determinism
+//! across thread counts.
+
+mod matching_support;
+
+use matching_support::orgs;
+use mentor_match::domain::profile::mentor_kind_for;
+use mentor_match::domain::{
+    Consent, Form, GroupSize, MenteeCategory, MenteeProfile, MentorProfile, Organization,
+    Programme, StaffRole,
+};
+use mentor_match::matching::assignment::Objective;
+use mentor_match::matching::synth::generate;
+use mentor_match::matching::{Outcome, PairRef, RunInput, run};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
+
+const FORMS: [&str; 5] = [
+    "teacher_teacher",
+    "teacher_pupil",
+    "pupil_pupil",
+    "student_pupil",
+    "employer_pupil",
+];
+const CATEGORIES: [&str; 9] = [
+    "young_specialist",
+    "low_results_teacher",
+    "new_teacher",
+    "struggling_pupil",
+    "prevention_register",
+    "special_needs",
+    "gifted",
+    "adaptation",
+    "career_guidance",
+];
+const ORGS: [&str; 4] = ["s1", "s2", "col", "s9"];
+const TAGS: [&str; 4] = ["математика", "физика", "история", "огэ"];
+
+/// org, forms mask, grade, tutor, trained, consent, experience, subjects, competencies.
+type MentorDraw = (usize, u8, u8, bool, bool, bool, u32, u8, u8);
+/// category, org, grade, subjects, consent, same id as a mentor, a category of the form.
+type MenteeDraw = (usize, usize, u8, u8, bool, bool, bool);
+
+#[derive(Debug, Clone)]
+struct Instance {
+    form: usize,
+    network: bool,
+    group: Option<(u32, u32)>,
+    fair: bool,
+    mentors: Vec<MentorDraw>,
+    mentees: Vec<MenteeDraw>,
+    excluded: Vec<(usize, usize)>,
+    approved: Option<usize>,
+}
+
+fn instance() -> impl Strategy<Value = Instance> {
+    let org = prop_oneof![4 => Just(0usize), 1 => 0usize..4];
+    let mentor = (
+        org.clone(),
+        0u8..10,
+        5u8..12,
+        any::<bool>(),
+        proptest::bool::weighted(0.9),
+        proptest::bool::weighted(0.9),
+        0u32..12,
+        0u8..16,
+        0u8..16,
+    );
+    let mentee = (
+        0usize..9,
+        org,
+        1u8..12,
+        0u8..16,
+        proptest::bool::weighted(0.9),
+        proptest::bool::weighted(0.2),
+        proptest::bool::weighted(0.8),
+    );
+    (
+        0usize..5,
+        proptest::bool::weighted(0.2),
+        proptest::option::weighted(0.25, (1u32..3, 2u32..4)),
+        any::<bool>(),
+        proptest::collection::vec(mentor, 0..4),
+        proptest::collection::vec(mentee, 0..6),
+        proptest::collection::vec((0usize..4, 0usize..6), 0..3),
+        proptest::option::weighted(0.3, 0usize..4),
+    )
+        .prop_map(
+            |(form, network, group, fair, mentors, mentees, excluded, approved)| Instance {
+                form,
+                network,
+                group: group.map(|(a, b)| (a.min(b), a.max(b))),
+                fair,
+                mentors,
+                mentees,
+                excluded,
+                approved,
+            },
+        )
+}
+
+fn tags(mask: u8) -> Vec<&'static str> {
+    TAGS.iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1 << i) != 0)
+        .map(|(_, t)| *t)
+        .collect()
+}
+
+struct Built {
+    programme: Programme,
+    orgs: Vec<Organization>,
+    mentors: Vec<MentorProfile>,
+    mentees: Vec<MenteeProfile>,
+    excluded: Vec<PairRef>,
+    approved: Vec<PairRef>,
+}
+
+fn build(inst: &Instance) -> Built {
+    let form = FORMS[inst.form];
+    let parsed_form = Form::parse(form).expect("form");
+    let mut p = json!({"id": "p", "name": "p", "form": form, "organization_ids": ["mun"],
+        "period": {"start": "2026-09-01", "end": "2027-05-31"}, "rules": {"network": inst.network}});
+    if let Some((min, max)) = inst.group {
+        p["group"] = json!({"min": min, "max": max});
+    }
+    let programme = Programme::parse(&p, None).expect("programme");
+    let mentors: Vec<MentorProfile> = inst
+        .mentors
+        .iter()
+        .enumerate()
+        .map(|(i, &(org, forms_mask, grade, tutor, trained, consent, exp, subj, comp))| {
+            // Mostly the form's own kind, so that the rules are exercised.
+            let kind = mentor_kind_for(if forms_mask < 8 { parsed_form } else { Form::ALL[forms_mask as usize % 5] });
+            let forms: Vec<&str> = FORMS
+                .iter()
+                .copied()
+                .filter(|f| mentor_kind_for(Form::parse(f).expect("form")) == kind)
+                .filter(|f| *f == form || forms_mask % 3 == 0)
+                .filter(|f| !(*f == form && forms_mask == 7))
+                .collect();
+            let mut v = json!({"id": format!("x{i}"), "organization_id": ORGS[org], "full_name": "Н",
+                "kind": kind.as_str(), "forms": forms, "capacity": (i as u32 + exp) % 3,
+                "birth_year": 1990 - exp as i32, "experience_years": exp, "trained": trained,
+                "subjects": tags(subj), "competencies": tags(comp), "interests": tags(comp ^ subj),
+                "availability": ["mon:1", "tue:2"], "roles": if tutor { vec!["tutor"] } else { vec![] }});
+            if kind.as_str() == "pupil" {
+                v["grade"] = json!(grade);
+                v["birth_year"] = json!(2026 - 7 - i32::from(grade));
+            }
+            if consent {
+                let by = if kind.as_str() == "pupil" { "parent" } else { "self" };
+                v["consent"] = json!({"given_by": by, "date": "2026-05-01"});
+            }
+            MentorProfile::parse(&v, None).expect("mentor")
+        })
+        .collect();
+    let mentees: Vec<MenteeProfile> = inst
+        .mentees
+        .iter()
+        .enumerate()
+        .map(|(i, &(cat, org, grade, subj, consent, same_id, form_category))| {
+            // Mostly a category the form serves, so that pairs compete.
+            let served = parsed_form.categories();
+            let category = if form_category { served[cat % served.len()].as_str() } else { CATEGORIES[cat] };
+            let teacher = Form::TeacherTeacher.categories().iter().any(|c| c.as_str() == category);
+            // Sometimes the same person as a mentor (self-mentoring must be refused).
+            let pid = if same_id && i < inst.mentors.len() { format!("x{i}") } else { format!("y{i}") };
+            let mut v = json!({"id": pid, "organization_id": ORGS[org], "full_name": "Н",
+                "kind": if teacher { "teacher" } else { "pupil" }, "category": category,
+                "subjects": tags(subj), "requests": tags(subj.rotate_left(1)),
+                "availability": ["mon:1"]});
+            if pid != "x0" {
+                v["class_teacher_id"] = json!("x0");
+            }
+            if teacher {
+                v["birth_year"] = json!(1998);
+            } else {
+                v["grade"] = json!(grade);
+                v["birth_year"] = json!(2026 - 7 - i32::from(grade));
+            }
+            if consent {
+                v["consent"] = json!({"given_by": if teacher { "self" } else { "parent" }, "date": "2026-05-01"});
+            }
+            MenteeProfile::parse(&v, None).expect("mentee")
+        })
+        .collect();
+    let pair = |m: usize, e: usize| -> Option<PairRef> {
+        Some(PairRef {
+            mentor_id: mentors.get(m)?.person.id.clone(),
+            mentee_id: mentees.get(e)?.person.id.clone(),
+        })
+    };
+    let excluded = inst
+        .excluded
+        .iter()
+        .filter_map(|&(m, e)| pair(m, e))
+        .collect();
+    let approved = inst.approved.and_then(|e| pair(0, e)).into_iter().collect();
+    Built {
+        programme,
+        orgs: orgs(),
+        mentors,
+        mentees,
+        excluded,
+        approved,
+    }
+}
+
+fn under(orgs: &[Organization], org: &str, root: &str) -> bool {
+    let mut at = Some(org.to_owned());
+    while let Some(o) = at {
+        if o == root {
+            return true;
+        }
+        at = orgs
+            .iter()
+            .find(|x| x.id.as_str() == o)
+            .and_then(|x| x.parent_id.as_ref().map(|p| p.to_string()));
+    }
+    false
+}
+
+/// DOMAIN.md's hard rules, written out plainly.
+fn allowed(b: &Built, m: &MentorProfile, e: &MenteeProfile) -> bool {
+    let p = &b.programme;
+    let on = p.period.start;
+    let in_scope = |org: &str| {
+        p.organization_ids
+            .iter()
+            .any(|r| under(&b.orgs, org, r.as_str()))
+    };
+    let consent = |c: Option<&Consent>, k, y| Consent::check_for_matching(c, k, y, on).is_ok();
+    let mp = &m.person;
+    let ep = &e.person;
+    let same_org_form = matches!(
+        p.form,
+        Form::TeacherTeacher | Form::TeacherPupil | Form::PupilPupil
+    );
+    m.forms.contains(&p.form)
+        && mp.kind == mentor_kind_for(p.form)
+        && consent(mp.consent.as_ref(), mp.kind, mp.birth_year)
+        && m.trained
+        && in_scope(mp.organization_id.as_str())
+        && (!same_org_form || p.rules.network || mp.organization_id == ep.organization_id)
+        && mp.id != ep.id
+        && !b
+            .excluded
+            .iter()
+            .any(|x| x.mentor_id == mp.id && x.mentee_id == ep.id)
+        && (e.category != MenteeCategory::SpecialNeeds || m.roles.contains(&StaffRole::Tutor))
+        && (p.form != Form::PupilPupil
+            || matches!((mp.grade, ep.grade), (Some(a), Some(b)) if u32::from(a) >= u32::from(b) + p.rules.min_grade_gap))
+        && (e.category != MenteeCategory::YoungSpecialist
+            || m.experience_years.unwrap_or(0) >= p.rules.min_mentor_experience_years)
+}
+
+fn eligible(b: &Built, e: &MenteeProfile) -> bool {
+    let p = &b.programme;
+    p.form.categories().contains(&e.category)
+        && p.organization_ids
+            .iter()
+            .any(|r| under(&b.orgs, e.person.organization_id.as_str(), r.as_str()))
+        && Consent::check_for_matching(
+            e.person.consent.as_ref(),
+            e.person.kind,
+            e.person.birth_year,
+            p.period.start,
+        )
+        .is_ok()
+        && !b.approved.iter().any(|a| a.mentee_id == e.person.id)
+}
+
+fn scaled(x: f64) -> i64 {
+    (x * 1e6).round() as i64
+}
+
+/// Best (matched, total) and (matched, min, total) over every assignment.
+fn brute(rows: &[Vec<Option<i64>>], cap: &mut [u32]) -> ((usize, i64), (usize, i64, i64)) {
+    fn go(
+        r: usize,
+        rows: &[Vec<Option<i64>>],
+        cap: &mut [u32],
+        acc: &mut Vec<i64>,
+        best: &mut ((usize, i64), (usize, i64, i64)),
+    ) {
+        if r == rows.len() {
+            let total: i64 = acc.iter().sum();
+            let min = acc.iter().copied().min().unwrap_or(i64::MAX);
+            best.0 = best.0.max((acc.len(), total));
+            best.1 = best.1.max((acc.len(), min, total));
+            return;
+        }
+        go(r + 1, rows, cap, acc, best);
+        for c in 0..cap.len() {
+            if let Some(s) = rows[r][c]
+                && cap[c] > 0
+            {
+                cap[c] -= 1;
+                acc.push(s);
+                go(r + 1, rows, cap, acc, best);
+                acc.pop();
+                cap[c] += 1;
+            }
+        }
+    }
+    let mut best = ((0, 0), (0, i64::MIN, 0));
+    go(0, rows, cap, &mut Vec::new(), &mut best);
+    best
+}
+
+fn check(inst: &Instance) -> Result<(), TestCaseError> {
+    let b = build(inst);
+    let input = RunInput {
+        excluded: &b.excluded,
+        approved: &b.approved,
+        objective: if inst.fair {
+            Objective::Fair
+        } else {
+            Objective::Total
+        },
+        ..RunInput::new(&b.programme, &b.orgs, &b.mentors, &b.mentees)
+    };
+    let out = run(&input).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let load: HashMap<&str, u32> = b.approved.iter().fold(HashMap::new(), |mut acc, a| {
+        *acc.entry(a.mentor_id.as_str()).or_default() += 1;
+        acc
+    });
+    let spare = |m: &MentorProfile| {
+        m.capacity
+            .saturating_sub(load.get(m.person.id.as_str()).copied().unwrap_or(0))
+    };
+
+    // Every proposed pair obeys every hard rule; capacity is respected.
+    let mut used: HashMap<&str, u32> = HashMap::new();
+    let mut seen = HashSet::new();
+    for p in &out.proposals {
+        let m = b
+            .mentors
+            .iter()
+            .find(|m| m.person.id == p.mentor_id)
+            .expect("mentor");
+        for id in &p.mentee_ids {
+            let e = b
+                .mentees
+                .iter()
+                .find(|e| &e.person.id == id)
+                .expect("mentee");
+            prop_assert!(allowed(&b, m, e), "rule broken: {} – {}", p.mentor_id, id);
+            prop_assert!(eligible(&b, e), "ineligible mentee proposed: {id}");
+            prop_assert!(seen.insert(id.clone()), "mentee twice: {id}");
+            *used.entry(m.person.id.as_str()).or_default() += 1;
+        }
+        if let Some(g) = b.programme.group {
+            // Already-approved members count towards the group's size.
+            let size =
+                p.mentee_ids.len() as u32 + load.get(p.mentor_id.as_str()).copied().unwrap_or(0);
+            prop_assert!((g.min..=g.max).contains(&size), "group of {size}");
+        }
+    }
+    for m in &b.mentors {
+        prop_assert!(used.get(m.person.id.as_str()).copied().unwrap_or(0) <= spare(m));
+    }
+
+    // The engine's allowed cells are exactly the brute-force allowed pairs.
+    let cand: Vec<&MentorProfile> = b.mentors.iter().filter(|m| spare(m) > 0).collect();
+    let cap_of = |m: &MentorProfile| match b.programme.group {
+        Some(GroupSize { min, max }) => {
+            let held = load.get(m.person.id.as_str()).copied().unwrap_or(0);
+            let s = spare(m).min(max.saturating_sub(held));
+            if held + s < min { 0 } else { s }
+        }
+        None => spare(m),
+    };
+    let elig: Vec<&MenteeProfile> = b.mentees.iter().filter(|e| eligible(&b, e)).collect();
+    let score_of = |o: &Outcome, m: &str, e: &str| -> Option<i64> {
+        o.score_tables.iter().find_map(|t| {
+            let r = t.mentee_ids.iter().position(|x| x.as_str() == e)?;
+            let c = t.mentor_ids.iter().position(|x| x.as_str() == m)?;
+            t.get(r, c)
+        })
+    };
+    let mut rows = Vec::new();
+    for e in &elig {
+        let mut row = Vec::new();
+        for m in &cand {
+            let ok = allowed(&b, m, e) && cap_of(m) > 0;
+            let s = score_of(&out, m.person.id.as_str(), e.person.id.as_str());
+            prop_assert_eq!(
+                ok,
+                s.is_some(),
+                "allowed mismatch {} – {}",
+                m.person.id,
+                e.person.id
+            );
+            row.push(s);
+        }
+        rows.push(row);
+    }
+    prop_assert_eq!(out.stats.mentees_eligible, elig.len());
+    if b.programme.group.is_some() {
+        return Ok(());
+    }
+    let mut caps: Vec<u32> = cand.iter().map(|m| cap_of(m)).collect();
+    let (total_best, fair_best) = brute(&rows, &mut caps);
+    let scores: Vec<i64> = out.proposals.iter().map(|p| scaled(p.score)).collect();
+    prop_assert_eq!(
+        out.stats.mentees_matched,
+        total_best.0,
+        "coverage is not maximal"
+    );
+    prop_assert_eq!(out.unmatched.len(), elig.len() - total_best.0);
+    if inst.fair {
+        let min = scores.iter().copied().min().unwrap_or(i64::MAX);
+        let want = if fair_best.0 == 0 {
+            i64::MAX
+        } else {
+            fair_best.1
+        };
+        prop_assert_eq!((min, scores.iter().sum::<i64>()), (want, fair_best.2));
+    } else {
+        prop_assert_eq!(scores.iter().sum::<i64>(), total_best.1);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn runs_obey_the_rules_and_match_brute_force(inst in instance()) {
+        check(&inst)?;
+    }
+}
+
+fn essence(o: &Outcome) -> Value {
+    json!({"proposals": o.proposals, "unmatched": o.unmatched, "ineligible": o.ineligible,
+        "tables": o.score_tables, "total": o.stats.total_score})
+}
+
+#[test]
+fn results_do_not_depend_on_the_number_of_threads() {
+    let data = generate(4, 21);
+    let runs = |threads: usize| -> Vec<Value> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        pool.install(|| {
+            data.programmes
+                .iter()
+                .map(|p| {
+                    essence(
+                        &run(&RunInput::new(
+                            p,
+                            &data.organizations,
+                            &data.mentors,
+                            &data.mentees,
+                        ))
+                        .expect("run"),
+                    )
+                })
+                .collect()
+        })
+    };
+    assert_eq!(runs(1), runs(2));
+}
