@@ -74,6 +74,18 @@ pub enum Permission {
     ReadProgrammes,
     /// Create, replace or delete programmes.
     WriteProgrammes,
+    /// Start runs whose proposals can be approved.
+    StartRuns,
+    /// Start dry runs (what-if).
+    StartDryRuns,
+    /// Read runs, proposals and score matrices.
+    ReadRuns,
+    /// Approve or reject proposals, pair by hand, complete or end pairs.
+    DecidePairs,
+    /// Read pairs and export the list for the school's order.
+    ReadPairs,
+    /// Read the record of state changes.
+    ReadEvents,
 }
 
 impl Role {
@@ -81,12 +93,24 @@ impl Role {
     pub fn allows(self, permission: Permission) -> bool {
         use Permission::*;
         match self {
-            Role::Admin | Role::System => true,
+            Role::Admin => true,
+            Role::System => !matches!(permission, StartRuns | DecidePairs | ReadEvents),
             Role::Curator => matches!(
                 permission,
-                ReadOrganizations | ReadProfiles | ReadProgrammes | WriteProgrammes
+                ReadOrganizations
+                    | ReadProfiles
+                    | ReadProgrammes
+                    | WriteProgrammes
+                    | StartRuns
+                    | StartDryRuns
+                    | ReadRuns
+                    | DecidePairs
+                    | ReadPairs
             ),
-            Role::Analyst => matches!(permission, ReadOrganizations | ReadProgrammes),
+            Role::Analyst => matches!(
+                permission,
+                ReadOrganizations | ReadProgrammes | StartDryRuns | ReadRuns
+            ),
         }
     }
 }

@@ -8,5 +8,6 @@ pub mod domain;
 pub mod http;
 pub mod import;
 pub mod matching;
+pub mod runs;
 pub mod store;
 pub mod telemetry;

@@ -6,9 +6,11 @@ pub mod import;
 pub mod middleware;
 pub mod ops;
 pub mod organizations;
+pub mod pairs;
 pub mod problem;
 pub mod profiles;
 pub mod programmes;
+pub mod runs;
 
 use crate::store::Store;
 use actix_web::dev::Server;
@@ -50,6 +52,9 @@ pub struct AppState {
         (name = "mentees", description = "The bank of mentees"),
         (name = "programmes", description = "Mentoring programmes"),
         (name = "import", description = "Bulk load"),
+        (name = "runs", description = "Matching runs: proposals, score matrices, comparisons"),
+        (name = "proposals", description = "Curator decisions on proposals"),
+        (name = "pairs", description = "Active and finished pairs, the list for the order, the record of changes"),
         (name = "operations", description = "Health and metrics"),
     )
 )]
@@ -86,7 +91,22 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(programmes::get_programme)
             .service(programmes::delete_programme)
             .service(programmes::list_programmes)
-            .service(import::import_batch),
+            .service(import::import_batch)
+            .service(runs::start_run)
+            .service(runs::list_runs)
+            .service(runs::get_run)
+            .service(runs::run_scores)
+            .service(runs::compare_runs)
+            .service(runs::approve)
+            .service(runs::reject)
+            .service(pairs::pair_by_hand)
+            .service(pairs::list_pairs)
+            .service(pairs::get_pair)
+            .service(pairs::complete_pair)
+            .service(pairs::end_pair)
+            .service(pairs::export_csv)
+            .service(pairs::export_xlsx)
+            .service(pairs::list_events),
     )
     .service(ops::health)
     .service(ops::metrics);
@@ -176,6 +196,7 @@ impl Application {
             metrics: Arc::new(middleware::Metrics::default()),
         });
         let spec = openapi();
+        crate::runs::spawn_worker(state.store.clone());
         let routes = Data::new(ops::KnownRoutes::from_openapi(&spec));
         let server = HttpServer::new(move || {
             let (app, _) = App::new()

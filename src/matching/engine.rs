@@ -737,6 +737,7 @@ pub fn run(input: &RunInput<'_>) -> Result<Outcome, MatchError> {
             .iter()
             .map(|&m| mentors[m].person.id.clone())
             .collect(),
+        matrix_mentor_places: candidates.iter().map(|&m| run_cap[m]).collect(),
         matrix_mentee_ids: eligible
             .iter()
             .map(|&e| mentees[e].person.id.clone())
@@ -763,4 +764,46 @@ pub fn encode_for(
     let e: Vec<&MenteeProfile> = mentees.iter().collect();
     let spare: Vec<u32> = mentors.iter().map(|m| m.capacity).collect();
     encode(programme.form, &m, &spare, &e)
+}
+
+/// Why a given mentor cannot take a given mentee in a programme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PairProblem {
+    /// The mentee is not eligible for the programme at all.
+    Mentee(IneligibleReason),
+    /// A hard rule forbids the pair.
+    Rule(Rule),
+}
+
+/// Checks one pair against the programme's eligibility and hard rules,
+/// exactly as a run would; `rejected` says the curator rejected it before.
+/// Capacity is not checked here: it depends on the stored pairs.
+pub fn check_pair(
+    programme: &Programme,
+    organizations: &[Organization],
+    mentor: &MentorProfile,
+    mentee: &MenteeProfile,
+    rejected: bool,
+) -> Result<(), PairProblem> {
+    let ctx = RuleContext {
+        form: programme.form,
+        rules: programme.rules,
+        on: programme.period.start,
+        scope: Scope::new(organizations, &programme.organization_ids),
+    };
+    if let Some(reason) = ineligibility(&ctx, mentee, &HashSet::new()) {
+        return Err(PairProblem::Mentee(reason));
+    }
+    if let Some(rule) = mentor_rule(&ctx, mentor) {
+        return Err(PairProblem::Rule(rule));
+    }
+    let mut people = Interner::default();
+    let mut orgs = Interner::default();
+    let m = people.mentor(&mut orgs, mentor);
+    let e = people.mentee(&mut orgs, mentee);
+    let rejected_by = if rejected { vec![m.person] } else { Vec::new() };
+    match pair_rule(&ctx, &m, &e, &rejected_by) {
+        Some(rule) => Err(PairProblem::Rule(rule)),
+        None => Ok(()),
+    }
 }

@@ -45,6 +45,22 @@ pub struct Proposal {
     pub summary: String,
 }
 
+impl Proposal {
+    /// Renders every text of a stored proposal again in `lang`, from the
+    /// facts it keeps (a run is stored once and read in either language).
+    pub fn localize(&mut self, lang: Lang) {
+        for item in &mut self.breakdown {
+            item.detail = item.fact.render(lang);
+        }
+        for member in &mut self.members {
+            for item in &mut member.breakdown {
+                item.detail = item.fact.render(lang);
+            }
+        }
+        self.summary = super::explain::summary(&self.breakdown);
+    }
+}
+
 /// Milliseconds spent in each phase.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Timings {
@@ -140,6 +156,9 @@ pub struct Outcome {
     pub stats: Stats,
     /// Every mentor column of the run's score matrix (available mentors).
     pub matrix_mentor_ids: Vec<Id>,
+    /// Places each of those mentors had in the run (capacity minus pairs
+    /// already approved, at most the group size).
+    pub matrix_mentor_places: Vec<u32>,
     /// Every mentee row of the run's score matrix (eligible mentees).
     pub matrix_mentee_ids: Vec<Id>,
     /// The non-empty part of the matrix, one table per component.
@@ -149,6 +168,10 @@ pub struct Outcome {
 /// Writes the run's whole score matrix as CSV: a header `mentee_id` then
 /// the mentor ids, one row per eligible mentee with its id first, each
 /// allowed score with exactly 6 decimals, an empty cell where forbidden.
+/// A mentor's column appears once per place the run could give (so a
+/// mentor with 3 places has 3 identical columns, and a mentor with none
+/// is left out): solved as a plain assignment, coverage first, the matrix
+/// has the run's own optimum.
 /// Ids hold no commas or quotes (see `domain::Id`), so no quoting is
 /// needed. `O(rows · cols)` output.
 pub fn write_scores_csv(outcome: &Outcome, out: &mut impl Write) -> io::Result<()> {
@@ -164,9 +187,12 @@ pub fn write_scores_csv(outcome: &Outcome, out: &mut impl Write) -> io::Result<(
             row_of.insert(id, (t, r));
         }
     }
+    let places = |col: usize| outcome.matrix_mentor_places.get(col).copied().unwrap_or(1);
     write!(out, "mentee_id")?;
-    for id in &outcome.matrix_mentor_ids {
-        write!(out, ",{id}")?;
+    for (col, id) in outcome.matrix_mentor_ids.iter().enumerate() {
+        for _ in 0..places(col) {
+            write!(out, ",{id}")?;
+        }
     }
     writeln!(out)?;
     let mut cells: Vec<String> = vec![String::new(); outcome.matrix_mentor_ids.len()];
@@ -181,8 +207,10 @@ pub fn write_scores_csv(outcome: &Outcome, out: &mut impl Write) -> io::Result<(
             }
         }
         write!(out, "{id}")?;
-        for cell in &cells {
-            write!(out, ",{cell}")?;
+        for (col, cell) in cells.iter().enumerate() {
+            for _ in 0..places(col) {
+                write!(out, ",{cell}")?;
+            }
         }
         writeln!(out)?;
     }

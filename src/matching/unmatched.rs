@@ -39,7 +39,7 @@ pub enum UnmatchedReason {
     },
 }
 
-fn rule_words(rule: Rule, lang: Lang) -> &'static str {
+pub fn rule_words(rule: Rule, lang: Lang) -> &'static str {
     match (rule, lang) {
         (Rule::FormNotAccepted, Lang::En) => "does not accept this form",
         (Rule::FormNotAccepted, Lang::Ru) => "не работает в этой форме",

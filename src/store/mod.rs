@@ -46,7 +46,7 @@ impl Scope {
 }
 
 /// A table of JSON documents: the two banks and the programmes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Table {
     /// The bank of mentors.
     Mentors,
@@ -351,6 +351,86 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<Vec<(String, ExistingRow)>>;
     /// Applies validated writes in one transaction: all or nothing.
     async fn apply_import(&self, writes: &[ImportWrite]) -> StoreResult<()>;
+
+    /// Queues a run.
+    async fn create_run(&self, run: &RunRecord, actor: &Actor) -> StoreResult<()>;
+    /// Claims the oldest queued run, or a running one whose claimant has
+    /// not sent a heartbeat since `stale_before`; no run is claimed twice.
+    async fn claim_run(&self, instance: &str, stale_before: &str)
+    -> StoreResult<Option<RunRecord>>;
+    /// Records progress (thousandths) and a heartbeat; false when the run
+    /// is no longer this instance's.
+    async fn run_progress(&self, id: &str, instance: &str, progress: i64) -> StoreResult<bool>;
+    /// Stores a finished run's snapshot, score matrix and proposals.
+    async fn finish_run(
+        &self,
+        id: &str,
+        instance: &str,
+        result: &str,
+        scores_csv: &str,
+        proposals: &[ProposalRecord],
+    ) -> StoreResult<bool>;
+    /// Marks a run failed.
+    async fn fail_run(&self, id: &str, instance: &str, error: &str) -> StoreResult<()>;
+    /// One run in the caller's scope.
+    async fn get_run(&self, scope: &Scope, id: &str) -> StoreResult<Option<RunRecord>>;
+    /// The newest runs of a programme in the caller's scope.
+    async fn list_runs(
+        &self,
+        scope: &Scope,
+        programme_id: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<RunRecord>>;
+    /// A run's score matrix CSV, when finished.
+    async fn run_scores(&self, scope: &Scope, id: &str) -> StoreResult<Option<String>>;
+    /// A run's proposals.
+    async fn run_proposals(&self, run_id: &str) -> StoreResult<Vec<ProposalRecord>>;
+    /// Everything a run of `programme_id` reads.
+    async fn matching_data(&self, programme_id: &str) -> StoreResult<MatchingData>;
+    /// One proposal in the caller's scope, with its run.
+    async fn get_proposal(
+        &self,
+        scope: &Scope,
+        id: &str,
+    ) -> StoreResult<Option<(ProposalRecord, RunRecord)>>;
+    /// Makes active pairs, re-checking inside one transaction that the
+    /// mentor has places, the mentees are unpaired in the programme and
+    /// have consent, and (for a proposal) that nobody's data changed since
+    /// the run. `Conflict` says which check failed; nothing changes then.
+    async fn make_pairs(
+        &self,
+        request: &PairRequest,
+        actor: &Actor,
+    ) -> StoreResult<Vec<PairRecord>>;
+    /// Rejects a proposal: its pairs are never proposed again in the programme.
+    async fn reject_proposal(
+        &self,
+        scope: &Scope,
+        id: &str,
+        reason: &str,
+        actor: &Actor,
+    ) -> StoreResult<()>;
+    /// A page of pairs in the caller's scope.
+    async fn list_pairs(
+        &self,
+        scope: &Scope,
+        filter: &PairFilter,
+        page: &PageRequest,
+    ) -> StoreResult<(Vec<PairRecord>, Option<String>)>;
+    /// One pair in the caller's scope.
+    async fn get_pair(&self, scope: &Scope, id: &str) -> StoreResult<Option<PairRecord>>;
+    /// Completes (`completed`) or ends early (`ended`, with a reason) an
+    /// active pair. An early end excludes the pair from later runs.
+    async fn close_pair(
+        &self,
+        scope: &Scope,
+        id: &str,
+        closing: &PairClosing,
+        actor: &Actor,
+    ) -> StoreResult<PairRecord>;
+    /// Recorded state changes, newest first, optionally of one subject.
+    async fn list_events(&self, subject: Option<&str>, limit: u32)
+    -> StoreResult<Vec<EventRecord>>;
 }
 
 /// Opens the store named by `url` (`sqlite:…` or `postgres://…`),
@@ -374,4 +454,184 @@ pub fn if_match_holds(if_match: &str, current: &str) -> bool {
         .split(',')
         .map(str::trim)
         .any(|tag| tag == "*" || tag.trim_matches('"') == current)
+}
+
+/// Who makes a change: the key's id and role, recorded with every event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// Key id.
+    pub key_id: String,
+    /// Key role.
+    pub role: String,
+}
+
+/// A run as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRecord {
+    /// Service-given id.
+    pub id: String,
+    /// The programme.
+    pub programme_id: String,
+    /// The programme's anchor organisation (for scope checks).
+    pub organization_id: String,
+    /// `queued`, `running`, `done` or `failed`.
+    pub status: String,
+    /// Progress in thousandths.
+    pub progress: i64,
+    /// The options the run was started with (JSON).
+    pub options: String,
+    /// Whether its proposals can be approved.
+    pub dry_run: bool,
+    /// Key id of who started it.
+    pub created_by: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub started_at: Option<String>,
+    /// RFC 3339.
+    pub finished_at: Option<String>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// The finished run's snapshot (JSON).
+    pub result: Option<String>,
+}
+
+/// A proposal as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposalRecord {
+    /// Service-given id.
+    pub id: String,
+    /// The run.
+    pub run_id: String,
+    /// The programme.
+    pub programme_id: String,
+    /// The mentor.
+    pub mentor_id: String,
+    /// The mentee(s).
+    pub mentee_ids: Vec<String>,
+    /// `proposed`, `approved` or `rejected`.
+    pub status: String,
+    /// Score, breakdown and the snapshot of the people's entity tags (JSON).
+    pub doc: String,
+    /// Key id of who decided.
+    pub decided_by: Option<String>,
+    /// RFC 3339.
+    pub decided_at: Option<String>,
+    /// The rejection reason.
+    pub reason: Option<String>,
+}
+
+/// A mentoring pair as stored (a group is several pairs with one group id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PairRecord {
+    /// Service-given id.
+    pub id: String,
+    /// The programme.
+    pub programme_id: String,
+    /// Shared by the pairs of one group.
+    pub group_id: String,
+    /// The proposal it came from; `None` for a pair made by hand.
+    pub proposal_id: Option<String>,
+    /// The mentor.
+    pub mentor_id: String,
+    /// The mentee.
+    pub mentee_id: String,
+    /// The mentee's organisation.
+    pub organization_id: String,
+    /// `active`, `completed` or `ended`.
+    pub status: String,
+    /// `YYYY-MM-DD`.
+    pub started_on: String,
+    /// `YYYY-MM-DD`.
+    pub ended_on: Option<String>,
+    /// Why it ended early.
+    pub end_reason: Option<String>,
+    /// Free text for `other`.
+    pub end_note: Option<String>,
+    /// Key id of who made it.
+    pub created_by: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub updated_at: String,
+}
+
+/// Everything a run reads, as stored documents.
+#[derive(Debug, Clone, Default)]
+pub struct MatchingData {
+    /// The programme document.
+    pub programme: Option<Stored>,
+    /// Every organisation document.
+    pub organizations: Vec<String>,
+    /// Mentors under the programme's anchor organisation.
+    pub mentors: Vec<Stored>,
+    /// Mentees under the programme's anchor organisation.
+    pub mentees: Vec<Stored>,
+    /// Active pairs of every programme: (programme, mentor, mentee).
+    pub active_pairs: Vec<(String, String, String)>,
+    /// Pairs never to propose again in this programme: (mentor, mentee).
+    pub exclusions: Vec<(String, String)>,
+}
+
+/// What approving or making pairs must re-check inside the transaction.
+#[derive(Debug, Clone)]
+pub struct PairRequest {
+    /// The programme.
+    pub programme_id: String,
+    /// The mentor.
+    pub mentor_id: String,
+    /// The mentees.
+    pub mentee_ids: Vec<String>,
+    /// The day the pairs start (`YYYY-MM-DD`).
+    pub started_on: String,
+    /// The entity tags the run saw, when approving a proposal: the people's
+    /// data must not have changed since.
+    pub snapshot: Option<Vec<(String, String)>>,
+    /// The proposal being approved, if any.
+    pub proposal_id: Option<String>,
+}
+
+/// Filters of the pair list.
+#[derive(Debug, Clone, Default)]
+pub struct PairFilter {
+    /// One programme.
+    pub programme_id: Option<String>,
+    /// Mentees of this organisation and everything under it.
+    pub organization_id: Option<String>,
+    /// One mentor.
+    pub mentor_id: Option<String>,
+    /// One mentee.
+    pub mentee_id: Option<String>,
+    /// One status.
+    pub status: Option<String>,
+}
+
+/// A recorded state change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRecord {
+    /// RFC 3339.
+    pub at: String,
+    /// Key id.
+    pub key_id: String,
+    /// Key role.
+    pub role: String,
+    /// What happened (`run.started`, `proposal.approved`, …).
+    pub action: String,
+    /// What it happened to (`run:ID`, `proposal:ID`, `pair:ID`).
+    pub subject: String,
+    /// Details (JSON).
+    pub detail: String,
+}
+
+/// How an active pair closes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PairClosing {
+    /// `completed` or `ended`.
+    pub status: String,
+    /// Why it ended early.
+    pub reason: Option<String>,
+    /// Free text for `other`.
+    pub note: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub ended_on: String,
 }

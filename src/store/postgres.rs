@@ -10,6 +10,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("src/store/migrations/
 
 impl Backend for Postgres {
     const BEGIN_WRITE: &'static str = "BEGIN";
+    const CLAIM_LOCK: &'static str = " FOR UPDATE SKIP LOCKED";
     const LOCK_ROWS: &'static str = " FOR UPDATE";
 
     async fn run_migrations(pool: &Pool<Self>) -> StoreResult<()> {

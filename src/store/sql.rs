@@ -6,9 +6,10 @@
 //! same code runs on both. What differs is the [`Backend`] trait.
 
 use super::{
-    Document, DocumentFilter, ExistingRow, ImportWrite, KeyRecord, NewKey, OrganizationFilter,
-    OrganizationNode, OrganizationRow, Page, PageRequest, Scope, Store, StoreError, StoreResult,
-    Stored, Table, WriteOutcome, content_etag, if_match_holds,
+    Actor, Document, DocumentFilter, EventRecord, ExistingRow, ImportWrite, KeyRecord,
+    MatchingData, NewKey, OrganizationFilter, OrganizationNode, OrganizationRow, Page, PageRequest,
+    PairClosing, PairFilter, PairRecord, PairRequest, ProposalRecord, RunRecord, Scope, Store,
+    StoreError, StoreResult, Stored, Table, WriteOutcome, content_etag, if_match_holds,
 };
 use crate::domain::FieldError;
 use async_trait::async_trait;
@@ -29,6 +30,9 @@ pub trait Backend: Database {
     /// it reads (PostgreSQL); empty where the transaction already holds
     /// the write lock (SQLite).
     const LOCK_ROWS: &'static str;
+    /// Appended to the `SELECT` that picks a run to claim, so that
+    /// instances claiming at once skip each other's rows (PostgreSQL).
+    const CLAIM_LOCK: &'static str;
     /// Applies the backend's migrations.
     fn run_migrations(pool: &Pool<Self>) -> impl Future<Output = StoreResult<()>> + Send;
 }
@@ -483,6 +487,690 @@ where
         tx.commit().await?;
         Ok(())
     }
+
+    async fn create_run(&self, run: &RunRecord, actor: &Actor) -> StoreResult<()> {
+        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        sqlx::query::<DB>(
+            "INSERT INTO runs (id, programme_id, organization_id, status, progress, options, dry_run, created_by, created_at) \
+             VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $7)",
+        )
+        .bind(run.id.clone())
+        .bind(run.programme_id.clone())
+        .bind(run.organization_id.clone())
+        .bind(run.options.clone())
+        .bind(i64::from(run.dry_run))
+        .bind(run.created_by.clone())
+        .bind(run.created_at.clone())
+        .execute(&mut *tx)
+        .await?;
+        record_event::<DB>(
+            &mut tx,
+            actor,
+            "run.queued",
+            &format!("run:{}", run.id),
+            &run.options,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn claim_run(
+        &self,
+        instance: &str,
+        stale_before: &str,
+    ) -> StoreResult<Option<RunRecord>> {
+        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        let pick = format!(
+            "SELECT id FROM runs WHERE status = 'queued' OR (status = 'running' AND heartbeat_at < $1) \
+             ORDER BY created_at LIMIT 1{}",
+            DB::CLAIM_LOCK
+        );
+        let Some(row) = sqlx::query::<DB>(AssertSqlSafe(pick))
+            .bind(stale_before.to_owned())
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let id: String = row.try_get(0)?;
+        let id_again = id.clone();
+        let now = now_rfc3339();
+        // The condition is checked again: under READ COMMITTED a run claimed
+        // meanwhile by another instance no longer matches.
+        let claimed = sqlx::query::<DB>(
+            "UPDATE runs SET status = 'running', claimed_by = $2, heartbeat_at = $3, \
+             started_at = COALESCE(started_at, $3), progress = 0 \
+             WHERE id = $1 AND (status = 'queued' OR (status = 'running' AND heartbeat_at < $4)) \
+             RETURNING id",
+        )
+        .bind(id)
+        .bind(instance.to_owned())
+        .bind(now)
+        .bind(stale_before.to_owned())
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        match claimed {
+            Some(_) => self.get_run(&Scope::All, &id_again).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn run_progress(&self, id: &str, instance: &str, progress: i64) -> StoreResult<bool> {
+        let row = sqlx::query::<DB>(
+            "UPDATE runs SET progress = $3, heartbeat_at = $4 WHERE id = $1 AND claimed_by = $2 AND status = 'running' RETURNING id",
+        )
+        .bind(id.to_owned())
+        .bind(instance.to_owned())
+        .bind(progress)
+        .bind(now_rfc3339())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    async fn finish_run(
+        &self,
+        id: &str,
+        instance: &str,
+        result: &str,
+        scores_csv: &str,
+        proposals: &[ProposalRecord],
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        let done = sqlx::query::<DB>(
+            "UPDATE runs SET status = 'done', progress = 1000, finished_at = $3, result = $4, scores_csv = $5 \
+             WHERE id = $1 AND claimed_by = $2 AND status = 'running' RETURNING id",
+        )
+        .bind(id.to_owned())
+        .bind(instance.to_owned())
+        .bind(now_rfc3339())
+        .bind(result.to_owned())
+        .bind(scores_csv.to_owned())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if done.is_none() {
+            // Another instance took the run over; its result will stand.
+            return Ok(false);
+        }
+        for p in proposals {
+            sqlx::query::<DB>(
+                "INSERT INTO proposals (id, run_id, programme_id, mentor_id, mentee_ids, status, doc) \
+                 VALUES ($1, $2, $3, $4, $5, 'proposed', $6)",
+            )
+            .bind(p.id.clone())
+            .bind(p.run_id.clone())
+            .bind(p.programme_id.clone())
+            .bind(p.mentor_id.clone())
+            .bind(p.mentee_ids.join("|"))
+            .bind(p.doc.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn fail_run(&self, id: &str, instance: &str, error: &str) -> StoreResult<()> {
+        sqlx::query::<DB>(
+            "UPDATE runs SET status = 'failed', finished_at = $3, error = $4 WHERE id = $1 AND claimed_by = $2 AND status = 'running'",
+        )
+        .bind(id.to_owned())
+        .bind(instance.to_owned())
+        .bind(now_rfc3339())
+        .bind(error.to_owned())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn get_run(&self, scope: &Scope, id: &str) -> StoreResult<Option<RunRecord>> {
+        let mut st = Statement::new(format!(
+            "SELECT {RUN_COLUMNS} FROM runs r JOIN organizations o ON o.id = r.organization_id WHERE r.id = "
+        ));
+        let a = st.arg(id);
+        st.push(&a);
+        st.push(" AND ");
+        let p = st.arg(scope.prefix());
+        st.push(&under("o.path", &p));
+        let rows = fetch_all::<DB>(&self.pool, st).await?;
+        rows.first().map(run_from_row::<DB>).transpose()
+    }
+
+    async fn list_runs(
+        &self,
+        scope: &Scope,
+        programme_id: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<RunRecord>> {
+        let mut st = Statement::new(format!(
+            "SELECT {RUN_COLUMNS} FROM runs r JOIN organizations o ON o.id = r.organization_id WHERE r.programme_id = "
+        ));
+        let a = st.arg(programme_id);
+        st.push(&a);
+        st.push(" AND ");
+        let p = st.arg(scope.prefix());
+        st.push(&under("o.path", &p));
+        st.push(&format!(
+            " ORDER BY r.created_at DESC, r.id DESC LIMIT {limit}"
+        ));
+        let rows = fetch_all::<DB>(&self.pool, st).await?;
+        rows.iter().map(run_from_row::<DB>).collect()
+    }
+
+    async fn run_scores(&self, scope: &Scope, id: &str) -> StoreResult<Option<String>> {
+        let mut st = Statement::new(
+            "SELECT r.scores_csv FROM runs r JOIN organizations o ON o.id = r.organization_id WHERE r.id = ",
+        );
+        let a = st.arg(id);
+        st.push(&a);
+        st.push(" AND ");
+        let p = st.arg(scope.prefix());
+        st.push(&under("o.path", &p));
+        let rows = fetch_all::<DB>(&self.pool, st).await?;
+        match rows.first() {
+            Some(row) => Ok(row.try_get(0)?),
+            None => Err(StoreError::NotFound),
+        }
+    }
+
+    async fn run_proposals(&self, run_id: &str) -> StoreResult<Vec<ProposalRecord>> {
+        let sql =
+            format!("SELECT {PROPOSAL_COLUMNS} FROM proposals p WHERE p.run_id = $1 ORDER BY p.id");
+        let rows = sqlx::query::<DB>(AssertSqlSafe(sql))
+            .bind(run_id.to_owned())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(proposal_from_row::<DB>).collect()
+    }
+
+    async fn matching_data(&self, programme_id: &str) -> StoreResult<MatchingData> {
+        let mut data = MatchingData::default();
+        let programme = sqlx::query::<DB>(
+            "SELECT p.id, p.doc, p.etag, o.path FROM programmes p JOIN organizations o ON o.id = p.organization_id WHERE p.id = $1",
+        )
+        .bind(programme_id.to_owned())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(programme) = programme else {
+            return Ok(data);
+        };
+        let anchor_path: String = programme.try_get(3)?;
+        data.programme = Some(Stored {
+            id: programme.try_get(0)?,
+            doc: programme.try_get(1)?,
+            etag: programme.try_get(2)?,
+        });
+        for row in sqlx::query::<DB>("SELECT doc FROM organizations ORDER BY path")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            data.organizations.push(row.try_get(0)?);
+        }
+        for (table, out) in [
+            ("mentors", &mut data.mentors),
+            ("mentees", &mut data.mentees),
+        ] {
+            let sql = format!(
+                "SELECT d.id, d.doc, d.etag FROM {table} d JOIN organizations o ON o.id = d.organization_id \
+                 WHERE {} ORDER BY d.id",
+                under("o.path", "$1")
+            );
+            for row in sqlx::query::<DB>(AssertSqlSafe(sql))
+                .bind(anchor_path.clone())
+                .fetch_all(&self.pool)
+                .await?
+            {
+                out.push(Stored {
+                    id: row.try_get(0)?,
+                    doc: row.try_get(1)?,
+                    etag: row.try_get(2)?,
+                });
+            }
+        }
+        for row in sqlx::query::<DB>(
+            "SELECT programme_id, mentor_id, mentee_id FROM pairs WHERE status = 'active'",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
+            data.active_pairs
+                .push((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?));
+        }
+        // Rejected pairs, and pairs that ended early: the next run proposes
+        // another mentor.
+        for row in sqlx::query::<DB>(
+            "SELECT mentor_id, mentee_id FROM exclusions WHERE programme_id = $1 \
+             UNION SELECT mentor_id, mentee_id FROM pairs WHERE programme_id = $1 AND status = 'ended'",
+        )
+        .bind(programme_id.to_owned())
+        .fetch_all(&self.pool)
+        .await?
+        {
+            data.exclusions.push((row.try_get(0)?, row.try_get(1)?));
+        }
+        Ok(data)
+    }
+
+    async fn get_proposal(
+        &self,
+        scope: &Scope,
+        id: &str,
+    ) -> StoreResult<Option<(ProposalRecord, RunRecord)>> {
+        let mut st = Statement::new(format!(
+            "SELECT {PROPOSAL_COLUMNS} FROM proposals p JOIN runs r ON r.id = p.run_id \
+             JOIN organizations o ON o.id = r.organization_id WHERE p.id = "
+        ));
+        let a = st.arg(id);
+        st.push(&a);
+        st.push(" AND ");
+        let pre = st.arg(scope.prefix());
+        st.push(&under("o.path", &pre));
+        let rows = fetch_all::<DB>(&self.pool, st).await?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        let proposal = proposal_from_row::<DB>(row)?;
+        let run = self
+            .get_run(&Scope::All, &proposal.run_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(Some((proposal, run)))
+    }
+
+    async fn make_pairs(
+        &self,
+        request: &PairRequest,
+        actor: &Actor,
+    ) -> StoreResult<Vec<PairRecord>> {
+        use crate::domain::{Consent, MenteeProfile, MentorProfile, Programme};
+        let conflict = |why: String| Err(StoreError::Conflict(why));
+        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+
+        // Lock the mentor first, then the mentees in id order: two
+        // approvals never wait on each other in a cycle.
+        let sql = format!(
+            "SELECT doc, etag FROM mentors WHERE id = $1{}",
+            DB::LOCK_ROWS
+        );
+        let Some(row) = sqlx::query::<DB>(AssertSqlSafe(sql))
+            .bind(request.mentor_id.clone())
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return conflict(format!(
+                "mentor {} is no longer in the bank",
+                request.mentor_id
+            ));
+        };
+        let mentor_doc: String = row.try_get(0)?;
+        let mut etags = vec![(request.mentor_id.clone(), row.try_get::<String, _>(1)?)];
+        let mentor: MentorProfile = serde_json::from_str(&mentor_doc)
+            .map_err(|e| StoreError::Conflict(format!("stored mentor profile unreadable: {e}")))?;
+
+        let programme_row = sqlx::query::<DB>("SELECT doc FROM programmes WHERE id = $1")
+            .bind(request.programme_id.clone())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let programme: Programme = serde_json::from_str(&programme_row.try_get::<String, _>(0)?)
+            .map_err(|e| StoreError::Conflict(format!("stored programme unreadable: {e}")))?;
+        let on = programme.period.start;
+        if Consent::check_for_matching(
+            mentor.person.consent.as_ref(),
+            mentor.person.kind,
+            mentor.person.birth_year,
+            on,
+        )
+        .is_err()
+        {
+            return conflict(format!(
+                "mentor {} has no valid consent for matching",
+                request.mentor_id
+            ));
+        }
+
+        let mut mentee_ids = request.mentee_ids.clone();
+        mentee_ids.sort();
+        let mut mentee_orgs = Vec::new();
+        for mentee_id in &mentee_ids {
+            let sql = format!(
+                "SELECT doc, etag, organization_id FROM mentees WHERE id = $1{}",
+                DB::LOCK_ROWS
+            );
+            let Some(row) = sqlx::query::<DB>(AssertSqlSafe(sql))
+                .bind(mentee_id.clone())
+                .fetch_optional(&mut *tx)
+                .await?
+            else {
+                return conflict(format!("mentee {mentee_id} is no longer in the bank"));
+            };
+            let mentee: MenteeProfile = serde_json::from_str(&row.try_get::<String, _>(0)?)
+                .map_err(|e| {
+                    StoreError::Conflict(format!("stored mentee profile unreadable: {e}"))
+                })?;
+            etags.push((mentee_id.clone(), row.try_get(1)?));
+            mentee_orgs.push((mentee_id.clone(), row.try_get::<String, _>(2)?));
+            if Consent::check_for_matching(
+                mentee.person.consent.as_ref(),
+                mentee.person.kind,
+                mentee.person.birth_year,
+                on,
+            )
+            .is_err()
+            {
+                return conflict(format!(
+                    "mentee {mentee_id} has no valid consent for matching"
+                ));
+            }
+            let paired: i64 = sqlx::query::<DB>(
+                "SELECT COUNT(*) FROM pairs WHERE programme_id = $1 AND mentee_id = $2 AND status = 'active'",
+            )
+            .bind(request.programme_id.clone())
+            .bind(mentee_id.clone())
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+            if paired > 0 {
+                return conflict(format!(
+                    "mentee {mentee_id} already has an active pair in this programme"
+                ));
+            }
+        }
+        if let Some(snapshot) = &request.snapshot {
+            for (id, etag) in &etags {
+                let seen = snapshot.iter().find(|(s, _)| s == id).map(|(_, e)| e);
+                if seen != Some(etag) {
+                    return conflict(format!(
+                        "the profile of {id} changed after the run; start a new run to approve with current data"
+                    ));
+                }
+            }
+        }
+        let load: i64 = sqlx::query::<DB>(
+            "SELECT COUNT(*) FROM pairs WHERE mentor_id = $1 AND status = 'active'",
+        )
+        .bind(request.mentor_id.clone())
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        let wanted = i64::try_from(mentee_ids.len()).unwrap_or(i64::MAX);
+        if load + wanted > i64::from(mentor.capacity) {
+            return conflict(format!(
+                "mentor {} has {} of {} places taken; {} more do not fit",
+                request.mentor_id, load, mentor.capacity, wanted
+            ));
+        }
+        let now = now_rfc3339();
+        if let Some(proposal_id) = &request.proposal_id {
+            let decided = sqlx::query::<DB>(
+                "UPDATE proposals SET status = 'approved', decided_by = $2, decided_at = $3 \
+                 WHERE id = $1 AND status = 'proposed' RETURNING id",
+            )
+            .bind(proposal_id.clone())
+            .bind(actor.key_id.clone())
+            .bind(now.clone())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if decided.is_none() {
+                return conflict("the proposal was already approved or rejected".into());
+            }
+        }
+        let group_id = request
+            .proposal_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        let mut made = Vec::new();
+        for (mentee_id, organization_id) in mentee_orgs {
+            let pair = PairRecord {
+                id: uuid::Uuid::now_v7().to_string(),
+                programme_id: request.programme_id.clone(),
+                group_id: group_id.clone(),
+                proposal_id: request.proposal_id.clone(),
+                mentor_id: request.mentor_id.clone(),
+                mentee_id,
+                organization_id,
+                status: "active".into(),
+                started_on: request.started_on.clone(),
+                ended_on: None,
+                end_reason: None,
+                end_note: None,
+                created_by: actor.key_id.clone(),
+                created_at: now.clone(),
+                updated_at: now.clone(),
+            };
+            sqlx::query::<DB>(
+                "INSERT INTO pairs (id, programme_id, group_id, proposal_id, mentor_id, mentee_id, organization_id, \
+                 status, started_on, created_by, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $10, $10)",
+            )
+            .bind(pair.id.clone())
+            .bind(pair.programme_id.clone())
+            .bind(pair.group_id.clone())
+            .bind(pair.proposal_id.clone())
+            .bind(pair.mentor_id.clone())
+            .bind(pair.mentee_id.clone())
+            .bind(pair.organization_id.clone())
+            .bind(pair.started_on.clone())
+            .bind(pair.created_by.clone())
+            .bind(now.clone())
+            .execute(&mut *tx)
+            .await?;
+            made.push(pair);
+        }
+        let (action, subject) = match &request.proposal_id {
+            Some(id) => ("proposal.approved", format!("proposal:{id}")),
+            None => ("pair.created_by_hand", format!("group:{group_id}")),
+        };
+        let detail = serde_json::json!({
+            "programme_id": request.programme_id,
+            "mentor_id": request.mentor_id,
+            "mentee_ids": request.mentee_ids,
+            "pair_ids": made.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
+        })
+        .to_string();
+        record_event::<DB>(&mut tx, actor, action, &subject, &detail).await?;
+        tx.commit().await?;
+        Ok(made)
+    }
+
+    async fn reject_proposal(
+        &self,
+        scope: &Scope,
+        id: &str,
+        reason: &str,
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        let (proposal, run) = self
+            .get_proposal(scope, id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if run.dry_run {
+            return Err(StoreError::Conflict(
+                "proposals of a dry run can be neither approved nor rejected".into(),
+            ));
+        }
+        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        let now = now_rfc3339();
+        let decided = sqlx::query::<DB>(
+            "UPDATE proposals SET status = 'rejected', decided_by = $2, decided_at = $3, reason = $4 \
+             WHERE id = $1 AND status = 'proposed' RETURNING id",
+        )
+        .bind(id.to_owned())
+        .bind(actor.key_id.clone())
+        .bind(now.clone())
+        .bind(reason.to_owned())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if decided.is_none() {
+            return Err(StoreError::Conflict(
+                "the proposal was already approved or rejected".into(),
+            ));
+        }
+        for mentee_id in &proposal.mentee_ids {
+            sqlx::query::<DB>(
+                "INSERT INTO exclusions (programme_id, mentor_id, mentee_id, reason, created_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (programme_id, mentor_id, mentee_id) DO NOTHING",
+            )
+            .bind(proposal.programme_id.clone())
+            .bind(proposal.mentor_id.clone())
+            .bind(mentee_id.clone())
+            .bind(reason.to_owned())
+            .bind(actor.key_id.clone())
+            .bind(now.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let detail = serde_json::json!({"reason": reason, "mentor_id": proposal.mentor_id, "mentee_ids": proposal.mentee_ids}).to_string();
+        record_event::<DB>(
+            &mut tx,
+            actor,
+            "proposal.rejected",
+            &format!("proposal:{id}"),
+            &detail,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_pairs(
+        &self,
+        scope: &Scope,
+        filter: &PairFilter,
+        page: &PageRequest,
+    ) -> StoreResult<(Vec<PairRecord>, Option<String>)> {
+        let mut st = Statement::new(format!(
+            "SELECT {PAIR_COLUMNS} FROM pairs x JOIN organizations o ON o.id = x.organization_id WHERE "
+        ));
+        let p = st.arg(scope.prefix());
+        st.push(&under("o.path", &p));
+        for (column, value) in [
+            ("x.programme_id", &filter.programme_id),
+            ("x.mentor_id", &filter.mentor_id),
+            ("x.mentee_id", &filter.mentee_id),
+            ("x.status", &filter.status),
+        ] {
+            if let Some(value) = value {
+                let a = st.arg(value.as_str());
+                st.push(&format!(" AND {column} = {a}"));
+            }
+        }
+        if let Some(org) = &filter.organization_id {
+            let a = st.arg(org.as_str());
+            st.push(&format!(
+                " AND substr(o.path, 1, length((SELECT f.path FROM organizations f WHERE f.id = {a}))) = \
+                 (SELECT f.path FROM organizations f WHERE f.id = {a})"
+            ));
+        }
+        push_page(&mut st, "x.id", page);
+        let rows = fetch_all::<DB>(&self.pool, st).await?;
+        let mut pairs = rows
+            .iter()
+            .take(page.limit as usize)
+            .map(pair_from_row::<DB>)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let next = (rows.len() > page.limit as usize)
+            .then(|| pairs.last().map(|p| p.id.clone()))
+            .flatten();
+        pairs.truncate(page.limit as usize);
+        Ok((pairs, next))
+    }
+
+    async fn get_pair(&self, scope: &Scope, id: &str) -> StoreResult<Option<PairRecord>> {
+        let mut st = Statement::new(format!(
+            "SELECT {PAIR_COLUMNS} FROM pairs x JOIN organizations o ON o.id = x.organization_id WHERE x.id = "
+        ));
+        let a = st.arg(id);
+        st.push(&a);
+        st.push(" AND ");
+        let p = st.arg(scope.prefix());
+        st.push(&under("o.path", &p));
+        let rows = fetch_all::<DB>(&self.pool, st).await?;
+        rows.first().map(pair_from_row::<DB>).transpose()
+    }
+
+    async fn close_pair(
+        &self,
+        scope: &Scope,
+        id: &str,
+        closing: &PairClosing,
+        actor: &Actor,
+    ) -> StoreResult<PairRecord> {
+        let PairClosing {
+            status,
+            reason,
+            note,
+            ended_on,
+        } = closing;
+        let (status, reason, note, ended_on) = (
+            status.as_str(),
+            reason.as_deref(),
+            note.as_deref(),
+            ended_on.as_str(),
+        );
+        let pair = self
+            .get_pair(scope, id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        let now = now_rfc3339();
+        let closed = sqlx::query::<DB>(
+            "UPDATE pairs SET status = $2, ended_on = $3, end_reason = $4, end_note = $5, updated_at = $6 \
+             WHERE id = $1 AND status = 'active' RETURNING id",
+        )
+        .bind(id.to_owned())
+        .bind(status.to_owned())
+        .bind(ended_on.to_owned())
+        .bind(reason.map(str::to_owned))
+        .bind(note.map(str::to_owned))
+        .bind(now.clone())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if closed.is_none() {
+            return Err(StoreError::Conflict(format!(
+                "the pair is already {}",
+                pair.status
+            )));
+        }
+        let detail = serde_json::json!({"status": status, "reason": reason, "note": note, "ended_on": ended_on}).to_string();
+        let action = if status == "completed" {
+            "pair.completed"
+        } else {
+            "pair.ended"
+        };
+        record_event::<DB>(&mut tx, actor, action, &format!("pair:{id}"), &detail).await?;
+        tx.commit().await?;
+        self.get_pair(scope, id).await?.ok_or(StoreError::NotFound)
+    }
+
+    async fn list_events(
+        &self,
+        subject: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<EventRecord>> {
+        let mut st = Statement::new("SELECT at, key_id, role, action, subject, detail FROM events");
+        if let Some(subject) = subject {
+            let a = st.arg(subject);
+            st.push(&format!(" WHERE subject = {a}"));
+        }
+        st.push(&format!(" ORDER BY at DESC, id DESC LIMIT {limit}"));
+        let rows = fetch_all::<DB>(&self.pool, st).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(EventRecord {
+                    at: row.try_get(0)?,
+                    key_id: row.try_get(1)?,
+                    role: row.try_get(2)?,
+                    action: row.try_get(3)?,
+                    subject: row.try_get(4)?,
+                    detail: row.try_get(5)?,
+                })
+            })
+            .collect()
+    }
 }
 
 async fn fetch_all<DB>(pool: &Pool<DB>, st: Statement) -> StoreResult<Vec<DB::Row>>
@@ -725,5 +1413,113 @@ where
         .bind(now_rfc3339())
         .execute(&mut **tx)
         .await?;
+    Ok(())
+}
+
+const RUN_COLUMNS: &str = "r.id, r.programme_id, r.organization_id, r.status, r.progress, r.options, r.dry_run, \
+     r.created_by, r.created_at, r.started_at, r.finished_at, r.error, r.result";
+const PROPOSAL_COLUMNS: &str = "p.id, p.run_id, p.programme_id, p.mentor_id, p.mentee_ids, p.status, p.doc, p.decided_by, p.decided_at, p.reason";
+const PAIR_COLUMNS: &str = "x.id, x.programme_id, x.group_id, x.proposal_id, x.mentor_id, x.mentee_id, \
+     x.organization_id, x.status, x.started_on, x.ended_on, x.end_reason, x.end_note, x.created_by, x.created_at, x.updated_at";
+
+fn run_from_row<DB: Database>(row: &DB::Row) -> StoreResult<RunRecord>
+where
+    usize: ColumnIndex<DB::Row>,
+    for<'r> String: Decode<'r, DB> + Type<DB>,
+    for<'r> Option<String>: Decode<'r, DB> + Type<DB>,
+    for<'r> i64: Decode<'r, DB> + Type<DB>,
+{
+    Ok(RunRecord {
+        id: row.try_get(0)?,
+        programme_id: row.try_get(1)?,
+        organization_id: row.try_get(2)?,
+        status: row.try_get(3)?,
+        progress: row.try_get(4)?,
+        options: row.try_get(5)?,
+        dry_run: row.try_get::<i64, _>(6)? != 0,
+        created_by: row.try_get(7)?,
+        created_at: row.try_get(8)?,
+        started_at: row.try_get(9)?,
+        finished_at: row.try_get(10)?,
+        error: row.try_get(11)?,
+        result: row.try_get(12)?,
+    })
+}
+
+fn proposal_from_row<DB: Database>(row: &DB::Row) -> StoreResult<ProposalRecord>
+where
+    usize: ColumnIndex<DB::Row>,
+    for<'r> String: Decode<'r, DB> + Type<DB>,
+    for<'r> Option<String>: Decode<'r, DB> + Type<DB>,
+{
+    let mentee_ids: String = row.try_get(4)?;
+    Ok(ProposalRecord {
+        id: row.try_get(0)?,
+        run_id: row.try_get(1)?,
+        programme_id: row.try_get(2)?,
+        mentor_id: row.try_get(3)?,
+        mentee_ids: mentee_ids
+            .split('|')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        status: row.try_get(5)?,
+        doc: row.try_get(6)?,
+        decided_by: row.try_get(7)?,
+        decided_at: row.try_get(8)?,
+        reason: row.try_get(9)?,
+    })
+}
+
+fn pair_from_row<DB: Database>(row: &DB::Row) -> StoreResult<PairRecord>
+where
+    usize: ColumnIndex<DB::Row>,
+    for<'r> String: Decode<'r, DB> + Type<DB>,
+    for<'r> Option<String>: Decode<'r, DB> + Type<DB>,
+{
+    Ok(PairRecord {
+        id: row.try_get(0)?,
+        programme_id: row.try_get(1)?,
+        group_id: row.try_get(2)?,
+        proposal_id: row.try_get(3)?,
+        mentor_id: row.try_get(4)?,
+        mentee_id: row.try_get(5)?,
+        organization_id: row.try_get(6)?,
+        status: row.try_get(7)?,
+        started_on: row.try_get(8)?,
+        ended_on: row.try_get(9)?,
+        end_reason: row.try_get(10)?,
+        end_note: row.try_get(11)?,
+        created_by: row.try_get(12)?,
+        created_at: row.try_get(13)?,
+        updated_at: row.try_get(14)?,
+    })
+}
+
+async fn record_event<DB>(
+    tx: &mut Transaction<'static, DB>,
+    actor: &Actor,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> StoreResult<()>
+where
+    DB: Backend,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+{
+    sqlx::query::<DB>(
+        "INSERT INTO events (id, at, key_id, role, action, subject, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(now_rfc3339())
+    .bind(actor.key_id.clone())
+    .bind(actor.role.clone())
+    .bind(action.to_owned())
+    .bind(subject.to_owned())
+    .bind(detail.to_owned())
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }

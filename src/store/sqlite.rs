@@ -11,6 +11,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("src/store/migrations/
 
 impl Backend for Sqlite {
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+    const CLAIM_LOCK: &'static str = "";
     const LOCK_ROWS: &'static str = "";
 
     async fn run_migrations(pool: &Pool<Self>) -> StoreResult<()> {

@@ -110,6 +110,35 @@ impl TestApp {
         Self::start(&url, Cleanup::None, Some(dir)).await
     }
 
+    /// A new PostgreSQL database (no server): its URL, or `None` when
+    /// `TEST_DATABASE_URL` is not set outside CI. Drop it with
+    /// [`drop_postgres`].
+    pub async fn postgres_database() -> Option<(String, String, String)> {
+        let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "TEST_DATABASE_URL must be set in CI: PostgreSQL tests may not be skipped"
+            );
+            return None;
+        };
+        let name = format!("mm_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = sqlx::PgPool::connect(&admin_url)
+            .await
+            .expect("PostgreSQL reachable");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&admin)
+            .await
+            .expect("create test database");
+        admin.close().await;
+        let url = match admin_url.rsplit_once('/') {
+            Some((server, _)) if server.contains("://") && server.len() > "postgres://".len() => {
+                format!("{server}/{name}")
+            }
+            _ => format!("{admin_url}/{name}"),
+        };
+        Some((url, admin_url, name))
+    }
+
     /// A server over a new PostgreSQL database, or `None` when
     /// `TEST_DATABASE_URL` is not set (outside CI only: in CI a missing
     /// PostgreSQL fails the test rather than skipping it).
@@ -138,6 +167,17 @@ impl TestApp {
             _ => format!("{admin_url}/{name}"),
         };
         Some(Self::start(&url, Cleanup::DropPostgres { admin_url, name }, None).await)
+    }
+
+    /// Drops a database made by [`TestApp::postgres_database`].
+    pub async fn drop_postgres(admin_url: &str, name: &str) {
+        if let Ok(admin) = sqlx::PgPool::connect(admin_url).await {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&admin)
+            .await;
+        }
     }
 
     /// Drops a PostgreSQL test database (kept when a test fails, for a look).

@@ -1,0 +1,632 @@
+//! Mentoring pairs: made by approval or by hand, listed, completed, ended
+//! early, and exported for the school's order.
+
+use super::AppState;
+use super::extract::{Caller, QueryParams, json_body, path_id};
+use super::problem::{ApiError, Problem};
+use super::runs::{actor, started_on};
+use crate::auth::Permission;
+use crate::domain::{FieldError, FieldReader, MenteeProfile, MentorProfile, Organization};
+use crate::matching::engine::{PairProblem, check_pair};
+use crate::matching::explain::Lang;
+use crate::matching::unmatched::rule_words;
+use crate::runs;
+use crate::store::{PairClosing, PairFilter, PairRecord, PairRequest, Scope, Table};
+use actix_web::http::header;
+use actix_web::web::{Bytes, Data, Path};
+use actix_web::{HttpRequest, HttpResponse, get, post};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+/// Why a pair ended early.
+pub const END_REASONS: &[&str] = &[
+    "mentee_moved",
+    "mentor_left",
+    "incompatibility",
+    "goal_reached_early",
+    "other",
+];
+
+/// A pair as the API shows it.
+pub fn pair_view(p: &PairRecord) -> Value {
+    let mut view = json!({
+        "id": p.id,
+        "programme_id": p.programme_id,
+        "group_id": p.group_id,
+        "mentor_id": p.mentor_id,
+        "mentee_id": p.mentee_id,
+        "organization_id": p.organization_id,
+        "status": p.status,
+        "started_on": p.started_on,
+        "created_by": p.created_by,
+        "created_at": p.created_at,
+        "updated_at": p.updated_at,
+    });
+    for (key, value) in [
+        ("proposal_id", &p.proposal_id),
+        ("ended_on", &p.ended_on),
+        ("end_reason", &p.end_reason),
+        ("end_note", &p.end_note),
+    ] {
+        if let Some(v) = value {
+            view[key] = json!(v);
+        }
+    }
+    view
+}
+
+/// Pair a mentor with one or more mentees by hand.
+///
+/// The same hard rules and capacity checks as a run; a broken rule is a
+/// `422` naming it, a full mentor or an already paired mentee a `409`.
+/// Later runs keep the pair.
+#[utoipa::path(
+    tag = "pairs",
+    params(("id" = String, Path, description = "Programme id")),
+    request_body(content = serde_json::Value, description = "{mentor_id, mentee_ids}"),
+    responses(
+        (status = 201, description = "The new pairs", body = serde_json::Value),
+        (status = 409, description = "No place, or already paired", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A hard rule forbids the pair", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/programmes/{id}/pairs")]
+pub async fn pair_by_hand(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::DecidePairs)?;
+    let id = path_id(&id)?;
+    let programme =
+        runs::programme_in_scope(state.store.as_ref(), &principal.scope, id.as_str()).await?;
+    let body = json_body(&body)?;
+    let mut r = FieldReader::object(&body, "").map_err(ApiError::Invalid)?;
+    let mentor_id = r.id("mentor_id");
+    let mentee_ids = r.id_list("mentee_ids");
+    if mentee_ids.is_empty() && !r.has_errors() {
+        r.error("mentee_ids", "must name at least one mentee");
+    }
+    let errors = r.finish();
+    let Some(mentor_id) = mentor_id.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::Invalid(errors));
+    };
+    if let Some(group) = programme.group
+        && mentee_ids.len() > group.max as usize
+    {
+        return Err(ApiError::Invalid(vec![FieldError::new(
+            "mentee_ids",
+            format!(
+                "a group of this programme has at most {} mentees",
+                group.max
+            ),
+        )]));
+    }
+    let unknown =
+        |field: String| ApiError::Invalid(vec![FieldError::new(field, "unknown in your scope")]);
+    let store = state.store.as_ref();
+    let mentor: MentorProfile = match store
+        .get_document(&principal.scope, Table::Mentors, mentor_id.as_str())
+        .await?
+    {
+        Some(s) => serde_json::from_str(&s.doc).map_err(|e| ApiError::Internal(e.to_string()))?,
+        None => return Err(unknown("mentor_id".into())),
+    };
+    let organizations: Vec<Organization> = {
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store
+                .list_organizations(
+                    &Scope::All,
+                    &Default::default(),
+                    &crate::store::PageRequest { limit: 1000, after },
+                )
+                .await?;
+            for item in &page.items {
+                out.push(
+                    serde_json::from_str(&item.doc)
+                        .map_err(|e| ApiError::Internal(e.to_string()))?,
+                );
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        out
+    };
+    let mut errors = Vec::new();
+    for (i, mentee_id) in mentee_ids.iter().enumerate() {
+        let field = format!("mentee_ids[{i}]");
+        let Some(stored) = store
+            .get_document(&principal.scope, Table::Mentees, mentee_id.as_str())
+            .await?
+        else {
+            errors.push(FieldError::new(field, "unknown in your scope"));
+            continue;
+        };
+        let mentee: MenteeProfile =
+            serde_json::from_str(&stored.doc).map_err(|e| ApiError::Internal(e.to_string()))?;
+        match check_pair(&programme, &organizations, &mentor, &mentee, false) {
+            Ok(()) => {}
+            Err(PairProblem::Mentee(reason)) => errors.push(FieldError::new(
+                field,
+                format!(
+                    "{}: {}",
+                    serde_json::to_value(reason)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                    reason.render(Lang::En)
+                ),
+            )),
+            Err(PairProblem::Rule(rule)) => errors.push(FieldError::new(
+                field,
+                format!(
+                    "breaks the rule {}: the mentor {}",
+                    rule.code(),
+                    rule_words(rule, Lang::En)
+                ),
+            )),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let request = PairRequest {
+        programme_id: programme.id.to_string(),
+        mentor_id: mentor_id.to_string(),
+        mentee_ids: mentee_ids.iter().map(ToString::to_string).collect(),
+        started_on: started_on(&programme),
+        snapshot: None,
+        proposal_id: None,
+    };
+    let pairs = store.make_pairs(&request, &actor(principal)).await?;
+    tracing::info!(programme_id = %id, pairs = pairs.len(), key_id = %principal.key_id, "pairs made by hand");
+    Ok(HttpResponse::Created()
+        .json(json!({"pairs": pairs.iter().map(pair_view).collect::<Vec<_>>()})))
+}
+
+/// List pairs in your scope.
+#[utoipa::path(
+    tag = "pairs",
+    params(
+        ("programme_id" = Option<String>, Query), ("organization_id" = Option<String>, Query),
+        ("mentor_id" = Option<String>, Query), ("mentee_id" = Option<String>, Query),
+        ("status" = Option<String>, Query, description = "active, completed or ended"),
+        ("limit" = Option<u32>, Query), ("after" = Option<String>, Query),
+    ),
+    responses((status = 200, description = "A page of pairs", body = serde_json::Value)),
+    security(("bearer" = []))
+)]
+#[get("/pairs")]
+pub async fn list_pairs(
+    state: Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::ReadPairs)?;
+    let query = QueryParams::parse(
+        &req,
+        &[
+            "programme_id",
+            "organization_id",
+            "mentor_id",
+            "mentee_id",
+            "status",
+            "limit",
+            "after",
+        ],
+    )?;
+    if let Some(status) = query.get("status")
+        && !["active", "completed", "ended"].contains(&status)
+    {
+        return Err(ApiError::Invalid(vec![FieldError::new(
+            "status",
+            "must be active, completed or ended",
+        )]));
+    }
+    let filter = PairFilter {
+        programme_id: query.get("programme_id").map(str::to_owned),
+        organization_id: query.get("organization_id").map(str::to_owned),
+        mentor_id: query.get("mentor_id").map(str::to_owned),
+        mentee_id: query.get("mentee_id").map(str::to_owned),
+        status: query.get("status").map(str::to_owned),
+    };
+    let (pairs, next) = state
+        .store
+        .list_pairs(&principal.scope, &filter, &query.page()?)
+        .await?;
+    let mut body = json!({"items": pairs.iter().map(pair_view).collect::<Vec<_>>()});
+    if let Some(next) = next {
+        body["next"] = json!(next);
+    }
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// One pair.
+#[utoipa::path(
+    tag = "pairs",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "The pair", body = serde_json::Value)),
+    security(("bearer" = []))
+)]
+#[get("/pairs/{id}")]
+pub async fn get_pair(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::ReadPairs)?;
+    let id = path_id(&id)?;
+    let pair = state
+        .store
+        .get_pair(&principal.scope, id.as_str())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(pair_view(&pair)))
+}
+
+/// Complete an active pair (the mentoring reached its end).
+#[utoipa::path(
+    tag = "pairs",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "The completed pair", body = serde_json::Value)),
+    security(("bearer" = []))
+)]
+#[post("/pairs/{id}/complete")]
+pub async fn complete_pair(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::DecidePairs)?;
+    let id = path_id(&id)?;
+    let today = crate::domain::parse::format_date(time::OffsetDateTime::now_utc().date());
+    let pair = state
+        .store
+        .close_pair(
+            &principal.scope,
+            id.as_str(),
+            &PairClosing {
+                status: "completed".into(),
+                reason: None,
+                note: None,
+                ended_on: today,
+            },
+            &actor(principal),
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(pair_view(&pair)))
+}
+
+/// End an active pair early, with a reason: `mentee_moved`, `mentor_left`,
+/// `incompatibility`, `goal_reached_early`, or `other` with a `note`. The
+/// mentee returns to the pool; later runs propose another mentor.
+#[utoipa::path(
+    tag = "pairs",
+    params(("id" = String, Path)),
+    request_body(content = serde_json::Value, description = "{reason, note?}"),
+    responses((status = 200, description = "The ended pair", body = serde_json::Value)),
+    security(("bearer" = []))
+)]
+#[post("/pairs/{id}/end")]
+pub async fn end_pair(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::DecidePairs)?;
+    let id = path_id(&id)?;
+    let body = json_body(&body)?;
+    let mut r = FieldReader::object(&body, "").map_err(ApiError::Invalid)?;
+    let reason = r.text("reason", 40);
+    let note = r.opt_text("note", 2000);
+    if let Some(reason) = &reason
+        && !END_REASONS.contains(&reason.as_str())
+    {
+        r.error(
+            "reason",
+            format!(
+                "unknown value {reason:?}; expected one of: {}",
+                END_REASONS.join(", ")
+            ),
+        );
+    }
+    if reason.as_deref() == Some("other") && note.is_none() {
+        r.error("note", "is required when the reason is other");
+    }
+    let errors = r.finish();
+    let Some(reason) = reason.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::Invalid(errors));
+    };
+    let today = crate::domain::parse::format_date(time::OffsetDateTime::now_utc().date());
+    let pair = state
+        .store
+        .close_pair(
+            &principal.scope,
+            id.as_str(),
+            &PairClosing {
+                status: "ended".into(),
+                reason: Some(reason.clone()),
+                note,
+                ended_on: today,
+            },
+            &actor(principal),
+        )
+        .await?;
+    tracing::info!(pair_id = %id, reason = %reason, key_id = %principal.key_id, "pair ended early");
+    Ok(HttpResponse::Ok().json(pair_view(&pair)))
+}
+
+/// One line of the list for the school's order: a pair or a group.
+struct OrderLine {
+    mentor: String,
+    mentees: Vec<String>,
+    form: String,
+    organization: String,
+    start: String,
+    end: String,
+}
+
+async fn order_lines(
+    state: &AppState,
+    scope: &Scope,
+    programme_id: &str,
+    lang: Lang,
+) -> Result<Vec<OrderLine>, ApiError> {
+    let store = state.store.as_ref();
+    let programme = runs::programme_in_scope(store, scope, programme_id).await?;
+    let mut pairs = Vec::new();
+    let mut after = None;
+    loop {
+        let filter = PairFilter {
+            programme_id: Some(programme_id.to_owned()),
+            ..Default::default()
+        };
+        let (page, next) = store
+            .list_pairs(
+                scope,
+                &filter,
+                &crate::store::PageRequest { limit: 1000, after },
+            )
+            .await?;
+        pairs.extend(page.into_iter().filter(|p| p.status != "ended"));
+        match next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    let mut names: HashMap<(Table, String), String> = HashMap::new();
+    let mut name_of = async |table: Table, id: &str| -> Result<String, ApiError> {
+        if let Some(n) = names.get(&(table, id.to_owned())) {
+            return Ok(n.clone());
+        }
+        let name = match store.get_document(scope, table, id).await? {
+            Some(s) => serde_json::from_str::<Value>(&s.doc)
+                .ok()
+                .and_then(|v| v["full_name"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| id.to_owned()),
+            None => id.to_owned(),
+        };
+        names.insert((table, id.to_owned()), name.clone());
+        Ok(name)
+    };
+    let mut groups: Vec<(String, Vec<&PairRecord>)> = Vec::new();
+    for pair in &pairs {
+        match groups.iter_mut().find(|(g, _)| *g == pair.group_id) {
+            Some((_, members)) => members.push(pair),
+            None => groups.push((pair.group_id.clone(), vec![pair])),
+        }
+    }
+    let mut lines = Vec::new();
+    for (_, members) in groups {
+        let first = members[0];
+        let mut mentees = Vec::new();
+        for m in &members {
+            mentees.push(name_of(Table::Mentees, &m.mentee_id).await?);
+        }
+        let organization = match store
+            .get_organization(scope, &first.organization_id)
+            .await?
+        {
+            Some(o) => serde_json::from_str::<Value>(&o.doc)
+                .ok()
+                .and_then(|v| v["name"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| first.organization_id.clone()),
+            None => first.organization_id.clone(),
+        };
+        lines.push(OrderLine {
+            mentor: name_of(Table::Mentors, &first.mentor_id).await?,
+            mentees,
+            form: form_words(programme.form, lang).to_owned(),
+            organization,
+            start: first.started_on.clone(),
+            end: first
+                .ended_on
+                .clone()
+                .unwrap_or_else(|| crate::domain::parse::format_date(programme.period.end)),
+        });
+    }
+    lines.sort_by(|a, b| a.mentor.cmp(&b.mentor));
+    Ok(lines)
+}
+
+fn form_words(form: crate::domain::Form, lang: Lang) -> &'static str {
+    use crate::domain::Form::*;
+    match (form, lang) {
+        (TeacherTeacher, Lang::Ru) => "учитель – учитель",
+        (TeacherPupil, Lang::Ru) => "учитель – ученик",
+        (PupilPupil, Lang::Ru) => "ученик – ученик",
+        (StudentPupil, Lang::Ru) => "студент – ученик",
+        (EmployerPupil, Lang::Ru) => "работодатель – ученик",
+        (f, Lang::En) => f.as_str(),
+    }
+}
+
+fn headings(lang: Lang) -> [&'static str; 7] {
+    match lang {
+        Lang::Ru => [
+            "№",
+            "Наставник",
+            "Наставляемые",
+            "Форма наставничества",
+            "Организация",
+            "Дата начала",
+            "Дата окончания",
+        ],
+        Lang::En => [
+            "No.",
+            "Mentor",
+            "Mentees",
+            "Form",
+            "Organisation",
+            "Start date",
+            "End date",
+        ],
+    }
+}
+
+fn export_lang(req: &HttpRequest) -> Result<Lang, ApiError> {
+    let query = QueryParams::parse(req, &["lang"])?;
+    super::runs::language(req, &query)
+}
+
+/// The approved pairs and groups of a programme as CSV, in the form the
+/// school's order needs: mentor, mentee(s), form, organisation, start and
+/// end dates; `?lang=ru` for Russian headings.
+#[utoipa::path(
+    tag = "pairs",
+    params(("id" = String, Path), ("lang" = Option<String>, Query)),
+    responses((status = 200, description = "CSV", body = String, content_type = "text/csv")),
+    security(("bearer" = []))
+)]
+#[get("/programmes/{id}/pairs.csv")]
+pub async fn export_csv(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::ReadPairs)?;
+    let id = path_id(&id)?;
+    let lang = export_lang(&req)?;
+    let lines = order_lines(&state, &principal.scope, id.as_str(), lang).await?;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let io = |e: csv::Error| ApiError::Internal(e.to_string());
+    writer.write_record(headings(lang)).map_err(io)?;
+    for (i, line) in lines.iter().enumerate() {
+        writer
+            .write_record([
+                (i + 1).to_string(),
+                line.mentor.clone(),
+                line.mentees.join("; "),
+                line.form.clone(),
+                line.organization.clone(),
+                line.start.clone(),
+                line.end.clone(),
+            ])
+            .map_err(io)?;
+    }
+    let body = writer
+        .into_inner()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    tracing::info!(programme_id = %id, lines = lines.len(), key_id = %principal.key_id, "pairs exported as CSV");
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"pairs-{id}.csv\""),
+        ))
+        .body(body))
+}
+
+/// The same list as an Excel workbook.
+#[utoipa::path(
+    tag = "pairs",
+    params(("id" = String, Path), ("lang" = Option<String>, Query)),
+    responses((status = 200, description = "XLSX", body = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
+    security(("bearer" = []))
+)]
+#[get("/programmes/{id}/pairs.xlsx")]
+pub async fn export_xlsx(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::ReadPairs)?;
+    let id = path_id(&id)?;
+    let lang = export_lang(&req)?;
+    let lines = order_lines(&state, &principal.scope, id.as_str(), lang).await?;
+    let xl = |e: rust_xlsxwriter::XlsxError| ApiError::Internal(e.to_string());
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (c, h) in headings(lang).iter().enumerate() {
+        sheet
+            .write_string_with_format(0, c as u16, *h, &bold)
+            .map_err(xl)?;
+    }
+    for (i, line) in lines.iter().enumerate() {
+        let row = (i + 1) as u32;
+        sheet.write_number(row, 0, (i + 1) as f64).map_err(xl)?;
+        let cells = [
+            &line.mentor,
+            &line.mentees.join("; "),
+            &line.form,
+            &line.organization,
+            &line.start,
+            &line.end,
+        ];
+        for (c, value) in cells.iter().enumerate() {
+            sheet
+                .write_string(row, (c + 1) as u16, value.as_str())
+                .map_err(xl)?;
+        }
+    }
+    sheet.autofit();
+    let bytes = book.save_to_buffer().map_err(xl)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"pairs-{id}.xlsx\""),
+        ))
+        .body(bytes))
+}
+
+/// The record of state changes (runs, approvals, rejections, pairs),
+/// newest first: who (key id and role), when, what. Admins only.
+#[utoipa::path(
+    tag = "pairs",
+    params(("subject" = Option<String>, Query, description = "e.g. proposal:ID, pair:ID, run:ID"), ("limit" = Option<u32>, Query)),
+    responses((status = 200, description = "Events", body = serde_json::Value)),
+    security(("bearer" = []))
+)]
+#[get("/events")]
+pub async fn list_events(
+    state: Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::ReadEvents)?;
+    let query = QueryParams::parse(&req, &["subject", "limit", "after"])?;
+    let page = query.page()?;
+    let events = state
+        .store
+        .list_events(query.get("subject"), page.limit)
+        .await?;
+    let items: Vec<Value> = events
+        .iter()
+        .map(|e| {
+            json!({"at": e.at, "key_id": e.key_id, "role": e.role, "action": e.action, "subject": e.subject,
+                   "detail": serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::Null)})
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+}

@@ -1,0 +1,382 @@
+//! Runs and proposals: `/api/v1/programmes/{id}/runs`, `/api/v1/runs`,
+//! `/api/v1/proposals`.
+
+use super::AppState;
+use super::extract::{Caller, QueryParams, json_body, path_id};
+use super::pairs::pair_view;
+use super::problem::{ApiError, Problem};
+use crate::auth::{Permission, Principal};
+use crate::domain::FieldError;
+use crate::matching::explain::Lang;
+use crate::runs::{self, RunError};
+use crate::store::{Actor, PairRequest};
+use actix_web::http::header;
+use actix_web::web::{Bytes, Data, Path};
+use actix_web::{HttpRequest, HttpResponse, get, post};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+/// Longest `?wait=` honoured, in seconds.
+pub const MAX_WAIT_SECONDS: u64 = 60;
+
+/// The actor of a principal, for the record of state changes.
+pub fn actor(principal: &Principal) -> Actor {
+    Actor {
+        key_id: principal.key_id.clone(),
+        role: principal.role.as_str().to_owned(),
+    }
+}
+
+/// The language of texts: `?lang=ru|en`, else `Accept-Language`, else English.
+pub fn language(req: &HttpRequest, query: &QueryParams) -> Result<Lang, ApiError> {
+    if let Some(raw) = query.get("lang") {
+        return Lang::parse(raw)
+            .ok_or_else(|| ApiError::Invalid(vec![FieldError::new("lang", "must be en or ru")]));
+    }
+    let accepted = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let first = accepted
+        .split(',')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    Ok(if first.starts_with("ru") {
+        Lang::Ru
+    } else {
+        Lang::En
+    })
+}
+
+impl From<RunError> for ApiError {
+    fn from(err: RunError) -> Self {
+        match err {
+            RunError::Invalid(errors) => ApiError::Invalid(errors),
+            RunError::NotFound => ApiError::NotFound,
+            RunError::Conflict(detail) => ApiError::Conflict(detail),
+            RunError::Store(store) => store.into(),
+        }
+    }
+}
+
+fn optional_body(body: &Bytes) -> Result<Option<serde_json::Value>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(None)
+    } else {
+        json_body(body).map(Some)
+    }
+}
+
+/// Start a run of a programme.
+///
+/// Considers the programme's eligible, still unpaired mentees and the
+/// mentors with places left; keeps approved pairs; never proposes rejected
+/// pairs or pairs that ended early. Body (all optional): `weights` (over
+/// the programme's, for this run), `objective` (`total` | `fair`),
+/// `dry_run` (stored and comparable, but not approvable). Answers `202`;
+/// follow `Location` (add `?wait=30` to wait for the result).
+#[utoipa::path(
+    tag = "runs",
+    params(("id" = String, Path, description = "Programme id")),
+    request_body(content = serde_json::Value, description = "{weights?, objective?, dry_run?}"),
+    responses(
+        (status = 202, description = "Queued", body = serde_json::Value),
+        (status = 404, description = "No such programme in your scope", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/programmes/{id}/runs")]
+pub async fn start_run(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let body = optional_body(&body)?;
+    let dry_run = body
+        .as_ref()
+        .and_then(|b| b.get("dry_run"))
+        .is_some_and(|v| v == &json!(true) || v == &json!("true"));
+    let principal = caller.require(if dry_run {
+        Permission::StartDryRuns
+    } else {
+        Permission::StartRuns
+    })?;
+    let id = path_id(&id)?;
+    let record = runs::start_run(
+        state.store.as_ref(),
+        &principal.scope,
+        &actor(principal),
+        id.as_str(),
+        body.as_ref(),
+    )
+    .await?;
+    tracing::info!(run_id = %record.id, programme_id = %id, dry_run = record.dry_run, key_id = %principal.key_id, "run queued");
+    Ok(HttpResponse::Accepted()
+        .insert_header((header::LOCATION, format!("/api/v1/runs/{}", record.id)))
+        .json(runs::run_view(&record, &[], Lang::En)))
+}
+
+/// The newest runs of a programme.
+#[utoipa::path(
+    tag = "runs",
+    params(("id" = String, Path, description = "Programme id")),
+    responses((status = 200, description = "Runs, newest first (without proposals)", body = serde_json::Value)),
+    security(("bearer" = []))
+)]
+#[get("/programmes/{id}/runs")]
+pub async fn list_runs(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::ReadRuns)?;
+    let id = path_id(&id)?;
+    runs::programme_in_scope(state.store.as_ref(), &principal.scope, id.as_str()).await?;
+    let records = state
+        .store
+        .list_runs(&principal.scope, id.as_str(), 100)
+        .await?;
+    let items: Vec<_> = records
+        .iter()
+        .map(|r| {
+            let mut view = runs::run_view(r, &[], Lang::En);
+            if let Some(object) = view.as_object_mut() {
+                object.remove("proposals");
+                object.remove("unmatched");
+                object.remove("ineligible");
+            }
+            view
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+}
+
+/// A run: status and progress; when done, the weights used, statistics,
+/// every proposal with its score and breakdown, and every unmatched mentee
+/// with the reason. `?wait=N` waits up to N seconds (at most 60) for it to
+/// finish. Texts follow `?lang=` or `Accept-Language` (English by default).
+#[utoipa::path(
+    tag = "runs",
+    params(("id" = String, Path), ("wait" = Option<u64>, Query), ("lang" = Option<String>, Query)),
+    responses((status = 200, description = "The run", body = serde_json::Value)),
+    security(("bearer" = []))
+)]
+#[get("/runs/{id}")]
+pub async fn get_run(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::ReadRuns)?;
+    let query = QueryParams::parse(&req, &["wait", "lang"])?;
+    let lang = language(&req, &query)?;
+    let wait = match query.get("wait") {
+        None => 0,
+        Some(raw) => raw.parse::<u64>().map_err(|_| {
+            ApiError::Invalid(vec![FieldError::new(
+                "wait",
+                "must be a whole number of seconds",
+            )])
+        })?,
+    }
+    .min(MAX_WAIT_SECONDS);
+    let id = path_id(&id)?;
+    let deadline = Instant::now() + Duration::from_secs(wait);
+    loop {
+        let record = state
+            .store
+            .get_run(&principal.scope, id.as_str())
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let finished = matches!(record.status.as_str(), "done" | "failed");
+        if finished || Instant::now() >= deadline {
+            let proposals = if record.status == "done" {
+                state.store.run_proposals(&record.id).await?
+            } else {
+                Vec::new()
+            };
+            return Ok(HttpResponse::Ok().json(runs::run_view(&record, &proposals, lang)));
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+/// The run's score matrix as CSV: a header of mentor ids, a row per
+/// eligible mentee (its id first), an empty cell where a hard rule forbids
+/// the pair. `mentor-match solve` reads this file.
+#[utoipa::path(
+    tag = "runs",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The matrix", body = String, content_type = "text/csv"),
+        (status = 409, description = "The run is not done", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/runs/{id}/scores")]
+pub async fn run_scores(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::ReadRuns)?;
+    let id = path_id(&id)?;
+    let csv = state
+        .store
+        .run_scores(&principal.scope, id.as_str())
+        .await?
+        .ok_or_else(|| ApiError::Conflict("the run is not done yet".into()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"run-{id}-scores.csv\""),
+        ))
+        .body(csv))
+}
+
+/// What changed between two runs of one programme: coverage, score
+/// statistics, pairs kept, added and dropped.
+#[utoipa::path(
+    tag = "runs",
+    params(("a" = String, Path), ("b" = String, Path)),
+    responses((status = 200, description = "The comparison", body = serde_json::Value)),
+    security(("bearer" = []))
+)]
+#[get("/runs/{a}/compare/{b}")]
+pub async fn compare_runs(
+    state: Data<AppState>,
+    caller: Caller,
+    ids: Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::ReadRuns)?;
+    let (a, b) = ids.into_inner();
+    let load = |id: String| {
+        let state = state.clone();
+        let scope = principal.scope.clone();
+        async move {
+            let id = path_id(&id)?;
+            let record = state
+                .store
+                .get_run(&scope, id.as_str())
+                .await?
+                .ok_or(ApiError::NotFound)?;
+            let proposals = state.store.run_proposals(&record.id).await?;
+            Ok::<_, ApiError>((record, proposals))
+        }
+    };
+    let (ra, pa) = load(a).await?;
+    let (rb, pb) = load(b).await?;
+    Ok(HttpResponse::Ok().json(runs::compare(&ra, &pa, &rb, &pb)?))
+}
+
+/// Approve a proposal: its pair or group becomes active.
+///
+/// Re-checks inside one transaction that the mentor still has places, the
+/// mentees are still unpaired in the programme and have consent, and that
+/// nobody's profile changed since the run; otherwise `409` with the reason
+/// and nothing changes. Proposals of dry runs cannot be approved.
+#[utoipa::path(
+    tag = "proposals",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The new pairs", body = serde_json::Value),
+        (status = 409, description = "Cannot be approved now; the reason says why", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/proposals/{id}/approve")]
+pub async fn approve(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::DecidePairs)?;
+    let id = path_id(&id)?;
+    let (proposal, run) = state
+        .store
+        .get_proposal(&principal.scope, id.as_str())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if run.dry_run {
+        return Err(ApiError::Conflict(
+            "proposals of a dry run cannot be approved".into(),
+        ));
+    }
+    if proposal.status != "proposed" {
+        return Err(ApiError::Conflict(format!(
+            "the proposal is already {}",
+            proposal.status
+        )));
+    }
+    let doc: runs::ProposalDoc = serde_json::from_str(&proposal.doc)
+        .map_err(|e| ApiError::Internal(format!("stored proposal unreadable: {e}")))?;
+    let programme = runs::programme_in_scope(
+        state.store.as_ref(),
+        &crate::store::Scope::All,
+        &proposal.programme_id,
+    )
+    .await?;
+    let request = PairRequest {
+        programme_id: proposal.programme_id.clone(),
+        mentor_id: proposal.mentor_id.clone(),
+        mentee_ids: proposal.mentee_ids.clone(),
+        started_on: started_on(&programme),
+        snapshot: Some(doc.snapshot),
+        proposal_id: Some(proposal.id.clone()),
+    };
+    let pairs = state.store.make_pairs(&request, &actor(principal)).await?;
+    tracing::info!(proposal_id = %id, pairs = pairs.len(), key_id = %principal.key_id, "proposal approved");
+    Ok(HttpResponse::Ok().json(json!({"pairs": pairs.iter().map(pair_view).collect::<Vec<_>>()})))
+}
+
+/// The day new pairs start: today, but not before the programme's period.
+pub fn started_on(programme: &crate::domain::Programme) -> String {
+    let today = time::OffsetDateTime::now_utc().date();
+    crate::domain::parse::format_date(today.max(programme.period.start))
+}
+
+/// Reject a proposal, with a reason: the pair is never proposed again in
+/// this programme.
+#[utoipa::path(
+    tag = "proposals",
+    params(("id" = String, Path)),
+    request_body(content = serde_json::Value, description = "{reason}"),
+    responses((status = 204, description = "Rejected")),
+    security(("bearer" = []))
+)]
+#[post("/proposals/{id}/reject")]
+pub async fn reject(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::DecidePairs)?;
+    let id = path_id(&id)?;
+    let body = json_body(&body)?;
+    let mut r = crate::domain::FieldReader::object(&body, "").map_err(ApiError::Invalid)?;
+    let reason = r.text("reason", 1000);
+    let errors = r.finish();
+    let reason = match (errors.is_empty(), reason) {
+        (true, Some(reason)) if !reason.is_empty() => reason,
+        _ if errors.is_empty() => {
+            return Err(ApiError::Invalid(vec![FieldError::new(
+                "reason",
+                "is required",
+            )]));
+        }
+        _ => return Err(ApiError::Invalid(errors)),
+    };
+    state
+        .store
+        .reject_proposal(&principal.scope, id.as_str(), &reason, &actor(principal))
+        .await?;
+    tracing::info!(proposal_id = %id, key_id = %principal.key_id, "proposal rejected");
+    Ok(HttpResponse::NoContent().finish())
+}

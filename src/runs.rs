@@ -1,0 +1,472 @@
+//! Runs: the engine's proposals for a programme, computed by a worker in
+//! whichever instance claims the job, and kept as immutable snapshots.
+
+use crate::banks::Tree;
+use crate::domain::{
+    FieldError, FieldReader, Id, MenteeProfile, MentorProfile, Organization, Programme, Weights,
+};
+use crate::matching::engine::{PairRef, RunInput, run};
+use crate::matching::explain::Lang;
+use crate::matching::outcome::{Proposal, write_scores_csv};
+use crate::matching::unmatched::{Ineligible, Unmatched};
+use crate::matching::{Objective, Stats};
+use crate::store::{Actor, ProposalRecord, RunRecord, Scope, Store, StoreError, Table, sql_now};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// A running run sends a heartbeat this often.
+const HEARTBEAT: Duration = Duration::from_secs(5);
+/// A run whose heartbeat is older than this is taken over by another instance.
+const STALE_AFTER: time::Duration = time::Duration::seconds(30);
+/// How often an idle worker looks for queued runs.
+const POLL: Duration = Duration::from_millis(200);
+
+/// Errors of the runs service.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Bad options.
+    #[error("invalid run options")]
+    Invalid(Vec<FieldError>),
+    /// No such programme or run in the caller's scope.
+    #[error("not found")]
+    NotFound,
+    /// The request conflicts with the state (e.g. comparing runs of two programmes).
+    #[error("{0}")]
+    Conflict(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// How a run was asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunOptions {
+    /// Weights used instead of the programme's, if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<Weights>,
+    /// What to optimise after coverage.
+    pub objective: Objective,
+    /// A dry run is stored and comparable, but cannot be approved.
+    pub dry_run: bool,
+}
+
+impl RunOptions {
+    /// Parses `{weights?, objective?, dry_run?}` (an empty body is fine);
+    /// partial weights are read over the programme's.
+    pub fn parse(value: Option<&Value>, base: Weights) -> Result<Self, Vec<FieldError>> {
+        let empty = Value::Object(Default::default());
+        let value = value.unwrap_or(&empty);
+        let mut r = FieldReader::object(value, "")?;
+        let mut errors = Vec::new();
+        let weights = match r.raw("weights") {
+            None => None,
+            Some(w) => match Weights::parse_over(base, w, "weights") {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    errors.extend(e);
+                    None
+                }
+            },
+        };
+        let objective = match r.opt_text("objective", 20).as_deref() {
+            None | Some("total") => Objective::Total,
+            Some("fair") => Objective::Fair,
+            Some(other) => {
+                r.error(
+                    "objective",
+                    format!("unknown value {other:?}; expected total or fair"),
+                );
+                Objective::Total
+            }
+        };
+        let dry_run = r.flag("dry_run", false);
+        errors.extend(r.finish());
+        if errors.is_empty() {
+            Ok(Self {
+                weights,
+                objective,
+                dry_run,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// Loads a programme the caller may see.
+pub async fn programme_in_scope(
+    store: &dyn Store,
+    scope: &Scope,
+    id: &str,
+) -> Result<Programme, RunError> {
+    let stored = store
+        .get_document(scope, Table::Programmes, id)
+        .await?
+        .ok_or(RunError::NotFound)?;
+    serde_json::from_str(&stored.doc)
+        .map_err(|e| RunError::Conflict(format!("stored programme unreadable: {e}")))
+}
+
+/// Queues a run of a programme the caller may see.
+pub async fn start_run(
+    store: &dyn Store,
+    scope: &Scope,
+    actor: &Actor,
+    programme_id: &str,
+    body: Option<&Value>,
+) -> Result<RunRecord, RunError> {
+    let programme = programme_in_scope(store, scope, programme_id).await?;
+    let options = RunOptions::parse(body, programme.weights).map_err(RunError::Invalid)?;
+    let tree = Tree::from_nodes(&store.organization_nodes(&Scope::All).await?);
+    let anchor = tree
+        .programme_anchor(&Scope::All, &programme)
+        .map_err(RunError::Invalid)?;
+    let record = RunRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        programme_id: programme.id.to_string(),
+        organization_id: anchor,
+        status: "queued".into(),
+        progress: 0,
+        options: serde_json::to_string(&options).unwrap_or_default(),
+        dry_run: options.dry_run,
+        created_by: actor.key_id.clone(),
+        created_at: sql_now(),
+        started_at: None,
+        finished_at: None,
+        error: None,
+        result: None,
+    };
+    store.create_run(&record, actor).await?;
+    Ok(record)
+}
+
+/// Starts the worker of this instance: it claims queued runs (and runs
+/// whose instance stopped sending heartbeats) and executes them, one at a
+/// time, for as long as the process lives.
+pub fn spawn_worker(store: Arc<dyn Store>) -> tokio::task::JoinHandle<()> {
+    let instance = format!("{}-{}", std::process::id(), uuid::Uuid::now_v7());
+    tokio::spawn(async move {
+        loop {
+            let stale_before = (OffsetDateTime::now_utc() - STALE_AFTER)
+                .format(&Rfc3339)
+                .unwrap_or_default();
+            match store.claim_run(&instance, &stale_before).await {
+                Ok(Some(claimed)) => {
+                    tracing::info!(run_id = %claimed.id, programme_id = %claimed.programme_id, "run claimed");
+                    if let Err(error) = execute(store.clone(), &instance, &claimed).await {
+                        tracing::warn!(run_id = %claimed.id, %error, "run failed");
+                        let _ = store.fail_run(&claimed.id, &instance, &error).await;
+                    }
+                }
+                Ok(None) => tokio::time::sleep(POLL).await,
+                Err(error) => {
+                    tracing::warn!(error = %crate::http::problem::error_chain(&error), "cannot claim runs");
+                    tokio::time::sleep(POLL * 10).await;
+                }
+            }
+        }
+    })
+}
+
+/// The snapshot a finished run keeps.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunResult {
+    /// The objective used.
+    pub objective: Objective,
+    /// The weights used.
+    pub weights: Weights,
+    /// Statistics.
+    pub stats: Stats,
+    /// Eligible mentees left without a mentor.
+    pub unmatched: Vec<Unmatched>,
+    /// Mentees not considered.
+    pub ineligible: Vec<Ineligible>,
+}
+
+/// What a stored proposal keeps besides its columns.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProposalDoc {
+    /// The engine's proposal: score, breakdown, facts.
+    pub proposal: Proposal,
+    /// The entity tags of the mentor and mentees as the run saw them.
+    pub snapshot: Vec<(String, String)>,
+}
+
+fn parse_docs<T: serde::de::DeserializeOwned>(
+    docs: impl Iterator<Item = String>,
+) -> Result<Vec<T>, String> {
+    docs.map(|d| serde_json::from_str(&d).map_err(|e| format!("stored document unreadable: {e}")))
+        .collect()
+}
+
+async fn execute(store: Arc<dyn Store>, instance: &str, record: &RunRecord) -> Result<(), String> {
+    let fail = |e: StoreError| crate::http::problem::error_chain(&e);
+    let data = store
+        .matching_data(&record.programme_id)
+        .await
+        .map_err(fail)?;
+    let programme: Programme = match &data.programme {
+        Some(p) => serde_json::from_str(&p.doc).map_err(|e| e.to_string())?,
+        None => return Err("the programme was deleted".into()),
+    };
+    let options: RunOptions = serde_json::from_str(&record.options).map_err(|e| e.to_string())?;
+    let organizations: Vec<Organization> = parse_docs(data.organizations.iter().cloned())?;
+    let mut mentors: Vec<MentorProfile> = parse_docs(data.mentors.iter().map(|s| s.doc.clone()))?;
+    let mentees: Vec<MenteeProfile> = parse_docs(data.mentees.iter().map(|s| s.doc.clone()))?;
+    let etags: HashMap<String, String> = data
+        .mentors
+        .iter()
+        .chain(&data.mentees)
+        .map(|s| (s.id.clone(), s.etag.clone()))
+        .collect();
+    let pair = |mentor: &str, mentee: &str| -> Option<PairRef> {
+        Some(PairRef {
+            mentor_id: Id::parse(mentor).ok()?,
+            mentee_id: Id::parse(mentee).ok()?,
+        })
+    };
+    // Pairs of this programme keep their mentees out and use places;
+    // pairs of other programmes only use the mentor's places.
+    let mut approved = Vec::new();
+    let mut load_elsewhere: HashMap<&str, u32> = HashMap::new();
+    for (programme_id, mentor, mentee) in &data.active_pairs {
+        if *programme_id == record.programme_id {
+            approved.extend(pair(mentor, mentee));
+        } else {
+            *load_elsewhere.entry(mentor.as_str()).or_default() += 1;
+        }
+    }
+    for mentor in &mut mentors {
+        if let Some(used) = load_elsewhere.get(mentor.person.id.as_str()) {
+            mentor.capacity = mentor.capacity.saturating_sub(*used);
+        }
+    }
+    let excluded: Vec<PairRef> = data
+        .exclusions
+        .iter()
+        .filter_map(|(m, e)| pair(m, e))
+        .collect();
+    store
+        .run_progress(&record.id, instance, 200)
+        .await
+        .map_err(fail)?;
+
+    // The engine runs on the blocking pool; the heartbeat goes on meanwhile
+    // so that no other instance takes the run over.
+    let heartbeat = {
+        let store = store.clone();
+        let (id, instance) = (record.id.clone(), instance.to_owned());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(HEARTBEAT).await;
+                if !matches!(store.run_progress(&id, &instance, 500).await, Ok(true)) {
+                    break;
+                }
+            }
+        })
+    };
+    let outcome = tokio::task::spawn_blocking(move || {
+        let input = RunInput {
+            approved: &approved,
+            excluded: &excluded,
+            objective: options.objective,
+            weights: options.weights,
+            lang: Lang::En,
+            ..RunInput::new(&programme, &organizations, &mentors, &mentees)
+        };
+        run(&input).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string());
+    heartbeat.abort();
+    let outcome = outcome??;
+
+    let mut csv = Vec::new();
+    write_scores_csv(&outcome, &mut csv).map_err(|e| e.to_string())?;
+    let proposals: Vec<ProposalRecord> = outcome
+        .proposals
+        .iter()
+        .map(|p| {
+            let mut snapshot = vec![(
+                p.mentor_id.to_string(),
+                etags.get(p.mentor_id.as_str()).cloned().unwrap_or_default(),
+            )];
+            for m in &p.mentee_ids {
+                snapshot.push((
+                    m.to_string(),
+                    etags.get(m.as_str()).cloned().unwrap_or_default(),
+                ));
+            }
+            ProposalRecord {
+                id: uuid::Uuid::now_v7().to_string(),
+                run_id: record.id.clone(),
+                programme_id: record.programme_id.clone(),
+                mentor_id: p.mentor_id.to_string(),
+                mentee_ids: p.mentee_ids.iter().map(ToString::to_string).collect(),
+                status: "proposed".into(),
+                doc: serde_json::to_string(&ProposalDoc {
+                    proposal: p.clone(),
+                    snapshot,
+                })
+                .unwrap_or_default(),
+                decided_by: None,
+                decided_at: None,
+                reason: None,
+            }
+        })
+        .collect();
+    let result = RunResult {
+        objective: outcome.objective,
+        weights: outcome.weights,
+        stats: outcome.stats.clone(),
+        unmatched: outcome.unmatched.clone(),
+        ineligible: outcome.ineligible.clone(),
+    };
+    let result = serde_json::to_string(&result).map_err(|e| e.to_string())?;
+    let csv = String::from_utf8(csv).map_err(|e| e.to_string())?;
+    if store
+        .finish_run(&record.id, instance, &result, &csv, &proposals)
+        .await
+        .map_err(fail)?
+    {
+        tracing::info!(run_id = %record.id, proposals = proposals.len(), "run done");
+    }
+    Ok(())
+}
+
+/// A run as the API shows it, texts in `lang`.
+pub fn run_view(record: &RunRecord, proposals: &[ProposalRecord], lang: Lang) -> Value {
+    let result: Option<RunResult> = record
+        .result
+        .as_deref()
+        .and_then(|r| serde_json::from_str(r).ok());
+    let options: Option<RunOptions> = serde_json::from_str(&record.options).ok();
+    let mut view = json!({
+        "id": record.id,
+        "programme_id": record.programme_id,
+        "status": record.status,
+        "progress": record.progress as f64 / 1000.0,
+        "dry_run": record.dry_run,
+        "objective": options.as_ref().map(|o| o.objective),
+        "created_by": record.created_by,
+        "created_at": record.created_at,
+        "started_at": record.started_at,
+        "finished_at": record.finished_at,
+    });
+    if let Some(error) = &record.error {
+        view["error"] = json!(error);
+    }
+    if let Some(mut result) = result {
+        for u in &mut result.unmatched {
+            u.text = u.reason.render(lang);
+        }
+        for i in &mut result.ineligible {
+            i.text = i.reason.render(lang).to_owned();
+        }
+        view["weights"] = json!(result.weights);
+        view["stats"] = json!(result.stats);
+        view["unmatched"] = json!(result.unmatched);
+        view["ineligible"] = json!(result.ineligible);
+        view["proposals"] =
+            Value::Array(proposals.iter().map(|p| proposal_view(p, lang)).collect());
+    } else if let Some(options) = options {
+        view["weights"] = json!(options.weights);
+    }
+    view
+}
+
+/// A proposal as the API shows it.
+pub fn proposal_view(record: &ProposalRecord, lang: Lang) -> Value {
+    let doc: Option<ProposalDoc> = serde_json::from_str(&record.doc).ok();
+    let mut view = json!({
+        "id": record.id,
+        "run_id": record.run_id,
+        "mentor_id": record.mentor_id,
+        "mentee_ids": record.mentee_ids,
+        "status": record.status,
+    });
+    if let Some(mut doc) = doc {
+        doc.proposal.localize(lang);
+        let p = doc.proposal;
+        view["score"] = json!(p.score);
+        view["breakdown"] = json!(p.breakdown);
+        view["summary"] = json!(p.summary);
+        if !p.members.is_empty() {
+            view["members"] = json!(p.members);
+        }
+        if let Some(c) = p.cohesion {
+            view["cohesion"] = json!(c);
+        }
+    }
+    for (key, value) in [
+        ("decided_by", &record.decided_by),
+        ("decided_at", &record.decided_at),
+        ("reason", &record.reason),
+    ] {
+        if let Some(v) = value {
+            view[key] = json!(v);
+        }
+    }
+    view
+}
+
+/// What changed from run `a` to run `b` of one programme: coverage, score
+/// statistics, and the pairs kept, added and dropped.
+pub fn compare(
+    a: &RunRecord,
+    a_props: &[ProposalRecord],
+    b: &RunRecord,
+    b_props: &[ProposalRecord],
+) -> Result<Value, RunError> {
+    if a.programme_id != b.programme_id {
+        return Err(RunError::Conflict(
+            "the two runs belong to different programmes".into(),
+        ));
+    }
+    let result = |r: &RunRecord| -> Result<RunResult, RunError> {
+        r.result
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .ok_or_else(|| RunError::Conflict(format!("run {} is not done", r.id)))
+    };
+    let (ra, rb) = (result(a)?, result(b)?);
+    let pairs = |props: &[ProposalRecord]| -> BTreeSet<(String, String)> {
+        props
+            .iter()
+            .flat_map(|p| {
+                p.mentee_ids
+                    .iter()
+                    .map(|m| (p.mentor_id.clone(), m.clone()))
+            })
+            .collect()
+    };
+    let (pa, pb) = (pairs(a_props), pairs(b_props));
+    let list = |set: Vec<&(String, String)>| -> Vec<Value> {
+        set.into_iter()
+            .map(|(mentor, mentee)| json!({"mentor_id": mentor, "mentee_id": mentee}))
+            .collect()
+    };
+    let stat = |f: fn(&Stats) -> f64| json!({"a": f(&ra.stats), "b": f(&rb.stats), "change": f(&rb.stats) - f(&ra.stats)});
+    Ok(json!({
+        "a": a.id,
+        "b": b.id,
+        "programme_id": a.programme_id,
+        "coverage": {
+            "eligible": {"a": ra.stats.mentees_eligible, "b": rb.stats.mentees_eligible},
+            "matched": {"a": ra.stats.mentees_matched, "b": rb.stats.mentees_matched,
+                        "change": rb.stats.mentees_matched as i64 - ra.stats.mentees_matched as i64},
+        },
+        "total_score": stat(|s| s.total_score),
+        "mean_score": stat(|s| s.mean_score),
+        "min_score": stat(|s| s.min_score),
+        "weights": {"a": ra.weights, "b": rb.weights},
+        "pairs_kept": list(pa.intersection(&pb).collect()),
+        "pairs_added": list(pb.difference(&pa).collect()),
+        "pairs_dropped": list(pa.difference(&pb).collect()),
+    }))
+}
