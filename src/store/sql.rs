@@ -255,12 +255,12 @@ where
     }
 
     async fn get_organization(&self, scope: &Scope, id: &str) -> StoreResult<Option<Stored>> {
-        let mut st = Statement::new("SELECT id, doc, etag FROM organizations WHERE id = ");
-        let a = st.arg(id);
-        st.push(&a);
-        st.push(" AND ");
-        let p = st.arg(scope.prefix());
-        st.push(&under("path", &p));
+        let st = scoped_by_id(
+            "SELECT id, doc, etag FROM organizations WHERE id = ",
+            "path",
+            id,
+            scope,
+        );
         let rows = fetch_all::<DB>(&self.pool, st).await?;
         Ok(page_of::<DB>(rows, 1)?.items.pop())
     }
@@ -372,15 +372,15 @@ where
         table: Table,
         id: &str,
     ) -> StoreResult<Option<Stored>> {
-        let mut st = Statement::new(format!(
-            "SELECT d.id, d.doc, d.etag FROM {} d JOIN organizations o ON o.id = d.organization_id WHERE d.id = ",
-            table.name()
-        ));
-        let a = st.arg(id);
-        st.push(&a);
-        st.push(" AND ");
-        let p = st.arg(scope.prefix());
-        st.push(&under("o.path", &p));
+        let st = scoped_by_id(
+            format!(
+                "SELECT d.id, d.doc, d.etag FROM {} d JOIN organizations o ON o.id = d.organization_id WHERE d.id = ",
+                table.name()
+            ),
+            "o.path",
+            id,
+            scope,
+        );
         let rows = fetch_all::<DB>(&self.pool, st).await?;
         Ok(page_of::<DB>(rows, 1)?.items.pop())
     }
@@ -627,14 +627,14 @@ where
     }
 
     async fn get_run(&self, scope: &Scope, id: &str) -> StoreResult<Option<RunRecord>> {
-        let mut st = Statement::new(format!(
-            "SELECT {RUN_COLUMNS} FROM runs r JOIN organizations o ON o.id = r.organization_id WHERE r.id = "
-        ));
-        let a = st.arg(id);
-        st.push(&a);
-        st.push(" AND ");
-        let p = st.arg(scope.prefix());
-        st.push(&under("o.path", &p));
+        let st = scoped_by_id(
+            format!(
+                "SELECT {RUN_COLUMNS} FROM runs r JOIN organizations o ON o.id = r.organization_id WHERE r.id = "
+            ),
+            "o.path",
+            id,
+            scope,
+        );
         let rows = fetch_all::<DB>(&self.pool, st).await?;
         rows.first().map(run_from_row::<DB>).transpose()
     }
@@ -661,14 +661,12 @@ where
     }
 
     async fn run_scores(&self, scope: &Scope, id: &str) -> StoreResult<Option<String>> {
-        let mut st = Statement::new(
+        let st = scoped_by_id(
             "SELECT r.scores_csv FROM runs r JOIN organizations o ON o.id = r.organization_id WHERE r.id = ",
+            "o.path",
+            id,
+            scope,
         );
-        let a = st.arg(id);
-        st.push(&a);
-        st.push(" AND ");
-        let p = st.arg(scope.prefix());
-        st.push(&under("o.path", &p));
         let rows = fetch_all::<DB>(&self.pool, st).await?;
         match rows.first() {
             Some(row) => Ok(row.try_get(0)?),
@@ -759,15 +757,15 @@ where
         scope: &Scope,
         id: &str,
     ) -> StoreResult<Option<(ProposalRecord, RunRecord)>> {
-        let mut st = Statement::new(format!(
-            "SELECT {PROPOSAL_COLUMNS} FROM proposals p JOIN runs r ON r.id = p.run_id \
+        let st = scoped_by_id(
+            format!(
+                "SELECT {PROPOSAL_COLUMNS} FROM proposals p JOIN runs r ON r.id = p.run_id \
              JOIN organizations o ON o.id = r.organization_id WHERE p.id = "
-        ));
-        let a = st.arg(id);
-        st.push(&a);
-        st.push(" AND ");
-        let pre = st.arg(scope.prefix());
-        st.push(&under("o.path", &pre));
+            ),
+            "o.path",
+            id,
+            scope,
+        );
         let rows = fetch_all::<DB>(&self.pool, st).await?;
         let Some(row) = rows.first() else {
             return Ok(None);
@@ -1080,14 +1078,14 @@ where
     }
 
     async fn get_pair(&self, scope: &Scope, id: &str) -> StoreResult<Option<PairRecord>> {
-        let mut st = Statement::new(format!(
-            "SELECT {PAIR_COLUMNS} FROM pairs x JOIN organizations o ON o.id = x.organization_id WHERE x.id = "
-        ));
-        let a = st.arg(id);
-        st.push(&a);
-        st.push(" AND ");
-        let p = st.arg(scope.prefix());
-        st.push(&under("o.path", &p));
+        let st = scoped_by_id(
+            format!(
+                "SELECT {PAIR_COLUMNS} FROM pairs x JOIN organizations o ON o.id = x.organization_id WHERE x.id = "
+            ),
+            "o.path",
+            id,
+            scope,
+        );
         let rows = fetch_all::<DB>(&self.pool, st).await?;
         rows.first().map(pair_from_row::<DB>).transpose()
     }
@@ -1185,6 +1183,18 @@ where
         query = query.bind(arg);
     }
     Ok(query.fetch_all(pool).await?)
+}
+
+/// `HEAD <id> AND <path_column> is under the scope`: the look-up of one
+/// row by id that every scoped read shares. `head` ends with `… = `.
+fn scoped_by_id(head: impl Into<String>, path_column: &str, id: &str, scope: &Scope) -> Statement {
+    let mut st = Statement::new(head);
+    let a = st.arg(id);
+    st.push(&a);
+    st.push(" AND ");
+    let p = st.arg(scope.prefix());
+    st.push(&under(path_column, &p));
+    st
 }
 
 fn push_page(st: &mut Statement, id_column: &str, page: &PageRequest) {

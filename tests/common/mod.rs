@@ -182,14 +182,8 @@ impl TestApp {
 
     /// Drops a PostgreSQL test database (kept when a test fails, for a look).
     pub async fn cleanup(self) {
-        if let Cleanup::DropPostgres { admin_url, name } = &self.cleanup
-            && let Ok(admin) = sqlx::PgPool::connect(admin_url).await
-        {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&admin)
-            .await;
+        if let Cleanup::DropPostgres { admin_url, name } = &self.cleanup {
+            Self::drop_postgres(admin_url, name).await;
         }
     }
 
