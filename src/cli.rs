@@ -43,6 +43,14 @@ pub struct GlobalArgs {
         global = true
     )]
     pub bind: SocketAddr,
+    /// Requests per minute a key may send to one instance (0 = unlimited).
+    #[arg(
+        long,
+        env = "MENTOR_MATCH_RATE_LIMIT",
+        default_value_t = 1200,
+        global = true
+    )]
+    pub rate_limit: u32,
     /// Log level or filter, e.g. `info`, `debug`, `mentor_match=debug,warn`.
     #[arg(
         long,

@@ -79,7 +79,12 @@ async fn run(cli: Cli) -> Result<(), String> {
             let bind = cli.global.bind;
             let listener =
                 TcpListener::bind(bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
-            let app = Application::build(listener, store).map_err(|e| e.to_string())?;
+            let settings = http::Settings {
+                rate_limit_per_minute: cli.global.rate_limit,
+                ..http::Settings::default()
+            };
+            let app =
+                Application::build_with(listener, store, settings).map_err(|e| e.to_string())?;
             tracing::info!(%bind, "mentor-match listening; API docs at /docs");
             app.run().await.map_err(|e| e.to_string())
         }

@@ -405,7 +405,7 @@ async fn rejected_and_ended_pairs_are_never_proposed_again(app: &TestApp) {
     );
 
     let events = app
-        .get(&format!("/api/v1/events?subject=pair:{pair_id}"))
+        .get(&format!("/api/v1/audit?subject=pair:{pair_id}"))
         .await;
     assert_eq!(events.body["items"][0]["action"], "pair.ended");
     assert_eq!(events.body["items"][0]["role"], "admin");
@@ -617,7 +617,7 @@ async fn runs_and_pairs_stay_inside_their_scope(app: &TestApp) {
     )
     .await
     .assert_problem(403);
-    app.get_as(&own, "/api/v1/events").await.assert_problem(403);
+    app.get_as(&own, "/api/v1/audit").await.assert_problem(403);
 }
 
 async fn the_order_list_exports_as_csv_and_xlsx(app: &TestApp) {

@@ -368,6 +368,17 @@ impl<'a> FieldReader<'a> {
         parsed
     }
 
+    /// An optional `YYYY-MM-DD` date.
+    pub fn opt_date(&mut self, name: &'static str) -> Option<Date> {
+        let value = self.raw(name)?;
+        let text = self.as_text(name, value)?;
+        let parsed = parse_date(&text);
+        if parsed.is_none() {
+            self.error(name, "must be a date YYYY-MM-DD");
+        }
+        parsed
+    }
+
     /// A nested object, read by `read` with its own reader; errors are
     /// merged with this reader's, under `name.`.
     pub fn nested<T>(

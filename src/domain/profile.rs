@@ -30,6 +30,11 @@ pub struct Consent {
     pub date: Date,
     /// What it covers; `storage` and `matching` when not given.
     pub purposes: Vec<ConsentPurpose>,
+    /// The day a pupil of 14 to 17 recorded their own agreement, besides
+    /// the parent's or guardian's consent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date, example = "2026-09-01")]
+    pub pupil_agreed_on: Option<Date>,
 }
 
 /// Why a profile may not be matched for lack of consent.
@@ -41,12 +46,19 @@ pub enum ConsentProblem {
     NotForMatching,
     /// A minor's consent must come from a parent or guardian.
     NeedsGuardian,
+    /// A pupil of 14 to 17 must also record their own agreement.
+    NeedsPupilAgreement,
+    /// An adult consents for themself.
+    NeedsOwnConsent,
 }
 
 impl Consent {
     /// Checks the consent for matching a person born in `birth_year` (if
-    /// known) of `kind`, at the date `on`. Pupils with no birth year count
-    /// as minors, so a missing year never loosens the rule.
+    /// known) of `kind`, at the date `on` (the programme's start): under 14
+    /// a parent's or guardian's consent; from 14 to 17 that and the pupil's
+    /// own recorded agreement; adults their own. Ages count in whole years
+    /// from the birth year. A pupil with no birth year is held to the
+    /// strictest rule (14 to 17), so a missing year never loosens it.
     pub fn check_for_matching(
         consent: Option<&Consent>,
         kind: PersonKind,
@@ -57,12 +69,31 @@ impl Consent {
         if !consent.purposes.contains(&ConsentPurpose::Matching) {
             return Err(ConsentProblem::NotForMatching);
         }
-        let minor = match birth_year {
-            Some(year) => on.year() - year < 18,
-            None => kind == PersonKind::Pupil,
+        let age = match birth_year {
+            Some(year) => Some(on.year() - year),
+            None if kind == PersonKind::Pupil => None,
+            None => Some(18),
         };
-        if minor && consent.given_by == ConsentGiver::OwnSelf {
-            return Err(ConsentProblem::NeedsGuardian);
+        let by_guardian = consent.given_by != ConsentGiver::OwnSelf;
+        match age {
+            Some(age) if age >= 18 => {
+                if by_guardian {
+                    return Err(ConsentProblem::NeedsOwnConsent);
+                }
+            }
+            Some(age) if age < 14 => {
+                if !by_guardian {
+                    return Err(ConsentProblem::NeedsGuardian);
+                }
+            }
+            _ => {
+                if !by_guardian {
+                    return Err(ConsentProblem::NeedsGuardian);
+                }
+                if consent.pupil_agreed_on.is_none() {
+                    return Err(ConsentProblem::NeedsPupilAgreement);
+                }
+            }
         }
         Ok(())
     }
@@ -152,10 +183,12 @@ fn read_consent(r: &mut FieldReader<'_>) -> Option<Consent> {
         if purposes.is_empty() {
             purposes = ConsentPurpose::ALL.to_vec();
         }
+        let pupil_agreed_on = c.opt_date("pupil_agreed_on");
         Some(Consent {
             given_by: given_by?,
             date: date?,
             purposes,
+            pupil_agreed_on,
         })
     })
 }
@@ -323,6 +356,7 @@ mod tests {
             given_by: ConsentGiver::OwnSelf,
             date: time::macros::date!(2026 - 09 - 01),
             purposes: ConsentPurpose::ALL.to_vec(),
+            pupil_agreed_on: None,
         };
         let on = time::macros::date!(2026 - 10 - 01);
         assert_eq!(

@@ -2,6 +2,7 @@
 //! deleting stored documents, and shaping their responses.
 
 use super::AppState;
+use super::audit;
 use super::extract::{Caller, QueryParams};
 use super::problem::ApiError;
 use crate::auth::Permission;
@@ -9,7 +10,7 @@ use crate::store::{Document, DocumentFilter, Page, Stored, Table, WriteOutcome};
 use actix_web::HttpResponse;
 use actix_web::http::header;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 /// A page of a list: the items and the cursor of the next page.
@@ -20,6 +21,15 @@ pub struct ListPage<T> {
     /// Pass as `after` for the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+}
+
+/// The audit name of a table's rows.
+pub fn singular(table: Table) -> &'static str {
+    match table {
+        Table::Mentors => "mentor",
+        Table::Mentees => "mentee",
+        Table::Programmes => "programme",
+    }
 }
 
 /// `"tag"` as an `ETag` header value.
@@ -103,6 +113,25 @@ pub async fn put(
         .put_document(&principal.scope, &doc, if_match.as_deref())
         .await?;
     tracing::info!(table = doc.table.name(), id = %doc.id, outcome = ?outcome, key_id = %principal.key_id, "document written");
+    if outcome != WriteOutcome::Unchanged {
+        let action = format!(
+            "{}.{}",
+            singular(doc.table),
+            if outcome == WriteOutcome::Created {
+                "created"
+            } else {
+                "updated"
+            }
+        );
+        audit::record(
+            state,
+            caller,
+            &action,
+            &format!("{}:{}", singular(doc.table), doc.id),
+            json!({"etag": etag}),
+        )
+        .await;
+    }
     Ok(written_response(outcome, &etag, &doc.doc, location))
 }
 
@@ -121,6 +150,14 @@ pub async fn delete(
         .delete_document(&principal.scope, table, id, if_match.as_deref())
         .await?;
     tracing::info!(table = table.name(), id = %id, key_id = %principal.key_id, "document deleted");
+    audit::record(
+        state,
+        caller,
+        &format!("{}.deleted", singular(table)),
+        &format!("{}:{id}", singular(table)),
+        json!({}),
+    )
+    .await;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -4,7 +4,7 @@ use super::AppState;
 use super::problem::ApiError;
 use crate::auth::{self, AuthError, Permission, Principal};
 use crate::domain::{FieldError, Id};
-use crate::store::PageRequest;
+use crate::store::{Actor, PageRequest};
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::web::Data;
@@ -19,15 +19,29 @@ pub const DEFAULT_LIMIT: u32 = 100;
 pub const MAX_LIMIT: u32 = 1000;
 
 /// The authenticated caller, as a handler argument.
-pub struct Caller(pub Principal);
+pub struct Caller {
+    /// The key's id, role and scope.
+    pub principal: Principal,
+    /// The peer address the request came from.
+    pub origin: Option<String>,
+}
 
 impl Caller {
     /// Refuses with `403` unless the caller's role allows `permission`.
     pub fn require(&self, permission: Permission) -> Result<&Principal, ApiError> {
-        if self.0.role.allows(permission) {
-            Ok(&self.0)
+        if self.principal.role.allows(permission) {
+            Ok(&self.principal)
         } else {
             Err(ApiError::Forbidden("your key's role does not allow this"))
+        }
+    }
+
+    /// Who this is, for the audit log.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            key_id: self.principal.key_id.clone(),
+            role: self.principal.role.as_str().to_owned(),
+            origin: self.origin.clone(),
         }
     }
 }
@@ -38,6 +52,7 @@ impl FromRequest for Caller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<Data<AppState>>().cloned();
+        let origin = req.peer_addr().map(|a| a.ip().to_string());
         let key = req
             .headers()
             .get(header::AUTHORIZATION)
@@ -54,7 +69,11 @@ impl FromRequest for Caller {
             let key = key.ok_or(AuthError::Missing)?;
             let principal = auth::authenticate(state.store.as_ref(), &key).await?;
             tracing::Span::current().record("key_id", principal.key_id.as_str());
-            Ok(Caller(principal))
+            state
+                .limiter
+                .check(&principal.key_id)
+                .map_err(ApiError::TooManyRequests)?;
+            Ok(Caller { principal, origin })
         })
     }
 }

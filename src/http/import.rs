@@ -121,5 +121,14 @@ pub async fn import_batch(
         key_id = %principal.key_id,
         "import applied"
     );
+    super::audit::record(
+        &state,
+        &caller,
+        "import.applied",
+        "import",
+        serde_json::json!({"rows": rows, "created": report.created, "updated": report.updated,
+                           "unchanged": report.unchanged, "rejected": report.rejected.len()}),
+    )
+    .await;
     Ok(HttpResponse::Ok().json(report))
 }

@@ -1,12 +1,15 @@
 //! The HTTP edge: routes, authentication, problem+json, the spec.
 
+pub mod audit;
 pub mod documents;
 pub mod extract;
 pub mod import;
+pub mod limit;
 pub mod middleware;
 pub mod ops;
 pub mod organizations;
 pub mod pairs;
+pub mod privacy;
 pub mod problem;
 pub mod profiles;
 pub mod programmes;
@@ -33,6 +36,26 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Request counters.
     pub metrics: Arc<middleware::Metrics>,
+    /// Requests per key.
+    pub limiter: limit::RateLimiter,
+}
+
+/// Settings of a server beyond its listener and database.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Requests per minute per key and instance; 0 = unlimited.
+    pub rate_limit_per_minute: u32,
+    /// Whether this instance runs queued matching runs.
+    pub run_worker: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            rate_limit_per_minute: 1200,
+            run_worker: true,
+        }
+    }
 }
 
 #[derive(OpenApi)]
@@ -55,6 +78,7 @@ pub struct AppState {
         (name = "runs", description = "Matching runs: proposals, score matrices, comparisons"),
         (name = "proposals", description = "Curator decisions on proposals"),
         (name = "pairs", description = "Active and finished pairs, the list for the order, the record of changes"),
+        (name = "audit", description = "Who read or changed what"),
         (name = "operations", description = "Health and metrics"),
     )
 )]
@@ -106,7 +130,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(pairs::end_pair)
             .service(pairs::export_csv)
             .service(pairs::export_xlsx)
-            .service(pairs::list_events),
+            .service(audit::list_audit),
     )
     .service(ops::health)
     .service(ops::metrics);
@@ -190,13 +214,25 @@ impl Application {
     /// Binds `listener` (port 0 picks a free one) and builds the server
     /// over `store`.
     pub fn build(listener: TcpListener, store: Arc<dyn Store>) -> std::io::Result<Self> {
+        Self::build_with(listener, store, Settings::default())
+    }
+
+    /// As [`Application::build`], with explicit settings.
+    pub fn build_with(
+        listener: TcpListener,
+        store: Arc<dyn Store>,
+        settings: Settings,
+    ) -> std::io::Result<Self> {
         let port = listener.local_addr()?.port();
         let state = Data::new(AppState {
             store,
             metrics: Arc::new(middleware::Metrics::default()),
+            limiter: limit::RateLimiter::new(settings.rate_limit_per_minute),
         });
         let spec = openapi();
-        crate::runs::spawn_worker(state.store.clone());
+        if settings.run_worker {
+            crate::runs::spawn_worker(state.store.clone());
+        }
         let routes = Data::new(ops::KnownRoutes::from_openapi(&spec));
         let server = HttpServer::new(move || {
             let (app, _) = App::new()

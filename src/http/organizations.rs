@@ -56,6 +56,16 @@ pub async fn put_organization(
         .put_organization(&principal.scope, &row, if_match(&req)?.as_deref())
         .await?;
     tracing::info!(id = %id, outcome = ?outcome, key_id = %principal.key_id, "organisation written");
+    if outcome != crate::store::WriteOutcome::Unchanged {
+        super::audit::record(
+            &state,
+            &caller,
+            "organization.written",
+            &format!("organization:{id}"),
+            serde_json::json!({"etag": etag}),
+        )
+        .await;
+    }
     Ok(written_response(
         outcome,
         &etag,
@@ -118,6 +128,14 @@ pub async fn delete_organization(
         .delete_organization(&principal.scope, id.as_str(), if_match(&req)?.as_deref())
         .await?;
     tracing::info!(id = %id, key_id = %principal.key_id, "organisation deleted");
+    super::audit::record(
+        &state,
+        &caller,
+        "organization.deleted",
+        &format!("organization:{id}"),
+        serde_json::json!({}),
+    )
+    .await;
     Ok(HttpResponse::NoContent().finish())
 }
 

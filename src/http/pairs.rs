@@ -4,7 +4,7 @@
 use super::AppState;
 use super::extract::{Caller, QueryParams, json_body, path_id};
 use super::problem::{ApiError, Problem};
-use super::runs::{actor, started_on};
+use super::runs::started_on;
 use crate::auth::Permission;
 use crate::domain::{FieldError, FieldReader, MenteeProfile, MentorProfile, Organization};
 use crate::matching::engine::{PairProblem, check_pair};
@@ -184,7 +184,7 @@ pub async fn pair_by_hand(
         snapshot: None,
         proposal_id: None,
     };
-    let pairs = store.make_pairs(&request, &actor(principal)).await?;
+    let pairs = store.make_pairs(&request, &caller.actor()).await?;
     tracing::info!(programme_id = %id, pairs = pairs.len(), key_id = %principal.key_id, "pairs made by hand");
     Ok(HttpResponse::Created()
         .json(json!({"pairs": pairs.iter().map(pair_view).collect::<Vec<_>>()})))
@@ -297,7 +297,7 @@ pub async fn complete_pair(
                 note: None,
                 ended_on: today,
             },
-            &actor(principal),
+            &caller.actor(),
         )
         .await?;
     Ok(HttpResponse::Ok().json(pair_view(&pair)))
@@ -356,7 +356,7 @@ pub async fn end_pair(
                 note,
                 ended_on: today,
             },
-            &actor(principal),
+            &caller.actor(),
         )
         .await?;
     tracing::info!(pair_id = %id, reason = %reason, key_id = %principal.key_id, "pair ended early");
@@ -536,6 +536,14 @@ pub async fn export_csv(
         .into_inner()
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     tracing::info!(programme_id = %id, lines = lines.len(), key_id = %principal.key_id, "pairs exported as CSV");
+    super::audit::record(
+        &state,
+        &caller,
+        "pairs.exported",
+        &format!("programme:{id}"),
+        json!({"format": "csv", "lines": lines.len()}),
+    )
+    .await;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
@@ -591,6 +599,14 @@ pub async fn export_xlsx(
     }
     sheet.autofit();
     let bytes = book.save_to_buffer().map_err(xl)?;
+    super::audit::record(
+        &state,
+        &caller,
+        "pairs.exported",
+        &format!("programme:{id}"),
+        json!({"format": "xlsx", "lines": lines.len()}),
+    )
+    .await;
     Ok(HttpResponse::Ok()
         .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         .insert_header((
@@ -598,35 +614,4 @@ pub async fn export_xlsx(
             format!("attachment; filename=\"pairs-{id}.xlsx\""),
         ))
         .body(bytes))
-}
-
-/// The record of state changes (runs, approvals, rejections, pairs),
-/// newest first: who (key id and role), when, what. Admins only.
-#[utoipa::path(
-    tag = "pairs",
-    params(("subject" = Option<String>, Query, description = "e.g. proposal:ID, pair:ID, run:ID"), ("limit" = Option<u32>, Query)),
-    responses((status = 200, description = "Events", body = serde_json::Value)),
-    security(("bearer" = []))
-)]
-#[get("/events")]
-pub async fn list_events(
-    state: Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    caller.require(Permission::ReadEvents)?;
-    let query = QueryParams::parse(&req, &["subject", "limit", "after"])?;
-    let page = query.page()?;
-    let events = state
-        .store
-        .list_events(query.get("subject"), page.limit)
-        .await?;
-    let items: Vec<Value> = events
-        .iter()
-        .map(|e| {
-            json!({"at": e.at, "key_id": e.key_id, "role": e.role, "action": e.action, "subject": e.subject,
-                   "detail": serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::Null)})
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(json!({ "items": items })))
 }

@@ -79,6 +79,8 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     /// An import batch had bad rows and nothing was applied.
     ImportRejected(ImportReport),
+    /// The key sent too many requests; retry after this many seconds.
+    TooManyRequests(u64),
     /// The database is not answering.
     Unavailable,
     /// A fault inside the service; logged with its cause, never shown.
@@ -122,6 +124,11 @@ impl ApiError {
                 "import-rejected",
                 "Import rejected",
             ),
+            ApiError::TooManyRequests(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-requests",
+                "Too many requests",
+            ),
             ApiError::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -163,6 +170,9 @@ impl ApiError {
                 report.rejected.len(),
                 if report.rejected.len() == 1 { "" } else { "s" }
             ),
+            ApiError::TooManyRequests(wait) => {
+                format!("this key sent too many requests; try again in {wait} s")
+            }
             ApiError::Unavailable => "the database is not answering; try again shortly".into(),
             ApiError::Internal(_) => "an internal error occurred; it has been logged".into(),
         }
@@ -224,6 +234,9 @@ impl ResponseError for ApiError {
         response.content_type(PROBLEM_JSON);
         if matches!(self, ApiError::Unauthorized(_)) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if let ApiError::TooManyRequests(wait) = self {
+            response.insert_header((header::RETRY_AFTER, wait.to_string()));
         }
         response.json(self.problem())
     }

@@ -4,6 +4,7 @@ use super::AppState;
 use super::documents::{self, ListPage};
 use super::extract::{Caller, QueryParams, if_match, json_body, path_id};
 use super::problem::{ApiError, Problem};
+use super::{audit, privacy};
 use crate::auth::Permission;
 use crate::banks::{mentee_document, mentor_document};
 use crate::domain::{Form, MenteeCategory, MenteeProfile, MentorProfile, PersonKind};
@@ -202,15 +203,33 @@ pub async fn get_mentee(
     caller: Caller,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::ReadProfiles)?;
     let id = path_id(&id)?;
-    documents::get(
-        &state,
-        &caller,
-        Permission::ReadProfiles,
-        Table::Mentees,
-        id.as_str(),
-    )
-    .await
+    let stored = state
+        .store
+        .get_document(&principal.scope, Table::Mentees, id.as_str())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&stored.doc).map_err(|e| ApiError::Internal(e.to_string()))?;
+    if !privacy::reads_sensitive(principal) {
+        privacy::mask_mentee(&mut doc);
+    } else if privacy::is_sensitive_mentee(&doc) {
+        audit::record(
+            &state,
+            &caller,
+            "mentee.sensitive_read",
+            &format!("mentee:{id}"),
+            serde_json::json!({}),
+        )
+        .await;
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            actix_web::http::header::ETAG,
+            documents::quoted(&stored.etag),
+        ))
+        .json(doc))
 }
 
 /// Delete a mentee profile.
@@ -274,13 +293,45 @@ pub async fn list_mentees(
             .vocabulary::<MenteeCategory>("category")?
             .map(|c| c.as_str().to_owned()),
     };
-    documents::list(
-        &state,
-        &caller,
-        Permission::ReadProfiles,
-        Table::Mentees,
-        &query,
-        filter,
-    )
-    .await
+    let principal = caller.require(Permission::ReadProfiles)?;
+    let privileged = privacy::reads_sensitive(principal);
+    if !privileged
+        && query
+            .vocabulary::<MenteeCategory>("category")?
+            .is_some_and(MenteeCategory::is_sensitive)
+    {
+        return Err(ApiError::Forbidden(
+            "your key's role may not select by a sensitive category",
+        ));
+    }
+    let page = state
+        .store
+        .list_documents(&principal.scope, Table::Mentees, &filter, &query.page()?)
+        .await?;
+    let mut items = Vec::with_capacity(page.items.len());
+    let mut sensitive = Vec::new();
+    for stored in &page.items {
+        let mut doc: serde_json::Value =
+            serde_json::from_str(&stored.doc).map_err(|e| ApiError::Internal(e.to_string()))?;
+        if !privileged {
+            privacy::mask_mentee(&mut doc);
+        } else if privacy::is_sensitive_mentee(&doc) {
+            sensitive.push(stored.id.clone());
+        }
+        items.push(doc);
+    }
+    if !sensitive.is_empty() {
+        audit::record(
+            &state,
+            &caller,
+            "mentee.sensitive_read",
+            "mentees",
+            serde_json::json!({"ids": sensitive}),
+        )
+        .await;
+    }
+    Ok(HttpResponse::Ok().json(ListPage {
+        items,
+        next: page.next,
+    }))
 }

@@ -4,12 +4,13 @@
 use super::AppState;
 use super::extract::{Caller, QueryParams, json_body, path_id};
 use super::pairs::pair_view;
+use super::privacy;
 use super::problem::{ApiError, Problem};
-use crate::auth::{Permission, Principal};
+use crate::auth::Permission;
 use crate::domain::FieldError;
 use crate::matching::explain::Lang;
 use crate::runs::{self, RunError};
-use crate::store::{Actor, PairRequest};
+use crate::store::PairRequest;
 use actix_web::http::header;
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, post};
@@ -18,14 +19,6 @@ use std::time::{Duration, Instant};
 
 /// Longest `?wait=` honoured, in seconds.
 pub const MAX_WAIT_SECONDS: u64 = 60;
-
-/// The actor of a principal, for the record of state changes.
-pub fn actor(principal: &Principal) -> Actor {
-    Actor {
-        key_id: principal.key_id.clone(),
-        role: principal.role.as_str().to_owned(),
-    }
-}
 
 /// The language of texts: `?lang=ru|en`, else `Accept-Language`, else English.
 pub fn language(req: &HttpRequest, query: &QueryParams) -> Result<Lang, ApiError> {
@@ -70,6 +63,26 @@ fn optional_body(body: &Bytes) -> Result<Option<serde_json::Value>, ApiError> {
     }
 }
 
+/// Masks a run (or a comparison) for the caller's role: nothing for
+/// curators and admins, the special-needs rule for others, and
+/// pseudonymous ids for analysts.
+async fn mask_for(
+    state: &AppState,
+    principal: &crate::auth::Principal,
+    view: &mut serde_json::Value,
+) -> Result<(), ApiError> {
+    if privacy::reads_sensitive(principal) {
+        return Ok(());
+    }
+    let pseudonyms = if principal.role == crate::auth::Role::Analyst {
+        Some(privacy::Pseudonyms::load(state).await?)
+    } else {
+        None
+    };
+    privacy::mask_run(view, pseudonyms.as_ref());
+    Ok(())
+}
+
 /// Start a run of a programme.
 ///
 /// Considers the programme's eligible, still unpaired mentees and the
@@ -109,7 +122,7 @@ pub async fn start_run(
     let record = runs::start_run(
         state.store.as_ref(),
         &principal.scope,
-        &actor(principal),
+        &caller.actor(),
         id.as_str(),
         body.as_ref(),
     )
@@ -200,7 +213,9 @@ pub async fn get_run(
             } else {
                 Vec::new()
             };
-            return Ok(HttpResponse::Ok().json(runs::run_view(&record, &proposals, lang)));
+            let mut view = runs::run_view(&record, &proposals, lang);
+            mask_for(&state, principal, &mut view).await?;
+            return Ok(HttpResponse::Ok().json(view));
         }
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
@@ -272,7 +287,9 @@ pub async fn compare_runs(
     };
     let (ra, pa) = load(a).await?;
     let (rb, pb) = load(b).await?;
-    Ok(HttpResponse::Ok().json(runs::compare(&ra, &pa, &rb, &pb)?))
+    let mut view = runs::compare(&ra, &pa, &rb, &pb)?;
+    mask_for(&state, principal, &mut view).await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// Approve a proposal: its pair or group becomes active.
@@ -330,7 +347,7 @@ pub async fn approve(
         snapshot: Some(doc.snapshot),
         proposal_id: Some(proposal.id.clone()),
     };
-    let pairs = state.store.make_pairs(&request, &actor(principal)).await?;
+    let pairs = state.store.make_pairs(&request, &caller.actor()).await?;
     tracing::info!(proposal_id = %id, pairs = pairs.len(), key_id = %principal.key_id, "proposal approved");
     Ok(HttpResponse::Ok().json(json!({"pairs": pairs.iter().map(pair_view).collect::<Vec<_>>()})))
 }
@@ -375,7 +392,7 @@ pub async fn reject(
     };
     state
         .store
-        .reject_proposal(&principal.scope, id.as_str(), &reason, &actor(principal))
+        .reject_proposal(&principal.scope, id.as_str(), &reason, &caller.actor())
         .await?;
     tracing::info!(proposal_id = %id, key_id = %principal.key_id, "proposal rejected");
     Ok(HttpResponse::NoContent().finish())

@@ -337,6 +337,10 @@ fn ineligibility(
         Err(ConsentProblem::Missing) => Some(IneligibleReason::NoConsent),
         Err(ConsentProblem::NotForMatching) => Some(IneligibleReason::ConsentNotForMatching),
         Err(ConsentProblem::NeedsGuardian) => Some(IneligibleReason::ConsentNeedsGuardian),
+        Err(ConsentProblem::NeedsPupilAgreement) => {
+            Some(IneligibleReason::ConsentNeedsPupilAgreement)
+        }
+        Err(ConsentProblem::NeedsOwnConsent) => Some(IneligibleReason::ConsentNeedsOwn),
     }
 }
 

@@ -263,6 +263,9 @@ impl Gen {
             given_by,
             date: date!(2026 - 05 - 20),
             purposes: ConsentPurpose::ALL.to_vec(),
+            // Minors' own agreement is recorded with the parent's consent
+            // (required from 14; harmless below).
+            pupil_agreed_on: (given_by != ConsentGiver::OwnSelf).then_some(date!(2026 - 05 - 20)),
         })
     }
 

@@ -168,6 +168,10 @@ pub enum IneligibleReason {
     ConsentNotForMatching,
     /// A minor's consent must come from a parent or guardian.
     ConsentNeedsGuardian,
+    /// A pupil of 14 to 17 has not recorded their own agreement.
+    ConsentNeedsPupilAgreement,
+    /// An adult's consent must be their own.
+    ConsentNeedsOwn,
 }
 
 impl IneligibleReason {
@@ -196,6 +200,14 @@ impl IneligibleReason {
             (Self::ConsentNeedsGuardian, Lang::Ru) => {
                 "для несовершеннолетнего нужно согласие законного представителя"
             }
+            (Self::ConsentNeedsPupilAgreement, Lang::En) => {
+                "a pupil of 14 to 17 needs their own recorded agreement besides the guardian's consent"
+            }
+            (Self::ConsentNeedsPupilAgreement, Lang::Ru) => {
+                "в 14–17 лет кроме согласия законного представителя нужно согласие самого ученика"
+            }
+            (Self::ConsentNeedsOwn, Lang::En) => "an adult's consent must be their own",
+            (Self::ConsentNeedsOwn, Lang::Ru) => "совершеннолетний даёт согласие сам",
         }
     }
 }

@@ -428,9 +428,19 @@ pub trait Store: Send + Sync {
         closing: &PairClosing,
         actor: &Actor,
     ) -> StoreResult<PairRecord>;
-    /// Recorded state changes, newest first, optionally of one subject.
-    async fn list_events(&self, subject: Option<&str>, limit: u32)
-    -> StoreResult<Vec<EventRecord>>;
+    /// A per-install secret named `name`, made (from `fresh`) on first use;
+    /// every instance sharing the database gets the same one.
+    async fn secret(&self, name: &str, fresh: &str) -> StoreResult<String>;
+    /// Records an access or a change in the audit log.
+    async fn record(
+        &self,
+        actor: &Actor,
+        action: &str,
+        subject: &str,
+        detail: &str,
+    ) -> StoreResult<()>;
+    /// The audit log, newest first.
+    async fn list_events(&self, filter: &EventFilter, limit: u32) -> StoreResult<Vec<EventRecord>>;
 }
 
 /// Opens the store named by `url` (`sqlite:…` or `postgres://…`),
@@ -463,6 +473,8 @@ pub struct Actor {
     pub key_id: String,
     /// Key role.
     pub role: String,
+    /// Where the request came from (the peer address), when known.
+    pub origin: Option<String>,
 }
 
 /// A run as stored.
@@ -621,6 +633,21 @@ pub struct EventRecord {
     pub subject: String,
     /// Details (JSON).
     pub detail: String,
+    /// Where the request came from.
+    pub origin: Option<String>,
+}
+
+/// Filters of the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// One subject (`mentee:ID`, `proposal:ID`, …).
+    pub subject: Option<String>,
+    /// One key.
+    pub key_id: Option<String>,
+    /// Actions starting with this (`mentee.`, `proposal.approved`).
+    pub action: Option<String>,
+    /// At or after this time (RFC 3339).
+    pub since: Option<String>,
 }
 
 /// How an active pair closes.

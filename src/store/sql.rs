@@ -6,7 +6,7 @@
 //! same code runs on both. What differs is the [`Backend`] trait.
 
 use super::{
-    Actor, Document, DocumentFilter, EventRecord, ExistingRow, ImportWrite, KeyRecord,
+    Actor, Document, DocumentFilter, EventFilter, EventRecord, ExistingRow, ImportWrite, KeyRecord,
     MatchingData, NewKey, OrganizationFilter, OrganizationNode, OrganizationRow, Page, PageRequest,
     PairClosing, PairFilter, PairRecord, PairRequest, ProposalRecord, RunRecord, Scope, Store,
     StoreError, StoreResult, Stored, Table, WriteOutcome, content_etag, if_match_holds,
@@ -1144,15 +1144,53 @@ where
         self.get_pair(scope, id).await?.ok_or(StoreError::NotFound)
     }
 
-    async fn list_events(
+    async fn secret(&self, name: &str, fresh: &str) -> StoreResult<String> {
+        sqlx::query::<DB>(
+            "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name.to_owned())
+        .bind(fresh.to_owned())
+        .execute(&self.pool)
+        .await?;
+        let row = sqlx::query::<DB>("SELECT value FROM settings WHERE name = $1")
+            .bind(name.to_owned())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    async fn record(
         &self,
-        subject: Option<&str>,
-        limit: u32,
-    ) -> StoreResult<Vec<EventRecord>> {
-        let mut st = Statement::new("SELECT at, key_id, role, action, subject, detail FROM events");
-        if let Some(subject) = subject {
-            let a = st.arg(subject);
-            st.push(&format!(" WHERE subject = {a}"));
+        actor: &Actor,
+        action: &str,
+        subject: &str,
+        detail: &str,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        record_event::<DB>(&mut tx, actor, action, subject, detail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_events(&self, filter: &EventFilter, limit: u32) -> StoreResult<Vec<EventRecord>> {
+        let mut st = Statement::new(
+            "SELECT at, key_id, role, action, subject, detail, origin FROM events WHERE 1 = 1",
+        );
+        if let Some(subject) = &filter.subject {
+            let a = st.arg(subject.as_str());
+            st.push(&format!(" AND subject = {a}"));
+        }
+        if let Some(key_id) = &filter.key_id {
+            let a = st.arg(key_id.as_str());
+            st.push(&format!(" AND key_id = {a}"));
+        }
+        if let Some(action) = &filter.action {
+            let a = st.arg(action.as_str());
+            st.push(&format!(" AND substr(action, 1, length({a})) = {a}"));
+        }
+        if let Some(since) = &filter.since {
+            let a = st.arg(since.as_str());
+            st.push(&format!(" AND at >= {a}"));
         }
         st.push(&format!(" ORDER BY at DESC, id DESC LIMIT {limit}"));
         let rows = fetch_all::<DB>(&self.pool, st).await?;
@@ -1165,6 +1203,7 @@ where
                     action: row.try_get(3)?,
                     subject: row.try_get(4)?,
                     detail: row.try_get(5)?,
+                    origin: row.try_get(6)?,
                 })
             })
             .collect()
@@ -1518,9 +1557,11 @@ where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: IntoArguments<DB>,
     for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
 {
     sqlx::query::<DB>(
-        "INSERT INTO events (id, at, key_id, role, action, subject, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO events (id, at, key_id, role, action, subject, detail, origin) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(uuid::Uuid::now_v7().to_string())
     .bind(now_rfc3339())
@@ -1529,6 +1570,7 @@ where
     .bind(action.to_owned())
     .bind(subject.to_owned())
     .bind(detail.to_owned())
+    .bind(actor.origin.clone())
     .execute(&mut **tx)
     .await?;
     Ok(())

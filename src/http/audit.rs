@@ -1,0 +1,65 @@
+//! `GET /api/v1/audit`: who read or changed what, when, from where.
+
+use super::AppState;
+use super::extract::{Caller, QueryParams};
+use super::problem::ApiError;
+use crate::auth::Permission;
+use crate::store::EventFilter;
+use actix_web::web::Data;
+use actix_web::{HttpRequest, HttpResponse, get};
+use serde_json::{Value, json};
+
+/// Records an access or change; a failure to record is logged, never
+/// shown to the caller (the action itself already happened).
+pub async fn record(state: &AppState, caller: &Caller, action: &str, subject: &str, detail: Value) {
+    if let Err(error) = state
+        .store
+        .record(&caller.actor(), action, subject, &detail.to_string())
+        .await
+    {
+        tracing::error!(action, error = %super::problem::error_chain(&error), "audit record failed");
+    }
+}
+
+/// The audit log, newest first (admins only): every run, approval,
+/// rejection, pairing and ending, every change of a profile, consent,
+/// programme (and so its weights), every import, export and read of
+/// sensitive fields, with the key id, role, time and peer address. It
+/// cannot be changed through the API.
+#[utoipa::path(
+    tag = "audit",
+    params(
+        ("subject" = Option<String>, Query, description = "e.g. mentee:ID, proposal:ID, pair:ID, run:ID"),
+        ("key_id" = Option<String>, Query),
+        ("action" = Option<String>, Query, description = "An action or its prefix, e.g. mentee. or proposal.approved"),
+        ("since" = Option<String>, Query, description = "RFC 3339"),
+        ("limit" = Option<u32>, Query),
+    ),
+    responses((status = 200, description = "Events", body = serde_json::Value)),
+    security(("bearer" = []))
+)]
+#[get("/audit")]
+pub async fn list_audit(
+    state: Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::ReadEvents)?;
+    let query = QueryParams::parse(&req, &["subject", "key_id", "action", "since", "limit"])?;
+    let page = query.page()?;
+    let filter = EventFilter {
+        subject: query.get("subject").map(str::to_owned),
+        key_id: query.get("key_id").map(str::to_owned),
+        action: query.get("action").map(str::to_owned),
+        since: query.get("since").map(str::to_owned),
+    };
+    let events = state.store.list_events(&filter, page.limit).await?;
+    let items: Vec<Value> = events
+        .iter()
+        .map(|e| {
+            json!({"at": e.at, "key_id": e.key_id, "role": e.role, "action": e.action, "subject": e.subject,
+                   "origin": e.origin, "detail": serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::Null)})
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+}
