@@ -249,7 +249,7 @@ async fn fifty_concurrent_claims_on_one_free_place_give_exactly_one_pair(app: &T
     for i in 0..50 {
         mentees.push(json!({"id": format!("p{i}"), "organization_id": "s", "full_name": format!("Ученик {i}"), "kind": "pupil",
             "grade": 8, "category": "struggling_pupil", "subjects": ["математика"],
-            "consent": {"given_by": "parent", "date": "2026-09-01"}}));
+            "consent": {"given_by": "parent", "date": "2026-09-01", "pupil_agreed_on": "2026-09-01"}}));
     }
     let batch = json!({
         "organizations": [{"id": "r", "name": "Регион", "kind": "region"}, {"id": "s", "name": "Школа", "kind": "school", "parent_id": "r"}],

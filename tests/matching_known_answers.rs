@@ -262,7 +262,7 @@ fn pupil_mentors_must_be_enough_grades_above() {
         mentor_match::domain::MentorProfile::parse(
             &json!({"id": pid, "organization_id": "s1", "full_name": "Лидер", "kind": "pupil",
                 "grade": grade, "birth_year": 2026 - 7 - i32::from(grade), "forms": ["pupil_pupil"],
-                "trained": true, "consent": {"given_by": "parent", "date": "2026-05-20"}}),
+                "trained": true, "consent": {"given_by": "parent", "date": "2026-05-20", "pupil_agreed_on": "2026-05-20"}}),
             None,
         )
         .expect("leader")

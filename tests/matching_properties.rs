@@ -152,7 +152,7 @@ fn build(inst: &Instance) -> Built {
             }
             if consent {
                 let by = if kind.as_str() == "pupil" { "parent" } else { "self" };
-                v["consent"] = json!({"given_by": by, "date": "2026-05-01"});
+                v["consent"] = json!({"given_by": by, "date": "2026-05-01", "pupil_agreed_on": "2026-05-01"});
             }
             MentorProfile::parse(&v, None).expect("mentor")
         })
@@ -182,7 +182,7 @@ fn build(inst: &Instance) -> Built {
                 v["birth_year"] = json!(2026 - 7 - i32::from(grade));
             }
             if consent {
-                v["consent"] = json!({"given_by": if teacher { "self" } else { "parent" }, "date": "2026-05-01"});
+                v["consent"] = json!({"given_by": if teacher { "self" } else { "parent" }, "date": "2026-05-01", "pupil_agreed_on": "2026-05-01"});
             }
             MenteeProfile::parse(&v, None).expect("mentee")
         })

@@ -33,6 +33,7 @@ async fn queue_contract(store: Arc<dyn Store>) {
     let actor = Actor {
         key_id: "test".into(),
         role: "admin".into(),
+        origin: None,
     };
     store.create_run(&record, &actor).await.expect("queued");
 

@@ -476,3 +476,28 @@ pub mod serde_date {
         parse_date(&raw).ok_or_else(|| D::Error::custom("expected a date YYYY-MM-DD"))
     }
 }
+
+/// Serde for `Option<time::Date>` as `YYYY-MM-DD` or absent.
+pub mod serde_opt_date {
+    use super::{format_date, parse_date};
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+    use time::Date;
+
+    /// Writes `YYYY-MM-DD` (callers skip `None`).
+    pub fn serialize<S: Serializer>(date: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
+        match date {
+            Some(d) => s.serialize_str(&format_date(*d)),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Reads `YYYY-MM-DD` or null.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(raw) => parse_date(&raw)
+                .map(Some)
+                .ok_or_else(|| D::Error::custom("expected a date YYYY-MM-DD")),
+        }
+    }
+}

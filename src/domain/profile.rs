@@ -1,7 +1,7 @@
 //! Mentor and mentee profiles: the two banks.
 
 use super::organization::read_id;
-use super::parse::{FieldError, FieldReader, serde_date};
+use super::parse::{FieldError, FieldReader, serde_date, serde_opt_date};
 use super::{
     ConsentGiver, ConsentPurpose, Form, Id, MenteeCategory, PersonKind, Qualification, StaffRole,
 };
@@ -32,7 +32,11 @@ pub struct Consent {
     pub purposes: Vec<ConsentPurpose>,
     /// The day a pupil of 14 to 17 recorded their own agreement, besides
     /// the parent's or guardian's consent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "serde_opt_date"
+    )]
     #[schema(value_type = Option<String>, format = Date, example = "2026-09-01")]
     pub pupil_agreed_on: Option<Date>,
 }
@@ -337,13 +341,15 @@ mod tests {
             "id": "p-1", "organization_id": "school-7", "full_name": "Петров Пётр",
             "birth_year": 2012, "grade": 8, "kind": "pupil", "category": "struggling_pupil",
             "subjects": ["Математика"], "requests": "подготовка к ОГЭ; мотивация",
-            "consent": {"given_by": "parent", "date": "2026-09-01"}
+            "consent": {"given_by": "parent", "date": "2026-09-01", "pupil_agreed_on": "2026-09-02"}
         })
     }
 
     #[test]
     fn a_mentee_round_trips_through_json_unchanged() {
         let parsed = MenteeProfile::parse(&mentee_json(), None).expect("valid");
+        let json = serde_json::to_value(&parsed).expect("json");
+        assert_eq!(json["consent"]["pupil_agreed_on"], "2026-09-02");
         assert_eq!(parsed.requests, ["подготовка к огэ", "мотивация"]);
         let again = MenteeProfile::parse(&serde_json::to_value(&parsed).expect("json"), None)
             .expect("valid");

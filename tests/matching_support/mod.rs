@@ -51,7 +51,7 @@ pub fn pupil(id: &str, extra: Value) -> MenteeProfile {
     let mut v = json!({"id": id, "organization_id": "s1", "full_name": "Петров Пётр",
         "birth_year": 2012, "grade": 8, "kind": "pupil", "category": "struggling_pupil",
         "subjects": ["математика"], "requests": ["подготовка к огэ"],
-        "consent": {"given_by": "parent", "date": "2026-05-20"}});
+        "consent": {"given_by": "parent", "date": "2026-05-20", "pupil_agreed_on": "2026-05-20"}});
     if let (Value::Object(base), Value::Object(more)) = (&mut v, extra) {
         base.extend(more);
     }
