@@ -86,6 +86,8 @@ pub enum Permission {
     ReadPairs,
     /// Read the record of state changes.
     ReadEvents,
+    /// Record that a person withdrew consent (and erase them).
+    WithdrawConsent,
 }
 
 impl Role {
@@ -106,6 +108,7 @@ impl Role {
                     | ReadRuns
                     | DecidePairs
                     | ReadPairs
+                    | WithdrawConsent
             ),
             Role::Analyst => matches!(
                 permission,

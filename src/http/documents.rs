@@ -112,7 +112,7 @@ pub async fn put(
         .store
         .put_document(&principal.scope, &doc, if_match.as_deref())
         .await?;
-    tracing::info!(table = doc.table.name(), id = %doc.id, outcome = ?outcome, key_id = %principal.key_id, "document written");
+    tracing::info!(table = doc.table.name(), outcome = ?outcome, key_id = %principal.key_id, "document written");
     if outcome != WriteOutcome::Unchanged {
         let action = format!(
             "{}.{}",
@@ -149,7 +149,7 @@ pub async fn delete(
         .store
         .delete_document(&principal.scope, table, id, if_match.as_deref())
         .await?;
-    tracing::info!(table = table.name(), id = %id, key_id = %principal.key_id, "document deleted");
+    tracing::info!(table = table.name(), key_id = %principal.key_id, "document deleted");
     audit::record(
         state,
         caller,

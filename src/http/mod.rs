@@ -111,6 +111,8 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(profiles::get_mentee)
             .service(profiles::delete_mentee)
             .service(profiles::list_mentees)
+            .service(profiles::withdraw_mentee_consent)
+            .service(profiles::withdraw_mentor_consent)
             .service(programmes::put_programme)
             .service(programmes::get_programme)
             .service(programmes::delete_programme)

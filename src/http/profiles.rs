@@ -10,7 +10,7 @@ use crate::banks::{mentee_document, mentor_document};
 use crate::domain::{Form, MenteeCategory, MenteeProfile, MentorProfile, PersonKind};
 use crate::store::{DocumentFilter, Table};
 use actix_web::web::{Bytes, Data, Path};
-use actix_web::{HttpRequest, HttpResponse, delete, get, put};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, put};
 
 /// Create or replace a mentor profile.
 ///
@@ -97,15 +97,7 @@ pub async fn delete_mentor(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&id)?;
-    documents::delete(
-        &state,
-        &caller,
-        Permission::WriteProfiles,
-        Table::Mentors,
-        id.as_str(),
-        if_match(&req)?,
-    )
-    .await
+    erase_deleted(&state, &caller, &req, Table::Mentors, id.as_str()).await
 }
 
 /// List mentor profiles in your scope.
@@ -250,15 +242,7 @@ pub async fn delete_mentee(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&id)?;
-    documents::delete(
-        &state,
-        &caller,
-        Permission::WriteProfiles,
-        Table::Mentees,
-        id.as_str(),
-        if_match(&req)?,
-    )
-    .await
+    erase_deleted(&state, &caller, &req, Table::Mentees, id.as_str()).await
 }
 
 /// List mentee profiles in your scope.
@@ -334,4 +318,129 @@ pub async fn list_mentees(
         items,
         next: page.next,
     }))
+}
+
+/// Erases a person the caller may see in `table`: see
+/// [`crate::store::Store::erase_person`].
+async fn erase(
+    state: &AppState,
+    caller: &Caller,
+    permission: Permission,
+    table: Table,
+    id: &str,
+    why: &str,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(permission)?;
+    state
+        .store
+        .get_document(&principal.scope, table, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let pseudonym = format!("erased-{}", uuid::Uuid::new_v4().simple());
+    let today = crate::domain::parse::format_date(time::OffsetDateTime::now_utc().date());
+    let erasure = state
+        .store
+        .erase_person(id, &pseudonym, &today, why, &caller.actor())
+        .await?;
+    tracing::info!(
+        proposals_withdrawn = erasure.proposals_withdrawn,
+        pairs_ended = erasure.pairs_ended,
+        runs_rewritten = erasure.runs_rewritten,
+        key_id = %principal.key_id,
+        "person erased"
+    );
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "erased": true,
+        "proposals_withdrawn": erasure.proposals_withdrawn,
+        "pairs_ended": erasure.pairs_ended,
+        "runs_rewritten": erasure.runs_rewritten,
+    })))
+}
+
+/// Record that a mentee (or their parent or guardian) withdrew consent.
+///
+/// In one transaction: the person leaves every pending proposal, their
+/// active pairs end with `consent_withdrawn`, their profiles in both banks
+/// are deleted, and every stored mention of their id (runs, score
+/// matrices, pairs, the audit log) is replaced by an anonymous one, so the
+/// indicators still count the pairs but nothing points at the person.
+#[utoipa::path(
+    tag = "mentees",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "Erased", body = serde_json::Value)),
+    security(("bearer" = []))
+)]
+#[post("/mentees/{id}/consent/withdraw")]
+pub async fn withdraw_mentee_consent(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&id)?;
+    erase(
+        &state,
+        &caller,
+        Permission::WithdrawConsent,
+        Table::Mentees,
+        id.as_str(),
+        "consent_withdrawn",
+    )
+    .await
+}
+
+/// Record that a mentor withdrew consent; the same erasure as for a mentee.
+#[utoipa::path(
+    tag = "mentors",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "Erased", body = serde_json::Value)),
+    security(("bearer" = []))
+)]
+#[post("/mentors/{id}/consent/withdraw")]
+pub async fn withdraw_mentor_consent(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&id)?;
+    erase(
+        &state,
+        &caller,
+        Permission::WithdrawConsent,
+        Table::Mentors,
+        id.as_str(),
+        "consent_withdrawn",
+    )
+    .await
+}
+
+/// `DELETE` of a profile: the same erasure as a withdrawal of consent
+/// (nothing of the person is kept), after the `If-Match` check.
+async fn erase_deleted(
+    state: &AppState,
+    caller: &Caller,
+    req: &HttpRequest,
+    table: Table,
+    id: &str,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::WriteProfiles)?;
+    if let Some(tag) = if_match(req)? {
+        let stored = state
+            .store
+            .get_document(&principal.scope, table, id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        if !crate::store::if_match_holds(&tag, &stored.etag) {
+            return Err(ApiError::PreconditionFailed);
+        }
+    }
+    erase(
+        state,
+        caller,
+        Permission::WriteProfiles,
+        table,
+        id,
+        "profile_deleted",
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

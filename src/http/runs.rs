@@ -246,6 +246,11 @@ pub async fn run_scores(
         .run_scores(&principal.scope, id.as_str())
         .await?
         .ok_or_else(|| ApiError::Conflict("the run is not done yet".into()))?;
+    let csv = if principal.role == crate::auth::Role::Analyst {
+        privacy::Pseudonyms::load(&state).await?.apply_csv(&csv)
+    } else {
+        csv
+    };
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((

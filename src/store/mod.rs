@@ -431,6 +431,21 @@ pub trait Store: Send + Sync {
     /// A per-install secret named `name`, made (from `fresh`) on first use;
     /// every instance sharing the database gets the same one.
     async fn secret(&self, name: &str, fresh: &str) -> StoreResult<String>;
+    /// Erases a person who withdrew consent (or whose profile is deleted),
+    /// in one transaction: their pending proposals are withdrawn, their
+    /// active pairs end with `consent_withdrawn`, both their profiles are
+    /// deleted, and every stored mention of their id — runs, score
+    /// matrices, proposals, pairs, exclusions, the audit log — is replaced
+    /// by `pseudonym`, so what the indicators count stays countable but
+    /// points at no one. Then the backend scrubs freed space.
+    async fn erase_person(
+        &self,
+        id: &str,
+        pseudonym: &str,
+        today: &str,
+        why: &str,
+        actor: &Actor,
+    ) -> StoreResult<Erasure>;
     /// Records an access or a change in the audit log.
     async fn record(
         &self,
@@ -661,4 +676,56 @@ pub struct PairClosing {
     pub note: Option<String>,
     /// `YYYY-MM-DD`.
     pub ended_on: String,
+}
+
+/// What an erasure did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Erasure {
+    /// Pending proposals withdrawn.
+    pub proposals_withdrawn: usize,
+    /// Active pairs ended.
+    pub pairs_ended: usize,
+    /// Stored runs rewritten.
+    pub runs_rewritten: usize,
+}
+
+/// Replaces every string equal to `from` in a JSON tree by `to`; true
+/// when anything changed. Exact matches only, so `p1` never touches `p10`.
+pub fn replace_in_json(value: &mut serde_json::Value, from: &str, to: &str) -> bool {
+    match value {
+        serde_json::Value::String(s) if s == from => {
+            *s = to.to_owned();
+            true
+        }
+        // Every element is visited (no short-circuit): all matches change.
+        serde_json::Value::Array(items) => {
+            let mut changed = false;
+            for v in items {
+                changed |= replace_in_json(v, from, to);
+            }
+            changed
+        }
+        serde_json::Value::Object(map) => {
+            let mut changed = false;
+            for v in map.values_mut() {
+                changed |= replace_in_json(v, from, to);
+            }
+            changed
+        }
+        _ => false,
+    }
+}
+
+/// Replaces every CSV cell equal to `from` by `to` (ids are never quoted).
+pub fn replace_in_csv(csv: &str, from: &str, to: &str) -> String {
+    let mut out = String::with_capacity(csv.len());
+    for line in csv.lines() {
+        let cells: Vec<&str> = line
+            .split(',')
+            .map(|cell| if cell == from { to } else { cell })
+            .collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
 }
