@@ -82,9 +82,9 @@ fn request_id(req: &ServiceRequest) -> String {
 }
 
 /// Wraps every request in a span named by its request id, echoes the id
-/// in the response, logs one line per request (method, path, status,
-/// time; never headers or bodies, which may hold keys and names) and
-/// counts it.
+/// in the response, logs one line per request (method, route pattern,
+/// status, time; never paths, headers or bodies, which may hold people's
+/// ids, keys and names) and counts it.
 pub async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -96,7 +96,8 @@ pub async fn request_context(
         "request",
         request_id = %id,
         method = %req.method(),
-        path = %req.path(),
+        // The route pattern, not the path: paths hold people's ids.
+        route = tracing::field::Empty,
         key_id = tracing::field::Empty,
     );
     if let Some(m) = &metrics {
@@ -110,6 +111,13 @@ pub async fn request_context(
     }
     let mut res = result?;
     let status = res.status().as_u16();
+    span.record(
+        "route",
+        res.request()
+            .match_pattern()
+            .unwrap_or_else(|| "(no route)".to_owned())
+            .as_str(),
+    );
     if let Some(m) = &metrics {
         m.record(status, micros);
     }
