@@ -204,53 +204,96 @@ fn parse_docs<T: serde::de::DeserializeOwned>(
         .collect()
 }
 
+/// Everything a run (or a readiness check) needs, parsed from the store.
+pub struct Inputs {
+    /// The programme.
+    pub programme: Programme,
+    /// Every organisation.
+    pub organizations: Vec<Organization>,
+    /// Mentors under the programme, with the places other programmes use taken off.
+    pub mentors: Vec<MentorProfile>,
+    /// Mentees under the programme.
+    pub mentees: Vec<MenteeProfile>,
+    /// Active pairs of this programme.
+    pub approved: Vec<PairRef>,
+    /// Pairs never to propose (rejected, or ended early).
+    pub excluded: Vec<PairRef>,
+    /// Entity tags of the people, as read.
+    pub etags: HashMap<String, String>,
+}
+
+impl Inputs {
+    /// Parses what the store returned for `programme_id`.
+    pub fn load(data: &crate::store::MatchingData, programme_id: &str) -> Result<Self, String> {
+        let programme: Programme = match &data.programme {
+            Some(p) => serde_json::from_str(&p.doc).map_err(|e| e.to_string())?,
+            None => return Err("the programme was deleted".into()),
+        };
+        let organizations: Vec<Organization> = parse_docs(data.organizations.iter().cloned())?;
+        let mut mentors: Vec<MentorProfile> =
+            parse_docs(data.mentors.iter().map(|s| s.doc.clone()))?;
+        let mentees: Vec<MenteeProfile> = parse_docs(data.mentees.iter().map(|s| s.doc.clone()))?;
+        let etags: HashMap<String, String> = data
+            .mentors
+            .iter()
+            .chain(&data.mentees)
+            .map(|s| (s.id.clone(), s.etag.clone()))
+            .collect();
+        let pair = |mentor: &str, mentee: &str| -> Option<PairRef> {
+            Some(PairRef {
+                mentor_id: Id::parse(mentor).ok()?,
+                mentee_id: Id::parse(mentee).ok()?,
+            })
+        };
+        // Pairs of this programme keep their mentees out and use places;
+        // pairs of other programmes only use the mentor's places.
+        let mut approved = Vec::new();
+        let mut load_elsewhere: HashMap<&str, u32> = HashMap::new();
+        for (pid, mentor, mentee) in &data.active_pairs {
+            if pid == programme_id {
+                approved.extend(pair(mentor, mentee));
+            } else {
+                *load_elsewhere.entry(mentor.as_str()).or_default() += 1;
+            }
+        }
+        for mentor in &mut mentors {
+            if let Some(used) = load_elsewhere.get(mentor.person.id.as_str()) {
+                mentor.capacity = mentor.capacity.saturating_sub(*used);
+            }
+        }
+        let excluded = data
+            .exclusions
+            .iter()
+            .filter_map(|(m, e)| pair(m, e))
+            .collect();
+        Ok(Self {
+            programme,
+            organizations,
+            mentors,
+            mentees,
+            approved,
+            excluded,
+            etags,
+        })
+    }
+}
+
 async fn execute(store: Arc<dyn Store>, instance: &str, record: &RunRecord) -> Result<(), String> {
     let fail = |e: StoreError| crate::http::problem::error_chain(&e);
     let data = store
         .matching_data(&record.programme_id)
         .await
         .map_err(fail)?;
-    let programme: Programme = match &data.programme {
-        Some(p) => serde_json::from_str(&p.doc).map_err(|e| e.to_string())?,
-        None => return Err("the programme was deleted".into()),
-    };
     let options: RunOptions = serde_json::from_str(&record.options).map_err(|e| e.to_string())?;
-    let organizations: Vec<Organization> = parse_docs(data.organizations.iter().cloned())?;
-    let mut mentors: Vec<MentorProfile> = parse_docs(data.mentors.iter().map(|s| s.doc.clone()))?;
-    let mentees: Vec<MenteeProfile> = parse_docs(data.mentees.iter().map(|s| s.doc.clone()))?;
-    let etags: HashMap<String, String> = data
-        .mentors
-        .iter()
-        .chain(&data.mentees)
-        .map(|s| (s.id.clone(), s.etag.clone()))
-        .collect();
-    let pair = |mentor: &str, mentee: &str| -> Option<PairRef> {
-        Some(PairRef {
-            mentor_id: Id::parse(mentor).ok()?,
-            mentee_id: Id::parse(mentee).ok()?,
-        })
-    };
-    // Pairs of this programme keep their mentees out and use places;
-    // pairs of other programmes only use the mentor's places.
-    let mut approved = Vec::new();
-    let mut load_elsewhere: HashMap<&str, u32> = HashMap::new();
-    for (programme_id, mentor, mentee) in &data.active_pairs {
-        if *programme_id == record.programme_id {
-            approved.extend(pair(mentor, mentee));
-        } else {
-            *load_elsewhere.entry(mentor.as_str()).or_default() += 1;
-        }
-    }
-    for mentor in &mut mentors {
-        if let Some(used) = load_elsewhere.get(mentor.person.id.as_str()) {
-            mentor.capacity = mentor.capacity.saturating_sub(*used);
-        }
-    }
-    let excluded: Vec<PairRef> = data
-        .exclusions
-        .iter()
-        .filter_map(|(m, e)| pair(m, e))
-        .collect();
+    let Inputs {
+        programme,
+        organizations,
+        mentors,
+        mentees,
+        approved,
+        excluded,
+        etags,
+    } = Inputs::load(&data, &record.programme_id)?;
     store
         .run_progress(&record.id, instance, 200)
         .await
@@ -468,5 +511,178 @@ pub fn compare(
         "pairs_kept": list(pa.intersection(&pb).collect()),
         "pairs_added": list(pb.difference(&pa).collect()),
         "pairs_dropped": list(pa.difference(&pb).collect()),
+    }))
+}
+
+/// Demand and supply of a programme before matching, per organisation and
+/// mentee category: eligible mentees, mentees no mentor could take (by the
+/// rule that blocks them), mentees waiting for consent, mentors available
+/// with their free places (tutors apart), mentors waiting for consent or
+/// training. Counts only: no one is named.
+pub async fn readiness(
+    store: &dyn Store,
+    scope: &Scope,
+    programme_id: &str,
+) -> Result<Value, RunError> {
+    use crate::matching::engine::mentor_problem;
+    use crate::matching::rules::Rule;
+    use crate::matching::unmatched::{IneligibleReason, UnmatchedReason};
+    use std::collections::BTreeMap;
+
+    programme_in_scope(store, scope, programme_id).await?;
+    let data = store.matching_data(programme_id).await?;
+    let inputs = Inputs::load(&data, programme_id).map_err(RunError::Conflict)?;
+    let outcome = tokio::task::spawn_blocking(move || {
+        let input = RunInput {
+            approved: &inputs.approved,
+            excluded: &inputs.excluded,
+            ..RunInput::new(
+                &inputs.programme,
+                &inputs.organizations,
+                &inputs.mentors,
+                &inputs.mentees,
+            )
+        };
+        let outcome = run(&input).map_err(|e| e.to_string());
+        (inputs, outcome)
+    })
+    .await
+    .map_err(|e| RunError::Conflict(e.to_string()))?;
+    let (inputs, outcome) = outcome;
+    let outcome = outcome.map_err(RunError::Conflict)?;
+
+    #[derive(Default, Serialize)]
+    struct Demand {
+        eligible: usize,
+        matched_now: usize,
+        blocked_by_rule: BTreeMap<&'static str, usize>,
+        waiting_for_consent: usize,
+        already_paired: usize,
+    }
+    #[derive(Default, Serialize)]
+    struct Supply {
+        mentors_available: usize,
+        free_places: u32,
+        tutors_available: usize,
+        tutor_free_places: u32,
+        waiting_for_consent: usize,
+        waiting_for_training: usize,
+    }
+    let mentee_of: HashMap<&str, &MenteeProfile> = inputs
+        .mentees
+        .iter()
+        .map(|m| (m.person.id.as_str(), m))
+        .collect();
+    let mut demand: BTreeMap<(String, String), Demand> = BTreeMap::new();
+    let key = |m: &MenteeProfile| {
+        (
+            m.person.organization_id.to_string(),
+            m.category.as_str().to_owned(),
+        )
+    };
+    let matched: std::collections::HashSet<&str> = outcome
+        .proposals
+        .iter()
+        .flat_map(|p| p.mentee_ids.iter().map(Id::as_str))
+        .collect();
+    for id in &outcome.matrix_mentee_ids {
+        if let Some(m) = mentee_of.get(id.as_str()) {
+            let d = demand.entry(key(m)).or_default();
+            d.eligible += 1;
+            if matched.contains(id.as_str()) {
+                d.matched_now += 1;
+            }
+        }
+    }
+    for u in &outcome.unmatched {
+        if let (Some(m), UnmatchedReason::NoMentorPassesRules { top_rule, .. }) =
+            (mentee_of.get(u.mentee_id.as_str()), &u.reason)
+        {
+            let d = demand.entry(key(m)).or_default();
+            d.eligible += usize::from(!outcome.matrix_mentee_ids.contains(&u.mentee_id));
+            *d.blocked_by_rule.entry(top_rule.code()).or_default() += 1;
+        }
+    }
+    for i in &outcome.ineligible {
+        let Some(m) = mentee_of.get(i.mentee_id.as_str()) else {
+            continue;
+        };
+        match i.reason {
+            IneligibleReason::NoConsent
+            | IneligibleReason::ConsentNotForMatching
+            | IneligibleReason::ConsentNeedsGuardian
+            | IneligibleReason::ConsentNeedsPupilAgreement
+            | IneligibleReason::ConsentNeedsOwn => {
+                demand.entry(key(m)).or_default().waiting_for_consent += 1
+            }
+            IneligibleReason::AlreadyPaired => {
+                demand.entry(key(m)).or_default().already_paired += 1
+            }
+            IneligibleReason::CategoryNotInForm | IneligibleReason::OutOfScope => {}
+        }
+    }
+    let mut used: HashMap<&str, u32> = HashMap::new();
+    for p in &inputs.approved {
+        *used.entry(p.mentor_id.as_str()).or_default() += 1;
+    }
+    let mut supply: BTreeMap<String, Supply> = BTreeMap::new();
+    for mentor in inputs
+        .mentors
+        .iter()
+        .filter(|m| m.forms.contains(&inputs.programme.form))
+    {
+        let s = supply
+            .entry(mentor.person.organization_id.to_string())
+            .or_default();
+        match mentor_problem(&inputs.programme, &inputs.organizations, mentor) {
+            None => {
+                let free = mentor
+                    .capacity
+                    .saturating_sub(used.get(mentor.person.id.as_str()).copied().unwrap_or(0));
+                s.mentors_available += 1;
+                s.free_places += free;
+                if mentor.roles.contains(&crate::domain::StaffRole::Tutor) {
+                    s.tutors_available += 1;
+                    s.tutor_free_places += free;
+                }
+            }
+            Some(Rule::MentorNoConsent) => s.waiting_for_consent += 1,
+            Some(Rule::MentorNotTrained) => s.waiting_for_training += 1,
+            Some(_) => {}
+        }
+    }
+    let mut organizations: BTreeMap<String, Value> = BTreeMap::new();
+    for ((org, category), d) in &demand {
+        let entry = organizations.entry(org.clone()).or_insert_with(
+            || json!({"organization_id": org, "mentees": [], "mentors": Value::Null}),
+        );
+        if let Some(list) = entry["mentees"].as_array_mut() {
+            let mut row = json!(d);
+            row["category"] = json!(category);
+            list.push(row);
+        }
+    }
+    for (org, s) in &supply {
+        let entry = organizations
+            .entry(org.clone())
+            .or_insert_with(|| json!({"organization_id": org, "mentees": []}));
+        entry["mentors"] = json!(s);
+    }
+    let total_demand = |f: fn(&Demand) -> usize| demand.values().map(f).sum::<usize>();
+    Ok(json!({
+        "programme_id": programme_id,
+        "form": inputs.programme.form,
+        "totals": {
+            "mentees_eligible": total_demand(|d| d.eligible),
+            "mentees_matchable_now": total_demand(|d| d.matched_now),
+            "mentees_blocked_by_rules": total_demand(|d| d.blocked_by_rule.values().sum()),
+            "mentees_waiting_for_consent": total_demand(|d| d.waiting_for_consent),
+            "mentees_already_paired": total_demand(|d| d.already_paired),
+            "mentors_available": supply.values().map(|s| s.mentors_available).sum::<usize>(),
+            "mentor_free_places": supply.values().map(|s| s.free_places).sum::<u32>(),
+            "mentors_waiting_for_consent": supply.values().map(|s| s.waiting_for_consent).sum::<usize>(),
+            "mentors_waiting_for_training": supply.values().map(|s| s.waiting_for_training).sum::<usize>(),
+        },
+        "by_organization": organizations.into_values().collect::<Vec<_>>(),
     }))
 }

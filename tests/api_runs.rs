@@ -670,7 +670,79 @@ async fn the_order_list_exports_as_csv_and_xlsx(app: &TestApp) {
     assert!(bytes.starts_with(b"PK"), "an XLSX file is a zip archive");
 }
 
+async fn readiness_counts_demand_and_supply_before_matching(app: &TestApp) {
+    let school = app.load_school().await;
+    let categories = [
+        "struggling_pupil",
+        "prevention_register",
+        "special_needs",
+        "gifted",
+        "adaptation",
+    ];
+    let mentees: Vec<&Value> = school["mentees"]
+        .as_array()
+        .expect("mentees")
+        .iter()
+        .filter(|m| categories.contains(&m["category"].as_str().unwrap_or("")))
+        .collect();
+    let without_consent = mentees
+        .iter()
+        .filter(|m| m.get("consent").is_none())
+        .count();
+    let eligible = mentees.len() - without_consent;
+    let mentors: Vec<&Value> = school["mentors"]
+        .as_array()
+        .expect("mentors")
+        .iter()
+        .filter(|m| {
+            m["forms"]
+                .as_array()
+                .is_some_and(|f| f.contains(&json!("teacher_pupil")))
+        })
+        .collect();
+    let untrained = mentors.iter().filter(|m| m["trained"] != true).count();
+    let places: u64 = mentors
+        .iter()
+        .filter(|m| m["trained"] == true)
+        .map(|m| m["capacity"].as_u64().unwrap_or(1))
+        .sum();
+    let analyst = app.key(Role::Analyst, None).await;
+    let ready = app
+        .get_as(&analyst, "/api/v1/programmes/tp-2026/readiness")
+        .await;
+    assert_eq!(ready.status, 200, "{}", ready.text);
+    let totals = &ready.body["totals"];
+    assert_eq!(totals["mentees_eligible"], eligible);
+    assert_eq!(totals["mentees_waiting_for_consent"], without_consent);
+    assert_eq!(totals["mentors_waiting_for_training"], untrained);
+    assert_eq!(totals["mentor_free_places"], places);
+    for m in school["mentees"].as_array().expect("mentees") {
+        assert!(
+            !ready.text.contains(m["full_name"].as_str().unwrap_or("?")),
+            "readiness names no one"
+        );
+    }
+    // After approvals, places are taken and mentees are paired.
+    let result = run(app, &app.admin, "tp-2026", json!({})).await;
+    let first = &proposals(&result)[0];
+    app.send(
+        Method::POST,
+        &format!(
+            "/api/v1/proposals/{}/approve",
+            first["id"].as_str().expect("id")
+        ),
+        Some(&app.admin),
+        &[],
+        None,
+    )
+    .await;
+    let after = app.get("/api/v1/programmes/tp-2026/readiness").await;
+    assert_eq!(after.body["totals"]["mentees_already_paired"], 1);
+    assert_eq!(after.body["totals"]["mentor_free_places"], places - 1);
+}
+
 on_both_backends!(
+    readiness_counts_demand_and_supply_before_matching,
     every_run_obeys_the_rules_and_reaches_the_optimum_of_its_matrix,
     approvals_recheck_and_a_second_run_fills_only_what_is_left,
     fifty_concurrent_claims_on_one_free_place_give_exactly_one_pair,

@@ -120,6 +120,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(import::import_batch)
             .service(runs::start_run)
             .service(runs::list_runs)
+            .service(runs::readiness)
             .service(runs::get_run)
             .service(runs::run_scores)
             .service(runs::compare_runs)

@@ -402,3 +402,26 @@ pub async fn reject(
     tracing::info!(proposal_id = %id, key_id = %principal.key_id, "proposal rejected");
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// Readiness before matching: demand and supply per organisation and
+/// mentee category — eligible mentees, mentees a hard rule blocks (by
+/// rule), mentees waiting for consent, mentors available with their free
+/// places (tutors apart), mentors waiting for consent or training. Counts
+/// only.
+#[utoipa::path(
+    tag = "runs",
+    params(("id" = String, Path, description = "Programme id")),
+    responses((status = 200, description = "Readiness", body = serde_json::Value)),
+    security(("bearer" = []))
+)]
+#[get("/programmes/{id}/readiness")]
+pub async fn readiness(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::ReadRuns)?;
+    let id = path_id(&id)?;
+    let view = runs::readiness(state.store.as_ref(), &principal.scope, id.as_str()).await?;
+    Ok(HttpResponse::Ok().json(view))
+}

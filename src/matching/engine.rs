@@ -811,3 +811,19 @@ pub fn check_pair(
         None => Ok(()),
     }
 }
+
+/// The first mentor-side hard rule `mentor` breaks in `programme`, if any
+/// (form, kind, consent, training, scope).
+pub fn mentor_problem(
+    programme: &Programme,
+    organizations: &[Organization],
+    mentor: &MentorProfile,
+) -> Option<Rule> {
+    let ctx = RuleContext {
+        form: programme.form,
+        rules: programme.rules,
+        on: programme.period.start,
+        scope: Scope::new(organizations, &programme.organization_ids),
+    };
+    mentor_rule(&ctx, mentor)
+}
