@@ -58,6 +58,18 @@ fn pairs(root: &Value, list: &str, bad: &mut Vec<String>) -> Vec<PairRef> {
     }
 }
 
+/// The organisations and both banks of an import-format file.
+fn read_banks(
+    root: &Value,
+    bad: &mut Vec<String>,
+) -> (Vec<Organization>, Vec<MentorProfile>, Vec<MenteeProfile>) {
+    (
+        parse_all(root, "organizations", |v| Organization::parse(v, None), bad),
+        parse_all(root, "mentors", |v| MentorProfile::parse(v, None), bad),
+        parse_all(root, "mentees", |v| MenteeProfile::parse(v, None), bad),
+    )
+}
+
 /// `match`: reads an import-format file (`{organizations, mentors, mentees}`
 /// plus optional `approved_pairs`, `pinned_pairs`, `excluded_pairs`
 /// (`[{mentor_id, mentee_id}]`), `objective` (`total`|`fair`) and
@@ -70,24 +82,7 @@ pub fn match_command(input: &Path, programme: &Path, lang: Lang) -> Result<Value
     let mut bad = Vec::new();
     let programme = Programme::parse(&programme_value, None)
         .map_err(|errors| describe("programme", 0, &programme_value, &errors))?;
-    let organizations = parse_all(
-        &root,
-        "organizations",
-        |v| Organization::parse(v, None),
-        &mut bad,
-    );
-    let mentors = parse_all(
-        &root,
-        "mentors",
-        |v| MentorProfile::parse(v, None),
-        &mut bad,
-    );
-    let mentees = parse_all(
-        &root,
-        "mentees",
-        |v| MenteeProfile::parse(v, None),
-        &mut bad,
-    );
+    let (organizations, mentors, mentees) = read_banks(&root, &mut bad);
     let approved = pairs(&root, "approved_pairs", &mut bad);
     let pinned = pairs(&root, "pinned_pairs", &mut bad);
     let excluded = pairs(&root, "excluded_pairs", &mut bad);
@@ -140,24 +135,7 @@ pub fn match_command(input: &Path, programme: &Path, lang: Lang) -> Result<Value
 pub fn match_all_command(input: &Path, lang: Lang) -> Result<Value, String> {
     let root = read_json(input)?;
     let mut bad = Vec::new();
-    let organizations = parse_all(
-        &root,
-        "organizations",
-        |v| Organization::parse(v, None),
-        &mut bad,
-    );
-    let mentors = parse_all(
-        &root,
-        "mentors",
-        |v| MentorProfile::parse(v, None),
-        &mut bad,
-    );
-    let mentees = parse_all(
-        &root,
-        "mentees",
-        |v| MenteeProfile::parse(v, None),
-        &mut bad,
-    );
+    let (organizations, mentors, mentees) = read_banks(&root, &mut bad);
     let programmes = parse_all(&root, "programmes", |v| Programme::parse(v, None), &mut bad);
     if !bad.is_empty() {
         return Err(format!("{} bad record(s):\n{}", bad.len(), bad.join("\n")));
