@@ -88,6 +88,10 @@ pub enum Permission {
     ReadEvents,
     /// Record that a person withdrew consent (and erase them).
     WithdrawConsent,
+    /// Read the monitoring indicators (counts only).
+    ReadReports,
+    /// Record feedback questionnaires of pairs.
+    WriteFeedback,
 }
 
 impl Role {
@@ -109,10 +113,12 @@ impl Role {
                     | DecidePairs
                     | ReadPairs
                     | WithdrawConsent
+                    | ReadReports
+                    | WriteFeedback
             ),
             Role::Analyst => matches!(
                 permission,
-                ReadOrganizations | ReadProgrammes | StartDryRuns | ReadRuns
+                ReadOrganizations | ReadProgrammes | StartDryRuns | ReadRuns | ReadReports
             ),
         }
     }

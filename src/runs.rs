@@ -53,6 +53,9 @@ pub struct RunOptions {
     pub objective: Objective,
     /// A dry run is stored and comparable, but cannot be approved.
     pub dry_run: bool,
+    /// The version of the programme's weights in force when it started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights_version: Option<i64>,
 }
 
 impl RunOptions {
@@ -91,6 +94,7 @@ impl RunOptions {
                 weights,
                 objective,
                 dry_run,
+                weights_version: None,
             })
         } else {
             Err(errors)
@@ -121,7 +125,13 @@ pub async fn start_run(
     body: Option<&Value>,
 ) -> Result<RunRecord, RunError> {
     let programme = programme_in_scope(store, scope, programme_id).await?;
-    let options = RunOptions::parse(body, programme.weights).map_err(RunError::Invalid)?;
+    let mut options = RunOptions::parse(body, programme.weights).map_err(RunError::Invalid)?;
+    let current = serde_json::to_string(&programme.weights).unwrap_or_default();
+    options.weights_version = Some(
+        store
+            .record_weights(programme_id, &current, None, actor)
+            .await?,
+    );
     let tree = Tree::from_nodes(&store.organization_nodes(&Scope::All).await?);
     let anchor = tree
         .programme_anchor(&Scope::All, &programme)
@@ -396,6 +406,12 @@ pub fn run_view(record: &RunRecord, proposals: &[ProposalRecord], lang: Lang) ->
         "progress": record.progress as f64 / 1000.0,
         "dry_run": record.dry_run,
         "objective": options.as_ref().map(|o| o.objective),
+        "weights_version": options.as_ref().and_then(|o| o.weights_version),
+        "weights_overridden": options.as_ref().is_some_and(|o| o.weights.is_some()),
+        "links": {
+            "scores": format!("/api/v1/runs/{}/scores", record.id),
+            "histogram": format!("/api/v1/runs/{}/scores.svg", record.id),
+        },
         "created_by": record.created_by,
         "created_at": record.created_at,
         "started_at": record.started_at,

@@ -206,6 +206,10 @@ pub struct Programme {
     pub weights: Weights,
     /// Hard-rule settings (defaults filled in).
     pub rules: Rules,
+    /// Ids of the feedback questionnaire's questions (answered 1..5 at
+    /// entry and exit); when empty, any question id is accepted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub questions: Vec<String>,
 }
 
 impl Programme {
@@ -280,6 +284,7 @@ impl Programme {
                 })
             })
             .unwrap_or_default();
+        let questions = r.tags("questions");
         let errors = r.finish();
         match (errors.is_empty(), id, name, form, period) {
             (true, Some(id), Some(name), Some(form), Some(period)) => Ok(Self {
@@ -291,6 +296,7 @@ impl Programme {
                 group,
                 weights,
                 rules,
+                questions,
             }),
             _ => Err(errors),
         }

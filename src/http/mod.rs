@@ -13,6 +13,7 @@ pub mod privacy;
 pub mod problem;
 pub mod profiles;
 pub mod programmes;
+pub mod reports;
 pub mod runs;
 
 use crate::store::Store;
@@ -79,6 +80,7 @@ impl Default for Settings {
         (name = "proposals", description = "Curator decisions on proposals"),
         (name = "pairs", description = "Active and finished pairs, the list for the order, the record of changes"),
         (name = "audit", description = "Who read or changed what"),
+        (name = "reports", description = "Monitoring indicators"),
         (name = "operations", description = "Health and metrics"),
     )
 )]
@@ -131,9 +133,17 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(pairs::get_pair)
             .service(pairs::complete_pair)
             .service(pairs::end_pair)
+            .service(pairs::add_feedback)
+            .service(pairs::list_feedback)
+            .service(programmes::weight_history)
+            .service(runs::score_histogram)
             .service(pairs::export_csv)
             .service(pairs::export_xlsx)
-            .service(audit::list_audit),
+            .service(audit::list_audit)
+            .service(reports::indicators)
+            .service(reports::indicators_csv)
+            .service(reports::indicators_xlsx)
+            .service(reports::indicators_svg),
     )
     .service(ops::health)
     .service(ops::metrics);

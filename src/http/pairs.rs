@@ -615,3 +615,151 @@ pub async fn export_xlsx(
         ))
         .body(bytes))
 }
+
+/// Record a feedback questionnaire of a pair: `{stage: entry|exit,
+/// respondent: mentor|mentee|curator, answers: {question: 1..5},
+/// comment?}`. With the programme's `questions` set, only those are
+/// accepted. Growth of a pair is exit − entry per question.
+#[utoipa::path(
+    tag = "pairs",
+    params(("id" = String, Path)),
+    request_body(content = serde_json::Value, description = "{stage, respondent, answers, comment?}"),
+    responses((status = 201, description = "Recorded", body = serde_json::Value)),
+    security(("bearer" = []))
+)]
+#[post("/pairs/{id}/feedback")]
+pub async fn add_feedback(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::WriteFeedback)?;
+    let id = path_id(&id)?;
+    let pair = state
+        .store
+        .get_pair(&principal.scope, id.as_str())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let programme =
+        runs::programme_in_scope(state.store.as_ref(), &Scope::All, &pair.programme_id).await?;
+    let body = json_body(&body)?;
+    let mut r = FieldReader::object(&body, "").map_err(ApiError::Invalid)?;
+    let stage = r.text("stage", 10);
+    let respondent = r.text("respondent", 10);
+    let comment = r.opt_text("comment", 4000);
+    if let Some(stage) = &stage
+        && !["entry", "exit"].contains(&stage.as_str())
+    {
+        r.error("stage", "must be entry or exit");
+    }
+    if let Some(who) = &respondent
+        && !["mentor", "mentee", "curator"].contains(&who.as_str())
+    {
+        r.error("respondent", "must be mentor, mentee or curator");
+    }
+    let mut answers = serde_json::Map::new();
+    match r.raw("answers") {
+        Some(Value::Object(map)) if !map.is_empty() => {
+            for (question, value) in map {
+                let key = crate::domain::normalize_tags([question])
+                    .pop()
+                    .unwrap_or_default();
+                let field = format!("answers.{question}");
+                if !programme.questions.is_empty() && !programme.questions.contains(&key) {
+                    r.error(
+                        &field,
+                        format!(
+                            "is not a question of this programme ({})",
+                            programme.questions.join(", ")
+                        ),
+                    );
+                    continue;
+                }
+                match value.as_i64() {
+                    Some(v) if (1..=5).contains(&v) => {
+                        answers.insert(key, json!(v));
+                    }
+                    _ => r.error(&field, "must be a whole number from 1 to 5"),
+                }
+            }
+        }
+        _ => r.error(
+            "answers",
+            "must be an object {question: 1..5} with at least one answer",
+        ),
+    }
+    let errors = r.finish();
+    let (Some(stage), Some(respondent)) = (stage.filter(|_| errors.is_empty()), respondent) else {
+        return Err(ApiError::Invalid(errors));
+    };
+    let record = crate::store::FeedbackRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        pair_id: pair.id.clone(),
+        programme_id: pair.programme_id.clone(),
+        stage,
+        respondent,
+        answers: Value::Object(answers).to_string(),
+        comment,
+        created_by: principal.key_id.clone(),
+        created_at: crate::store::sql_now(),
+    };
+    state.store.add_feedback(&record, &caller.actor()).await?;
+    Ok(HttpResponse::Created().json(feedback_view(&record)))
+}
+
+fn feedback_view(f: &crate::store::FeedbackRecord) -> Value {
+    json!({
+        "id": f.id, "pair_id": f.pair_id, "stage": f.stage, "respondent": f.respondent,
+        "answers": serde_json::from_str::<Value>(&f.answers).unwrap_or(Value::Null),
+        "comment": f.comment, "created_at": f.created_at,
+    })
+}
+
+/// The feedback of a pair and its growth: per question, the mean exit
+/// answer minus the mean entry answer.
+#[utoipa::path(
+    tag = "pairs",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "Questionnaires and growth", body = serde_json::Value)),
+    security(("bearer" = []))
+)]
+#[get("/pairs/{id}/feedback")]
+pub async fn list_feedback(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::ReadPairs)?;
+    let id = path_id(&id)?;
+    state
+        .store
+        .get_pair(&principal.scope, id.as_str())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let items = state.store.list_feedback(Some(id.as_str()), None).await?;
+    let mut means: HashMap<(&str, String), (f64, f64)> = HashMap::new();
+    for f in &items {
+        if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(&f.answers) {
+            for (q, v) in map {
+                if let Some(v) = v.as_f64() {
+                    let slot = means.entry((f.stage.as_str(), q)).or_insert((0.0, 0.0));
+                    slot.0 += v;
+                    slot.1 += 1.0;
+                }
+            }
+        }
+    }
+    let mut growth = serde_json::Map::new();
+    for ((stage, question), (sum, n)) in &means {
+        if *stage == "exit"
+            && let Some((sum_in, n_in)) = means.get(&("entry", question.clone()))
+        {
+            growth.insert(question.clone(), json!(sum / n - sum_in / n_in));
+        }
+    }
+    Ok(HttpResponse::Ok().json(json!({
+        "items": items.iter().map(feedback_view).collect::<Vec<_>>(),
+        "growth": growth,
+    })))
+}

@@ -48,8 +48,12 @@ pub async fn put_programme(
     let anchor = tree
         .programme_anchor(&principal.scope, &programme)
         .map_err(ApiError::Invalid)?;
+    let reason = QueryParams::parse(&req, &["reason"])?
+        .get("reason")
+        .map(str::to_owned);
     let location = format!("/api/v1/programmes/{id}");
-    documents::put(
+    let weights = serde_json::to_string(&programme.weights).unwrap_or_default();
+    let response = documents::put(
         &state,
         &caller,
         Permission::WriteProgrammes,
@@ -57,7 +61,12 @@ pub async fn put_programme(
         if_match(&req)?,
         location,
     )
-    .await
+    .await?;
+    state
+        .store
+        .record_weights(id.as_str(), &weights, reason.as_deref(), &caller.actor())
+        .await?;
+    Ok(response)
 }
 
 /// Read a programme.
@@ -151,4 +160,36 @@ pub async fn list_programmes(
         filter,
     )
     .await
+}
+
+/// Every version of a programme's weights, oldest first: the weights, who
+/// changed them, when and why (`?reason=` on the `PUT`). Runs name the
+/// version they used.
+#[utoipa::path(
+    tag = "programmes",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "The versions", body = serde_json::Value)),
+    security(("bearer" = []))
+)]
+#[get("/programmes/{id}/weights")]
+pub async fn weight_history(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::ReadProgrammes)?;
+    let id = path_id(&id)?;
+    crate::runs::programme_in_scope(state.store.as_ref(), &principal.scope, id.as_str()).await?;
+    let versions = state.store.weight_history(id.as_str()).await?;
+    let items: Vec<serde_json::Value> = versions
+        .iter()
+        .map(|v| serde_json::json!({
+            "version": v.version,
+            "weights": serde_json::from_str::<serde_json::Value>(&v.weights).unwrap_or_default(),
+            "changed_by": v.changed_by,
+            "changed_at": v.changed_at,
+            "reason": v.reason,
+        }))
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }

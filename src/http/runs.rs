@@ -425,3 +425,45 @@ pub async fn readiness(
     let view = runs::readiness(state.store.as_ref(), &principal.scope, id.as_str()).await?;
     Ok(HttpResponse::Ok().json(view))
 }
+
+/// A histogram of the run's pair scores (SVG, no JavaScript).
+#[utoipa::path(
+    tag = "runs",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "SVG", body = String, content_type = "image/svg+xml")),
+    security(("bearer" = []))
+)]
+#[get("/runs/{id}/scores.svg")]
+pub async fn score_histogram(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::ReadRuns)?;
+    let id = path_id(&id)?;
+    let record = state
+        .store
+        .get_run(&principal.scope, id.as_str())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if record.status != "done" {
+        return Err(ApiError::Conflict("the run is not done yet".into()));
+    }
+    let proposals = state.store.run_proposals(&record.id).await?;
+    let mut scores = Vec::new();
+    for p in &proposals {
+        if let Ok(doc) = serde_json::from_str::<runs::ProposalDoc>(&p.doc) {
+            if doc.proposal.members.is_empty() {
+                scores.push(doc.proposal.score);
+            } else {
+                scores.extend(doc.proposal.members.iter().map(|m| m.score));
+            }
+        }
+    }
+    let svg = crate::charts::histogram(
+        &format!("Pair scores, run {} ({} pairs)", record.id, scores.len()),
+        &scores,
+        10,
+    );
+    Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
+}

@@ -337,6 +337,7 @@ pub fn generate(schools: usize, seed: u64) -> Dataset {
         group: None,
         weights: Weights::default(),
         rules: Rules::default(),
+        questions: Vec::new(),
     };
     let mut school_no = 0;
     for k in 1..=n_mun {

@@ -446,6 +446,27 @@ pub trait Store: Send + Sync {
         why: &str,
         actor: &Actor,
     ) -> StoreResult<Erasure>;
+    /// Stores a feedback questionnaire.
+    async fn add_feedback(&self, feedback: &FeedbackRecord, actor: &Actor) -> StoreResult<()>;
+    /// Feedback of one pair, or of a whole programme, oldest first.
+    async fn list_feedback(
+        &self,
+        pair_id: Option<&str>,
+        programme_id: Option<&str>,
+    ) -> StoreResult<Vec<FeedbackRecord>>;
+    /// Records `weights` (JSON) as the programme's newest version when they
+    /// differ from the last one; returns the current version number.
+    async fn record_weights(
+        &self,
+        programme_id: &str,
+        weights: &str,
+        reason: Option<&str>,
+        actor: &Actor,
+    ) -> StoreResult<i64>;
+    /// Every version of a programme's weights, oldest first.
+    async fn weight_history(&self, programme_id: &str) -> StoreResult<Vec<WeightVersion>>;
+    /// Everything the indicators of an organisation's subtree count.
+    async fn report_data(&self, organization_path: &str) -> StoreResult<ReportData>;
     /// Records an access or a change in the audit log.
     async fn record(
         &self,
@@ -728,4 +749,57 @@ pub fn replace_in_csv(csv: &str, from: &str, to: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+/// A feedback questionnaire of a pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedbackRecord {
+    /// Service-given id.
+    pub id: String,
+    /// The pair.
+    pub pair_id: String,
+    /// The pair's programme.
+    pub programme_id: String,
+    /// `entry` or `exit`.
+    pub stage: String,
+    /// `mentor`, `mentee` or `curator`.
+    pub respondent: String,
+    /// `{question: 1..5}` (JSON).
+    pub answers: String,
+    /// Free comment.
+    pub comment: Option<String>,
+    /// Key id of who recorded it.
+    pub created_by: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// One version of a programme's weights.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WeightVersion {
+    /// 1, 2, …
+    pub version: i64,
+    /// The weights (JSON).
+    pub weights: String,
+    /// Key id of who changed them.
+    pub changed_by: String,
+    /// RFC 3339.
+    pub changed_at: String,
+    /// Why, when said.
+    pub reason: Option<String>,
+}
+
+/// What the indicators of a subtree count, as stored documents.
+#[derive(Debug, Clone, Default)]
+pub struct ReportData {
+    /// Organisations of the subtree: (node, document).
+    pub organizations: Vec<(OrganizationNode, String)>,
+    /// Mentor documents of the subtree.
+    pub mentors: Vec<String>,
+    /// Mentee documents of the subtree.
+    pub mentees: Vec<String>,
+    /// Pairs whose mentee belongs to the subtree, with their programme's form.
+    pub pairs: Vec<(PairRecord, String)>,
+    /// Feedback of those pairs.
+    pub feedback: Vec<FeedbackRecord>,
 }

@@ -1,0 +1,431 @@
+//! `/api/v1/reports/indicators`: the monitoring indicators as JSON, CSV,
+//! XLSX and an SVG bar chart.
+
+use super::AppState;
+use super::extract::{Caller, QueryParams};
+use super::problem::ApiError;
+use super::runs::language;
+use crate::auth::Permission;
+use crate::domain::{FieldError, Form, Organization};
+use crate::matching::explain::Lang;
+use crate::reports::{self, Data, INDICATORS, Indicator};
+use actix_web::http::header;
+use actix_web::web::Data as WebData;
+use actix_web::{HttpRequest, HttpResponse, get};
+use serde_json::{Value, json};
+use time::{Date, Month};
+
+/// A parsed report request: the organisation, its path and the period.
+struct Request {
+    organization: Organization,
+    path: String,
+    period: String,
+    from: Date,
+    to: Date,
+    lang: Lang,
+}
+
+fn period_bounds(raw: &str) -> Option<(Date, Date)> {
+    let (year, month) = raw.split_once('-')?;
+    let year: i32 = year.parse().ok()?;
+    let month = Month::try_from(month.parse::<u8>().ok()?).ok()?;
+    let from = Date::from_calendar_date(year, month, 1).ok()?;
+    let to = Date::from_calendar_date(year, month, month.length(year)).ok()?;
+    Some((from, to))
+}
+
+async fn read_request(
+    state: &AppState,
+    caller: &Caller,
+    req: &HttpRequest,
+    extra: &[&str],
+) -> Result<(Request, QueryParams), ApiError> {
+    let principal = caller.require(Permission::ReadReports)?;
+    let mut allowed = vec!["organization_id", "period", "lang"];
+    allowed.extend_from_slice(extra);
+    let query = QueryParams::parse(req, &allowed)?;
+    let lang = language(req, &query)?;
+    let mut errors = Vec::new();
+    let organization_id = query.get("organization_id").map(str::to_owned);
+    if organization_id.is_none() {
+        errors.push(FieldError::new("organization_id", "is required"));
+    }
+    let bounds = match query.get("period") {
+        None => {
+            errors.push(FieldError::new("period", "is required (YYYY-MM)"));
+            None
+        }
+        Some(raw) => {
+            let b = period_bounds(raw);
+            if b.is_none() {
+                errors.push(FieldError::new("period", "must be a month YYYY-MM"));
+            }
+            b
+        }
+    };
+    let (Some(organization_id), Some((from, to))) = (organization_id, bounds) else {
+        return Err(ApiError::Invalid(errors));
+    };
+    let node = state
+        .store
+        .organization_nodes(&principal.scope)
+        .await?
+        .into_iter()
+        .find(|n| n.id == organization_id)
+        .ok_or(ApiError::NotFound)?;
+    let stored = state
+        .store
+        .get_organization(&principal.scope, &organization_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let organization: Organization =
+        serde_json::from_str(&stored.doc).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let period = query.get("period").unwrap_or_default().to_owned();
+    Ok((
+        Request {
+            organization,
+            path: node.path,
+            period,
+            from,
+            to,
+            lang,
+        },
+        query,
+    ))
+}
+
+async fn load(state: &AppState, path: &str) -> Result<Data, ApiError> {
+    let raw = state.store.report_data(path).await?;
+    let parse =
+        |e: serde_json::Error| ApiError::Internal(format!("stored document unreadable: {e}"));
+    let mut organizations = Vec::new();
+    for (node, doc) in &raw.organizations {
+        organizations.push((serde_json::from_str(doc).map_err(parse)?, node.path.clone()));
+    }
+    let mentors = raw
+        .mentors
+        .iter()
+        .map(|d| serde_json::from_str(d))
+        .collect::<Result<_, _>>()
+        .map_err(parse)?;
+    let mentees = raw
+        .mentees
+        .iter()
+        .map(|d| serde_json::from_str(d))
+        .collect::<Result<_, _>>()
+        .map_err(parse)?;
+    let pairs = raw
+        .pairs
+        .into_iter()
+        .filter_map(|(p, form)| Form::parse(&form).map(|f| (p, f)))
+        .collect();
+    Ok(Data {
+        organizations,
+        mentors,
+        mentees,
+        pairs,
+        feedback: raw.feedback,
+    })
+}
+
+/// The report as JSON: the whole subtree, each child organisation, each form.
+fn report(r: &Request, data: &Data) -> Value {
+    let children: Vec<(&Organization, &String)> = data
+        .organizations
+        .iter()
+        .filter(|(o, _)| {
+            o.parent_id
+                .as_ref()
+                .is_some_and(|p| *p == r.organization.id)
+        })
+        .map(|(o, p)| (o, p))
+        .collect();
+    let base = format!(
+        "/api/v1/reports/indicators?organization_id={}&period={}",
+        r.organization.id, r.period
+    );
+    json!({
+        "organization_id": r.organization.id,
+        "period": r.period,
+        "as_of": crate::domain::parse::format_date(r.to),
+        "indicators": titled(reports::indicators(data, &r.path, None, r.from, r.to), r.lang),
+        "by_organization": children.iter().map(|(o, p)| json!({
+            "organization_id": o.id,
+            "name": o.name,
+            "indicators": titled(reports::indicators(data, p, None, r.from, r.to), r.lang),
+        })).collect::<Vec<_>>(),
+        "by_form": Form::ALL.iter().map(|f| json!({
+            "form": f,
+            "indicators": titled(reports::indicators(data, &r.path, Some(*f), r.from, r.to), r.lang),
+        })).collect::<Vec<_>>(),
+        "growth": reports::growth(data, &r.path),
+        "links": {
+            "csv": format!("{base}&lang={}", lang_code(r.lang)).replace("indicators?", "indicators.csv?"),
+            "xlsx": format!("{base}&lang={}", lang_code(r.lang)).replace("indicators?", "indicators.xlsx?"),
+            "svg": INDICATORS.iter().map(|(id, _, _)| (id.to_string(), Value::String(format!("{base}&indicator={id}").replace("indicators?", "indicators.svg?")))).collect::<serde_json::Map<String, Value>>(),
+        },
+    })
+}
+
+fn lang_code(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "en",
+        Lang::Ru => "ru",
+    }
+}
+
+fn title(id: &str, lang: Lang) -> &'static str {
+    INDICATORS
+        .iter()
+        .find(|(i, _, _)| *i == id)
+        .map_or("", |(_, en, ru)| if lang == Lang::Ru { ru } else { en })
+}
+
+fn titled(list: Vec<Indicator>, lang: Lang) -> Vec<Value> {
+    list.into_iter()
+        .map(|i| {
+            let mut v = json!(i);
+            v["title"] = json!(title(i.id, lang));
+            v
+        })
+        .collect()
+}
+
+/// The monitoring indicators of an organisation and everything under it,
+/// on the last day of `period` (YYYY-MM): each with numerator,
+/// denominator and share, for the whole, for each child organisation and
+/// for each form, and the mean growth per question and form. `Accept:
+/// text/csv` gives a spreadsheet; `lang=ru` Russian titles.
+#[utoipa::path(
+    tag = "reports",
+    params(("organization_id" = String, Query), ("period" = String, Query, description = "YYYY-MM"), ("lang" = Option<String>, Query)),
+    responses((status = 200, description = "The indicators", body = serde_json::Value)),
+    security(("bearer" = []))
+)]
+#[get("/reports/indicators")]
+pub async fn indicators(
+    state: WebData<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (r, _) = read_request(&state, &caller, &req, &[]).await?;
+    let data = load(&state, &r.path).await?;
+    let wants_csv = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/csv"));
+    if wants_csv {
+        return csv_response(&r, &data);
+    }
+    Ok(HttpResponse::Ok().json(report(&r, &data)))
+}
+
+/// One row per scope and indicator.
+fn rows(r: &Request, data: &Data) -> Vec<[String; 7]> {
+    let mut out = Vec::new();
+    let mut push = |scope: String, form: String, list: Vec<Indicator>| {
+        for i in list {
+            out.push([
+                scope.clone(),
+                form.clone(),
+                i.id.to_owned(),
+                title(i.id, r.lang).to_owned(),
+                i.numerator.to_string(),
+                i.denominator.to_string(),
+                i.share.map(|s| format!("{s:.4}")).unwrap_or_default(),
+            ]);
+        }
+    };
+    push(
+        r.organization.name.clone(),
+        String::new(),
+        reports::indicators(data, &r.path, None, r.from, r.to),
+    );
+    for (o, p) in data.organizations.iter().filter(|(o, _)| {
+        o.parent_id
+            .as_ref()
+            .is_some_and(|p| *p == r.organization.id)
+    }) {
+        push(
+            o.name.clone(),
+            String::new(),
+            reports::indicators(data, p, None, r.from, r.to),
+        );
+    }
+    for f in Form::ALL {
+        push(
+            r.organization.name.clone(),
+            f.as_str().to_owned(),
+            reports::indicators(data, &r.path, Some(*f), r.from, r.to),
+        );
+    }
+    out
+}
+
+fn headings(lang: Lang) -> [&'static str; 7] {
+    match lang {
+        Lang::Ru => [
+            "Организация",
+            "Форма наставничества",
+            "Код показателя",
+            "Показатель",
+            "Числитель",
+            "Знаменатель",
+            "Доля",
+        ],
+        Lang::En => [
+            "Organisation",
+            "Form",
+            "Indicator id",
+            "Indicator",
+            "Numerator",
+            "Denominator",
+            "Share",
+        ],
+    }
+}
+
+fn csv_response(r: &Request, data: &Data) -> Result<HttpResponse, ApiError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let io = |e: csv::Error| ApiError::Internal(e.to_string());
+    writer.write_record(headings(r.lang)).map_err(io)?;
+    for row in rows(r, data) {
+        writer.write_record(&row).map_err(io)?;
+    }
+    let body = writer
+        .into_inner()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"indicators-{}-{}.csv\"",
+                r.organization.id, r.period
+            ),
+        ))
+        .body(body))
+}
+
+/// The indicators as CSV (same as `Accept: text/csv`).
+#[utoipa::path(
+    tag = "reports",
+    params(("organization_id" = String, Query), ("period" = String, Query), ("lang" = Option<String>, Query)),
+    responses((status = 200, description = "CSV", body = String, content_type = "text/csv")),
+    security(("bearer" = []))
+)]
+#[get("/reports/indicators.csv")]
+pub async fn indicators_csv(
+    state: WebData<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (r, _) = read_request(&state, &caller, &req, &[]).await?;
+    let data = load(&state, &r.path).await?;
+    csv_response(&r, &data)
+}
+
+/// The indicators as an Excel workbook.
+#[utoipa::path(
+    tag = "reports",
+    params(("organization_id" = String, Query), ("period" = String, Query), ("lang" = Option<String>, Query)),
+    responses((status = 200, description = "XLSX", body = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
+    security(("bearer" = []))
+)]
+#[get("/reports/indicators.xlsx")]
+pub async fn indicators_xlsx(
+    state: WebData<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (r, _) = read_request(&state, &caller, &req, &[]).await?;
+    let data = load(&state, &r.path).await?;
+    let xl = |e: rust_xlsxwriter::XlsxError| ApiError::Internal(e.to_string());
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (c, h) in headings(r.lang).iter().enumerate() {
+        sheet
+            .write_string_with_format(0, c as u16, *h, &bold)
+            .map_err(xl)?;
+    }
+    for (i, row) in rows(&r, &data).iter().enumerate() {
+        let line = (i + 1) as u32;
+        for (c, cell) in row.iter().enumerate() {
+            match (c, cell.parse::<f64>()) {
+                (4..=6, Ok(n)) => sheet.write_number(line, c as u16, n).map_err(xl)?,
+                _ => sheet
+                    .write_string(line, c as u16, cell.as_str())
+                    .map_err(xl)?,
+            };
+        }
+    }
+    sheet.autofit();
+    let bytes = book.save_to_buffer().map_err(xl)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"indicators-{}-{}.xlsx\"",
+                r.organization.id, r.period
+            ),
+        ))
+        .body(bytes))
+}
+
+/// One indicator's share across the child organisations, as an SVG bar chart.
+#[utoipa::path(
+    tag = "reports",
+    params(("organization_id" = String, Query), ("period" = String, Query), ("indicator" = String, Query), ("lang" = Option<String>, Query)),
+    responses((status = 200, description = "SVG", body = String, content_type = "image/svg+xml")),
+    security(("bearer" = []))
+)]
+#[get("/reports/indicators.svg")]
+pub async fn indicators_svg(
+    state: WebData<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (r, query) = read_request(&state, &caller, &req, &["indicator"]).await?;
+    let indicator = query.get("indicator").unwrap_or("teachers_mentoring");
+    let index = INDICATORS
+        .iter()
+        .position(|(id, _, _)| *id == indicator)
+        .ok_or_else(|| {
+            ApiError::Invalid(vec![FieldError::new("indicator", "unknown indicator")])
+        })?;
+    let data = load(&state, &r.path).await?;
+    let mut bars: Vec<(String, f64)> = data
+        .organizations
+        .iter()
+        .filter(|(o, _)| {
+            o.parent_id
+                .as_ref()
+                .is_some_and(|p| *p == r.organization.id)
+        })
+        .map(|(o, p)| {
+            (
+                o.name.clone(),
+                reports::indicators(&data, p, None, r.from, r.to)[index]
+                    .share
+                    .unwrap_or(0.0),
+            )
+        })
+        .collect();
+    if bars.is_empty() {
+        bars.push((
+            r.organization.name.clone(),
+            reports::indicators(&data, &r.path, None, r.from, r.to)[index]
+                .share
+                .unwrap_or(0.0),
+        ));
+    }
+    let svg = crate::charts::bar_chart(
+        &format!("{} — {}", title(indicator, r.lang), r.period),
+        &bars,
+        Some(1.0),
+    );
+    Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
+}

@@ -1,0 +1,374 @@
+//! The monitoring indicators of the roadmaps, counted from the banks and
+//! the pairs: each with its numerator, denominator and share, for an
+//! organisation and everything under it, on the last day of a month.
+//!
+//! Pure: it takes parsed data and a date, so the counts can be checked by
+//! hand against the same data.
+
+use crate::domain::{
+    Consent, Form, MenteeCategory, MenteeProfile, MentorProfile, Organization, PersonKind,
+    StaffRole,
+};
+use crate::store::{FeedbackRecord, PairRecord};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use time::Date;
+
+/// One indicator: what it counts over what.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Indicator {
+    /// Stable id (see [`INDICATORS`]).
+    pub id: &'static str,
+    /// What is counted.
+    pub numerator: u64,
+    /// What it is counted over.
+    pub denominator: u64,
+    /// `numerator / denominator`; absent when the denominator is 0.
+    pub share: Option<f64>,
+}
+
+/// The indicator ids with their titles in English and Russian.
+pub const INDICATORS: [(&str, &str, &str); 9] = [
+    (
+        "teachers_mentoring",
+        "Teachers who mentor",
+        "Доля педагогов-наставников",
+    ),
+    (
+        "teachers_mentoring_young_specialists",
+        "Teachers mentoring young specialists under 35",
+        "Доля педагогов, наставляющих молодых специалистов до 35 лет",
+    ),
+    (
+        "teachers_mentoring_low_results_teachers",
+        "Teachers mentoring teachers with low results",
+        "Доля педагогов, наставляющих педагогов с низкими результатами",
+    ),
+    (
+        "teachers_mentoring_struggling_pupils_8_9",
+        "Teachers mentoring struggling pupils of grades 8–9",
+        "Доля педагогов, наставляющих неуспевающих учеников 8–9 классов",
+    ),
+    (
+        "teachers_mentoring_prevention_register",
+        "Teachers mentoring pupils on a prevention register",
+        "Доля педагогов, наставляющих учеников, состоящих на профилактическом учёте",
+    ),
+    (
+        "special_needs_with_tutor",
+        "Pupils with special needs who have a tutor",
+        "Доля обучающихся с ОВЗ, имеющих наставника-тьютора",
+    ),
+    (
+        "pupils_in_mentoring",
+        "Pupils in mentoring (as mentee or mentor)",
+        "Доля обучающихся, вовлечённых в наставничество",
+    ),
+    (
+        "mentees_waiting",
+        "Eligible mentees still waiting for a mentor",
+        "Доля наставляемых, ожидающих наставника",
+    ),
+    (
+        "pairs_ended_early",
+        "Pairs ended early in the period",
+        "Доля пар, досрочно прекративших работу",
+    ),
+];
+
+/// Parsed data of one subtree.
+pub struct Data {
+    /// Organisations with their materialised paths.
+    pub organizations: Vec<(Organization, String)>,
+    /// Mentor profiles.
+    pub mentors: Vec<MentorProfile>,
+    /// Mentee profiles.
+    pub mentees: Vec<MenteeProfile>,
+    /// Pairs with their programme's form.
+    pub pairs: Vec<(PairRecord, Form)>,
+    /// Feedback questionnaires.
+    pub feedback: Vec<FeedbackRecord>,
+}
+
+/// Mean growth (exit − entry) of one question in one form.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Growth {
+    /// The form.
+    pub form: Form,
+    /// The question.
+    pub question: String,
+    /// Pairs with both an entry and an exit answer to it.
+    pub pairs: u64,
+    /// Mean of exit − entry over those pairs.
+    pub mean: f64,
+}
+
+fn date(text: &str) -> Option<Date> {
+    crate::domain::parse::parse_date(text)
+}
+
+/// Whether a pair works on day `d`.
+pub fn active_on(pair: &PairRecord, d: Date) -> bool {
+    let started = date(&pair.started_on).is_some_and(|s| s <= d);
+    let not_over = match pair.ended_on.as_deref().and_then(date) {
+        None => pair.status == "active",
+        Some(end) => end > d,
+    };
+    started && not_over
+}
+
+/// Whether a pair worked at any time between `from` and `to`.
+fn active_during(pair: &PairRecord, from: Date, to: Date) -> bool {
+    let started = date(&pair.started_on).is_some_and(|s| s <= to);
+    let ended = pair.ended_on.as_deref().and_then(date);
+    started && ended.is_none_or(|e| e >= from)
+}
+
+fn share(numerator: u64, denominator: u64) -> Option<f64> {
+    (denominator > 0).then(|| numerator as f64 / denominator as f64)
+}
+
+/// Counts every indicator over the organisations whose path starts with
+/// `prefix`, for pairs of `form` (all forms when `None`), on the last day
+/// `to` of the period starting `from`.
+pub fn indicators(
+    data: &Data,
+    prefix: &str,
+    form: Option<Form>,
+    from: Date,
+    to: Date,
+) -> Vec<Indicator> {
+    let org_path: HashMap<&str, &str> = data
+        .organizations
+        .iter()
+        .map(|(o, p)| (o.id.as_str(), p.as_str()))
+        .collect();
+    let inside = |org: &str| org_path.get(org).is_some_and(|p| p.starts_with(prefix));
+    let orgs: Vec<&Organization> = data
+        .organizations
+        .iter()
+        .filter(|(_, p)| p.starts_with(prefix))
+        .map(|(o, _)| o)
+        .collect();
+    let teachers: u64 = orgs
+        .iter()
+        .map(|o| u64::from(o.teacher_count.unwrap_or(0)))
+        .sum();
+    let pupils: u64 = orgs
+        .iter()
+        .map(|o| u64::from(o.pupil_count.unwrap_or(0)))
+        .sum();
+    let mentor_of: HashMap<&str, &MentorProfile> = data
+        .mentors
+        .iter()
+        .map(|m| (m.person.id.as_str(), m))
+        .collect();
+    let mentee_of: HashMap<&str, &MenteeProfile> = data
+        .mentees
+        .iter()
+        .map(|m| (m.person.id.as_str(), m))
+        .collect();
+    let pairs: Vec<&PairRecord> = data
+        .pairs
+        .iter()
+        .filter(|(_, f)| form.is_none_or(|want| *f == want))
+        .map(|(p, _)| p)
+        .collect();
+    let active: Vec<&PairRecord> = pairs.iter().copied().filter(|p| active_on(p, to)).collect();
+
+    // Teachers of the subtree mentoring, overall and by their mentee's category.
+    let teacher_mentors = |keep: &dyn Fn(&MenteeProfile) -> bool| -> u64 {
+        active
+            .iter()
+            .filter(|p| {
+                mentor_of.get(p.mentor_id.as_str()).is_some_and(|m| {
+                    m.person.kind == PersonKind::Teacher
+                        && inside(m.person.organization_id.as_str())
+                }) && mentee_of.get(p.mentee_id.as_str()).is_some_and(|e| keep(e))
+            })
+            .map(|p| p.mentor_id.as_str())
+            .collect::<HashSet<_>>()
+            .len() as u64
+    };
+    let teachers_mentoring = active
+        .iter()
+        .filter(|p| {
+            mentor_of.get(p.mentor_id.as_str()).is_some_and(|m| {
+                m.person.kind == PersonKind::Teacher && inside(m.person.organization_id.as_str())
+            })
+        })
+        .map(|p| p.mentor_id.as_str())
+        .collect::<HashSet<_>>()
+        .len() as u64;
+    let young = teacher_mentors(&|e| {
+        e.category == MenteeCategory::YoungSpecialist
+            && e.person.birth_year.is_none_or(|y| to.year() - y < 35)
+    });
+    let low = teacher_mentors(&|e| e.category == MenteeCategory::LowResultsTeacher);
+    let struggling = teacher_mentors(&|e| {
+        e.category == MenteeCategory::StrugglingPupil && matches!(e.person.grade, Some(8 | 9))
+    });
+    let register = teacher_mentors(&|e| e.category == MenteeCategory::PreventionRegister);
+
+    let bank: Vec<&MenteeProfile> = data
+        .mentees
+        .iter()
+        .filter(|m| inside(m.person.organization_id.as_str()))
+        .collect();
+    let special: Vec<&MenteeProfile> = bank
+        .iter()
+        .copied()
+        .filter(|m| m.category == MenteeCategory::SpecialNeeds)
+        .collect();
+    let with_tutor = special
+        .iter()
+        .filter(|m| {
+            active.iter().any(|p| {
+                p.mentee_id == m.person.id.as_str()
+                    && mentor_of
+                        .get(p.mentor_id.as_str())
+                        .is_some_and(|t| t.roles.contains(&StaffRole::Tutor))
+            })
+        })
+        .count() as u64;
+
+    let mut pupils_in: HashSet<&str> = HashSet::new();
+    for p in &active {
+        if mentee_of.get(p.mentee_id.as_str()).is_some_and(|e| {
+            e.person.kind == PersonKind::Pupil && inside(e.person.organization_id.as_str())
+        }) {
+            pupils_in.insert(p.mentee_id.as_str());
+        }
+        if mentor_of.get(p.mentor_id.as_str()).is_some_and(|m| {
+            m.person.kind == PersonKind::Pupil && inside(m.person.organization_id.as_str())
+        }) {
+            pupils_in.insert(p.mentor_id.as_str());
+        }
+    }
+
+    let paired: HashSet<&str> = data
+        .pairs
+        .iter()
+        .map(|(p, _)| p)
+        .filter(|p| active_on(p, to))
+        .map(|p| p.mentee_id.as_str())
+        .collect();
+    let waiting = bank
+        .iter()
+        .filter(|m| {
+            !paired.contains(m.person.id.as_str())
+                && Consent::check_for_matching(
+                    m.person.consent.as_ref(),
+                    m.person.kind,
+                    m.person.birth_year,
+                    to,
+                )
+                .is_ok()
+        })
+        .count() as u64;
+
+    let in_period: Vec<&PairRecord> = pairs
+        .iter()
+        .copied()
+        .filter(|p| inside(p.organization_id.as_str()) && active_during(p, from, to))
+        .collect();
+    let ended_early = in_period
+        .iter()
+        .filter(|p| {
+            p.status == "ended"
+                && p.ended_on
+                    .as_deref()
+                    .and_then(date)
+                    .is_some_and(|e| e >= from && e <= to)
+        })
+        .count() as u64;
+
+    let counts = [
+        (teachers_mentoring, teachers),
+        (young, teachers),
+        (low, teachers),
+        (struggling, teachers),
+        (register, teachers),
+        (with_tutor, special.len() as u64),
+        (pupils_in.len() as u64, pupils),
+        (waiting, bank.len() as u64),
+        (ended_early, in_period.len() as u64),
+    ];
+    INDICATORS
+        .iter()
+        .zip(counts)
+        .map(|((id, _, _), (numerator, denominator))| Indicator {
+            id,
+            numerator,
+            denominator,
+            share: share(numerator, denominator),
+        })
+        .collect()
+}
+
+/// Per stage, per question: the sum of the answers and how many there were.
+type StageAnswers<'a> = HashMap<&'a str, HashMap<String, (f64, f64)>>;
+
+/// Mean growth per form and question: for each pair with an entry and an
+/// exit questionnaire, exit − entry of each question answered in both
+/// (answers of several respondents at a stage are averaged first).
+pub fn growth(data: &Data, prefix: &str) -> Vec<Growth> {
+    let org_path: HashMap<&str, &str> = data
+        .organizations
+        .iter()
+        .map(|(o, p)| (o.id.as_str(), p.as_str()))
+        .collect();
+    let pair_form: HashMap<&str, (Form, &str)> = data
+        .pairs
+        .iter()
+        .map(|(p, f)| (p.id.as_str(), (*f, p.organization_id.as_str())))
+        .collect();
+    let mut answers: HashMap<&str, StageAnswers<'_>> = HashMap::new();
+    for f in &data.feedback {
+        let Ok(serde_json::Value::Object(map)) =
+            serde_json::from_str::<serde_json::Value>(&f.answers)
+        else {
+            continue;
+        };
+        for (question, value) in map {
+            if let Some(v) = value.as_f64() {
+                let slot = answers
+                    .entry(f.pair_id.as_str())
+                    .or_default()
+                    .entry(f.stage.as_str())
+                    .or_default()
+                    .entry(question)
+                    .or_insert((0.0, 0.0));
+                slot.0 += v;
+                slot.1 += 1.0;
+            }
+        }
+    }
+    let mut sums: BTreeMap<(Form, String), (f64, u64)> = BTreeMap::new();
+    for (pair, stages) in &answers {
+        let Some((form, org)) = pair_form.get(pair) else {
+            continue;
+        };
+        if !org_path.get(org).is_some_and(|p| p.starts_with(prefix)) {
+            continue;
+        }
+        let (Some(entry), Some(exit)) = (stages.get("entry"), stages.get("exit")) else {
+            continue;
+        };
+        for (question, (sum_in, n_in)) in entry {
+            if let Some((sum_out, n_out)) = exit.get(question) {
+                let slot = sums.entry((*form, question.clone())).or_insert((0.0, 0));
+                slot.0 += sum_out / n_out - sum_in / n_in;
+                slot.1 += 1;
+            }
+        }
+    }
+    sums.into_iter()
+        .map(|((form, question), (total, pairs))| Growth {
+            form,
+            question,
+            pairs,
+            mean: total / pairs as f64,
+        })
+        .collect()
+}
