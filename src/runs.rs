@@ -474,6 +474,34 @@ pub fn proposal_view(record: &ProposalRecord, lang: Lang) -> Value {
     view
 }
 
+/// Per criterion, over every proposed pair (group members one by one):
+/// the sum of values, the sum of contributions, and the number of pairs.
+fn criterion_totals(
+    props: &[ProposalRecord],
+) -> HashMap<crate::domain::Criterion, (f64, f64, usize)> {
+    let mut totals: HashMap<crate::domain::Criterion, (f64, f64, usize)> = HashMap::new();
+    for p in props {
+        let Ok(doc) = serde_json::from_str::<ProposalDoc>(&p.doc) else {
+            continue;
+        };
+        let breakdowns: Vec<&Vec<crate::matching::explain::BreakdownItem>> =
+            if doc.proposal.members.is_empty() {
+                vec![&doc.proposal.breakdown]
+            } else {
+                doc.proposal.members.iter().map(|m| &m.breakdown).collect()
+            };
+        for items in breakdowns {
+            for item in items {
+                let slot = totals.entry(item.criterion).or_default();
+                slot.0 += item.value;
+                slot.1 += item.contribution;
+                slot.2 += 1;
+            }
+        }
+    }
+    totals
+}
+
 /// What changed from run `a` to run `b` of one programme: coverage, score
 /// statistics, and the pairs kept, added and dropped.
 pub fn compare(
@@ -511,9 +539,25 @@ pub fn compare(
             .collect()
     };
     let stat = |f: fn(&Stats) -> f64| json!({"a": f(&ra.stats), "b": f(&rb.stats), "change": f(&rb.stats) - f(&ra.stats)});
+    let (ca, cb) = (criterion_totals(a_props), criterion_totals(b_props));
+    let criteria: Vec<Value> = crate::domain::Criterion::ALL
+        .iter()
+        .map(|c| {
+            let (va, ta, na) = ca.get(c).copied().unwrap_or_default();
+            let (vb, tb, nb) = cb.get(c).copied().unwrap_or_default();
+            let mean = |sum: f64, n: usize| if n > 0 { sum / n as f64 } else { 0.0 };
+            json!({
+                "criterion": c,
+                "weight": {"a": ra.weights.get(*c), "b": rb.weights.get(*c)},
+                "mean_value": {"a": mean(va, na), "b": mean(vb, nb)},
+                "total_contribution": {"a": ta, "b": tb, "change": tb - ta},
+            })
+        })
+        .collect();
     Ok(json!({
         "a": a.id,
         "b": b.id,
+        "criteria": criteria,
         "programme_id": a.programme_id,
         "coverage": {
             "eligible": {"a": ra.stats.mentees_eligible, "b": rb.stats.mentees_eligible},
@@ -700,5 +744,230 @@ pub async fn readiness(
             "mentors_waiting_for_training": supply.values().map(|s| s.waiting_for_training).sum::<usize>(),
         },
         "by_organization": organizations.into_values().collect::<Vec<_>>(),
+    }))
+}
+
+/// How much each criterion steers the matching of a programme now: for
+/// each criterion, the number of proposed pairs that change (of the
+/// baseline's) when its weight moves −25% and +25%, all else equal.
+/// Counts only. Runs the engine 17 times on the programme's current data.
+pub async fn sensitivity(
+    store: &dyn Store,
+    scope: &Scope,
+    programme_id: &str,
+) -> Result<Value, RunError> {
+    use crate::domain::Criterion;
+    use std::collections::HashSet;
+
+    programme_in_scope(store, scope, programme_id).await?;
+    let data = store.matching_data(programme_id).await?;
+    let inputs = Inputs::load(&data, programme_id).map_err(RunError::Conflict)?;
+    let result = tokio::task::spawn_blocking(move || -> Result<Value, String> {
+        let pairs_with = |weights: Weights| -> Result<(HashSet<(String, String)>, f64), String> {
+            let input = RunInput {
+                approved: &inputs.approved,
+                excluded: &inputs.excluded,
+                weights: Some(weights),
+                ..RunInput::new(
+                    &inputs.programme,
+                    &inputs.organizations,
+                    &inputs.mentors,
+                    &inputs.mentees,
+                )
+            };
+            let outcome = run(&input).map_err(|e| e.to_string())?;
+            let pairs = outcome
+                .proposals
+                .iter()
+                .flat_map(|p| {
+                    p.mentee_ids
+                        .iter()
+                        .map(|m| (p.mentor_id.to_string(), m.to_string()))
+                })
+                .collect();
+            Ok((pairs, outcome.stats.mean_score))
+        };
+        let base_weights = inputs.programme.weights;
+        let (base, base_mean) = pairs_with(base_weights)?;
+        let mut criteria = Vec::new();
+        for criterion in Criterion::ALL {
+            let weight = base_weights.get(*criterion);
+            let mut moves = serde_json::Map::new();
+            for (name, factor) in [("minus_25", 0.75), ("plus_25", 1.25)] {
+                let mut w = base_weights;
+                w.set(*criterion, weight * factor);
+                let (pairs, mean) = if weight == 0.0 {
+                    (base.clone(), base_mean)
+                } else {
+                    pairs_with(w)?
+                };
+                moves.insert(
+                    name.into(),
+                    json!({"pairs_changed": base.difference(&pairs).count(), "mean_score": mean}),
+                );
+            }
+            criteria.push(json!({"criterion": criterion, "weight": weight, "moves": moves}));
+        }
+        Ok(json!({
+            "programme_id": inputs.programme.id,
+            "baseline": {"pairs": base.len(), "mean_score": base_mean, "weights": base_weights},
+            "criteria": criteria,
+        }))
+    })
+    .await
+    .map_err(|e| RunError::Conflict(e.to_string()))?;
+    result.map_err(RunError::Conflict)
+}
+
+/// Outcomes against weights: for the programme's finished pairs (completed,
+/// or ended early), how well each version of its weights would have
+/// predicted the outcome — Spearman's rank correlation of the pair's score
+/// under those weights with its growth (mean exit − entry over the
+/// questions), and the share of early endings among the lowest-scored
+/// quarter against the rest. Pairs made by hand have no criterion values
+/// and are left out; so are pairs ended because consent was withdrawn.
+pub async fn outcomes(
+    store: &dyn Store,
+    scope: &Scope,
+    programme_id: &str,
+) -> Result<Value, RunError> {
+    use crate::domain::Criterion;
+    use crate::store::{PageRequest, PairFilter};
+
+    let programme = programme_in_scope(store, scope, programme_id).await?;
+    let mut pairs = Vec::new();
+    let mut after = None;
+    loop {
+        let filter = PairFilter {
+            programme_id: Some(programme_id.to_owned()),
+            ..Default::default()
+        };
+        let (page, next) = store
+            .list_pairs(scope, &filter, &PageRequest { limit: 1000, after })
+            .await?;
+        pairs.extend(page);
+        match next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    let feedback = store.list_feedback(None, Some(programme_id)).await?;
+    // pair → (entry answers, exit answers) as question → (sum, n)
+    let mut answers: HashMap<String, [HashMap<String, (f64, f64)>; 2]> = HashMap::new();
+    for f in &feedback {
+        let stage = usize::from(f.stage == "exit");
+        if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(&f.answers) {
+            for (q, v) in map {
+                if let Some(v) = v.as_f64() {
+                    let slot = answers.entry(f.pair_id.clone()).or_default()[stage]
+                        .entry(q)
+                        .or_insert((0.0, 0.0));
+                    slot.0 += v;
+                    slot.1 += 1.0;
+                }
+            }
+        }
+    }
+    let growth_of = |pair: &str| -> Option<f64> {
+        let [entry, exit] = answers.get(pair)?;
+        let diffs: Vec<f64> = entry
+            .iter()
+            .filter_map(|(q, (si, ni))| exit.get(q).map(|(so, no)| so / no - si / ni))
+            .collect();
+        (!diffs.is_empty()).then(|| diffs.iter().sum::<f64>() / diffs.len() as f64)
+    };
+    struct Finished {
+        values: [f64; 8],
+        growth: Option<f64>,
+        ended_early: bool,
+    }
+    let mut finished = Vec::new();
+    for pair in pairs.iter().filter(|p| {
+        p.status == "completed"
+            || (p.status == "ended" && p.end_reason.as_deref() != Some("consent_withdrawn"))
+    }) {
+        let Some(proposal_id) = &pair.proposal_id else {
+            continue;
+        };
+        let Some((proposal, _)) = store.get_proposal(&Scope::All, proposal_id).await? else {
+            continue;
+        };
+        let Ok(doc) = serde_json::from_str::<ProposalDoc>(&proposal.doc) else {
+            continue;
+        };
+        let items = if doc.proposal.members.is_empty() {
+            doc.proposal.breakdown.clone()
+        } else {
+            doc.proposal
+                .members
+                .iter()
+                .find(|m| m.mentee_id.as_str() == pair.mentee_id)
+                .map(|m| m.breakdown.clone())
+                .unwrap_or_default()
+        };
+        let mut values = [0.0; 8];
+        for item in &items {
+            if let Some(i) = Criterion::ALL.iter().position(|c| *c == item.criterion) {
+                values[i] = item.value;
+            }
+        }
+        finished.push(Finished {
+            values,
+            growth: growth_of(&pair.id),
+            ended_early: pair.status == "ended",
+        });
+    }
+    let mut profiles: Vec<(Option<i64>, Weights)> = store
+        .weight_history(programme_id)
+        .await?
+        .iter()
+        .filter_map(|v| {
+            serde_json::from_str(&v.weights)
+                .ok()
+                .map(|w| (Some(v.version), w))
+        })
+        .collect();
+    if !profiles.iter().any(|(_, w)| *w == programme.weights) {
+        profiles.push((None, programme.weights));
+    }
+    let evaluated: Vec<Value> = profiles
+        .iter()
+        .map(|(version, w)| {
+            let score = |f: &Finished| -> f64 {
+                Criterion::ALL
+                    .iter()
+                    .zip(f.values)
+                    .map(|(c, v)| w.get(*c) * v)
+                    .sum()
+            };
+            let with_growth: Vec<&Finished> =
+                finished.iter().filter(|f| f.growth.is_some()).collect();
+            let scores: Vec<f64> = with_growth.iter().map(|f| score(f)).collect();
+            let growths: Vec<f64> = with_growth.iter().filter_map(|f| f.growth).collect();
+            let mut all: Vec<f64> = finished.iter().map(score).collect();
+            all.sort_by(f64::total_cmp);
+            let cut = all.get(all.len() / 4).copied().unwrap_or(0.0);
+            let (low, rest): (Vec<&Finished>, Vec<&Finished>) = finished
+                .iter()
+                .partition(|f| score(f) <= cut && !all.is_empty());
+            let early = |set: &[&Finished]| -> Option<f64> {
+                (!set.is_empty())
+                    .then(|| set.iter().filter(|f| f.ended_early).count() as f64 / set.len() as f64)
+            };
+            json!({
+                "version": version,
+                "weights": w,
+                "spearman_score_growth": crate::reports::spearman(&scores, &growths),
+                "pairs_with_growth": with_growth.len(),
+                "early_end_share_lowest_quarter": early(&low),
+                "early_end_share_others": early(&rest),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "programme_id": programme_id,
+        "pairs_finished": finished.len(),
+        "pairs_ended_early": finished.iter().filter(|f| f.ended_early).count(),
+        "profiles": evaluated,
     }))
 }

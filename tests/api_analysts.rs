@@ -471,7 +471,109 @@ async fn a_run_draws_its_score_histogram(app: &TestApp) {
     )));
 }
 
+async fn outcomes_tell_which_weights_predicted_the_pairs_that_worked(app: &TestApp) {
+    app.load_school().await;
+    let started = app
+        .send(
+            Method::POST,
+            "/api/v1/programmes/tp-2026/runs",
+            Some(&app.admin),
+            &[],
+            None,
+        )
+        .await;
+    let location = started.header("location").expect("location").to_owned();
+    let run = app.get(&format!("{location}?wait=30")).await.body;
+    let mut scored: Vec<(f64, String)> = Vec::new();
+    for p in run["proposals"].as_array().expect("proposals") {
+        let reply = app
+            .send(
+                Method::POST,
+                &format!(
+                    "/api/v1/proposals/{}/approve",
+                    p["id"].as_str().expect("id")
+                ),
+                Some(&app.admin),
+                &[],
+                None,
+            )
+            .await;
+        scored.push((
+            p["score"].as_f64().expect("score"),
+            reply.body["pairs"][0]["id"]
+                .as_str()
+                .expect("pair")
+                .to_owned(),
+        ));
+    }
+    scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+    scored.dedup_by(|a, b| a.0 == b.0);
+    // Growth rises with the score: the weights the run used predict it perfectly.
+    for (rank, (_, pair)) in scored.iter().enumerate() {
+        let path = format!("/api/v1/pairs/{pair}/feedback");
+        let entry = json!({"stage": "entry", "respondent": "mentee", "answers": {"q": 1}});
+        let exit =
+            json!({"stage": "exit", "respondent": "mentee", "answers": {"q": 1 + (rank % 5)}});
+        app.send(
+            Method::POST,
+            &path,
+            Some(&app.admin),
+            &[],
+            Some((entry.to_string(), "application/json")),
+        )
+        .await;
+        if rank < 5 {
+            app.send(
+                Method::POST,
+                &path,
+                Some(&app.admin),
+                &[],
+                Some((exit.to_string(), "application/json")),
+            )
+            .await;
+        }
+        app.send(
+            Method::POST,
+            &format!("/api/v1/pairs/{pair}/complete"),
+            Some(&app.admin),
+            &[],
+            None,
+        )
+        .await;
+    }
+    let analyst = app.key(Role::Analyst, None).await;
+    let result = app
+        .get_as(&analyst, "/api/v1/programmes/tp-2026/outcomes")
+        .await;
+    assert_eq!(result.status, 200, "{}", result.text);
+    assert_eq!(result.body["pairs_finished"], scored.len());
+    let first = &result.body["profiles"][0];
+    assert_eq!(first["version"], 1);
+    assert_eq!(first["pairs_with_growth"], 5.min(scored.len()));
+    assert!(
+        (first["spearman_score_growth"].as_f64().expect("rho") - 1.0).abs() < 1e-9,
+        "{}",
+        result.text
+    );
+
+    let sensitivity = app
+        .get_as(&analyst, "/api/v1/programmes/tp-2026/sensitivity")
+        .await;
+    assert_eq!(sensitivity.status, 200, "{}", sensitivity.text);
+    let criteria = sensitivity.body["criteria"].as_array().expect("criteria");
+    assert_eq!(criteria.len(), 8);
+    let baseline = sensitivity.body["baseline"]["pairs"]
+        .as_u64()
+        .expect("pairs");
+    for c in criteria {
+        for m in ["minus_25", "plus_25"] {
+            assert!(c["moves"][m]["pairs_changed"].as_u64().expect("changed") <= baseline);
+        }
+    }
+}
+
 on_both_backends!(
+    outcomes_tell_which_weights_predicted_the_pairs_that_worked,
     weights_are_versioned_and_runs_name_their_version,
     feedback_is_validated_and_gives_growth,
     indicators_equal_a_count_by_hand,

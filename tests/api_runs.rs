@@ -534,6 +534,13 @@ async fn dry_runs_compare_but_cannot_be_approved(app: &TestApp) {
     let kept = cmp.body["pairs_kept"].as_array().map_or(0, Vec::len);
     let added = cmp.body["pairs_added"].as_array().map_or(0, Vec::len);
     assert_eq!(kept + added, pairs_of(&what_if).len());
+    let criteria = cmp.body["criteria"].as_array().expect("criteria");
+    assert_eq!(criteria.len(), 8);
+    let availability = criteria
+        .iter()
+        .find(|c| c["criterion"] == "availability")
+        .expect("availability");
+    assert_eq!(availability["weight"]["b"], 1.0);
     assert!(
         cmp.body["min_score"]["b"].as_f64() >= cmp.body["min_score"]["a"].as_f64(),
         "fair raises the lowest pair"

@@ -123,6 +123,8 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(runs::start_run)
             .service(runs::list_runs)
             .service(runs::readiness)
+            .service(runs::sensitivity)
+            .service(runs::outcomes)
             .service(runs::get_run)
             .service(runs::run_scores)
             .service(runs::compare_runs)

@@ -467,3 +467,47 @@ pub async fn score_histogram(
     );
     Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
 }
+
+/// Sensitivity of a programme's matching to its weights: for each
+/// criterion, how many of today's proposed pairs change when its weight
+/// moves ±25% (counts only).
+#[utoipa::path(
+    tag = "runs",
+    params(("id" = String, Path, description = "Programme id")),
+    responses((status = 200, description = "Per criterion, pairs changed at −25% and +25%", body = serde_json::Value)),
+    security(("bearer" = []))
+)]
+#[get("/programmes/{id}/sensitivity")]
+pub async fn sensitivity(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::ReadRuns)?;
+    let id = path_id(&id)?;
+    Ok(HttpResponse::Ok()
+        .json(runs::sensitivity(state.store.as_ref(), &principal.scope, id.as_str()).await?))
+}
+
+/// Outcomes against weights: for the programme's finished pairs, how well
+/// each version of its weights would have predicted how they went — the
+/// rank correlation of score with growth, and the share of early endings
+/// among the lowest-scored quarter — so a new profile can be judged on
+/// past evidence, not just found different.
+#[utoipa::path(
+    tag = "runs",
+    params(("id" = String, Path, description = "Programme id")),
+    responses((status = 200, description = "Per weight profile", body = serde_json::Value)),
+    security(("bearer" = []))
+)]
+#[get("/programmes/{id}/outcomes")]
+pub async fn outcomes(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::ReadRuns)?;
+    let id = path_id(&id)?;
+    Ok(HttpResponse::Ok()
+        .json(runs::outcomes(state.store.as_ref(), &principal.scope, id.as_str()).await?))
+}
