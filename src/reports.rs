@@ -306,12 +306,50 @@ pub fn indicators(
         .collect()
 }
 
-/// Per stage, per question: the sum of the answers and how many there were.
-type StageAnswers<'a> = HashMap<&'a str, HashMap<String, (f64, f64)>>;
+/// Per question: the sum of the answers and how many there were.
+type QuestionSums = HashMap<String, (f64, f64)>;
 
-/// Mean growth per form and question: for each pair with an entry and an
-/// exit questionnaire, exit − entry of each question answered in both
-/// (answers of several respondents at a stage are averaged first).
+/// Growth of each pair per question: the mean exit answer minus the mean
+/// entry answer (answers of several respondents at a stage are averaged),
+/// for questions answered at both stages.
+pub fn pair_growth(feedback: &[FeedbackRecord]) -> HashMap<String, BTreeMap<String, f64>> {
+    let mut sums: HashMap<&str, [QuestionSums; 2]> = HashMap::new();
+    for f in feedback {
+        let stage = match f.stage.as_str() {
+            "entry" => 0,
+            "exit" => 1,
+            _ => continue,
+        };
+        let Ok(serde_json::Value::Object(map)) =
+            serde_json::from_str::<serde_json::Value>(&f.answers)
+        else {
+            continue;
+        };
+        for (question, value) in map {
+            if let Some(v) = value.as_f64() {
+                let slot = sums.entry(f.pair_id.as_str()).or_default()[stage]
+                    .entry(question)
+                    .or_insert((0.0, 0.0));
+                slot.0 += v;
+                slot.1 += 1.0;
+            }
+        }
+    }
+    sums.into_iter()
+        .map(|(pair, [entry, exit])| {
+            let growth = entry
+                .iter()
+                .filter_map(|(q, (si, ni))| {
+                    exit.get(q).map(|(so, no)| (q.clone(), so / no - si / ni))
+                })
+                .collect();
+            (pair.to_owned(), growth)
+        })
+        .collect()
+}
+
+/// Mean growth per form and question over the pairs of the subtree
+/// `prefix` that have both an entry and an exit answer (see [`pair_growth`]).
 pub fn growth(data: &Data, prefix: &str) -> Vec<Growth> {
     let org_path: HashMap<&str, &str> = data
         .organizations
@@ -323,44 +361,18 @@ pub fn growth(data: &Data, prefix: &str) -> Vec<Growth> {
         .iter()
         .map(|(p, f)| (p.id.as_str(), (*f, p.organization_id.as_str())))
         .collect();
-    let mut answers: HashMap<&str, StageAnswers<'_>> = HashMap::new();
-    for f in &data.feedback {
-        let Ok(serde_json::Value::Object(map)) =
-            serde_json::from_str::<serde_json::Value>(&f.answers)
-        else {
-            continue;
-        };
-        for (question, value) in map {
-            if let Some(v) = value.as_f64() {
-                let slot = answers
-                    .entry(f.pair_id.as_str())
-                    .or_default()
-                    .entry(f.stage.as_str())
-                    .or_default()
-                    .entry(question)
-                    .or_insert((0.0, 0.0));
-                slot.0 += v;
-                slot.1 += 1.0;
-            }
-        }
-    }
     let mut sums: BTreeMap<(Form, String), (f64, u64)> = BTreeMap::new();
-    for (pair, stages) in &answers {
-        let Some((form, org)) = pair_form.get(pair) else {
+    for (pair, questions) in pair_growth(&data.feedback) {
+        let Some((form, org)) = pair_form.get(pair.as_str()) else {
             continue;
         };
         if !org_path.get(org).is_some_and(|p| p.starts_with(prefix)) {
             continue;
         }
-        let (Some(entry), Some(exit)) = (stages.get("entry"), stages.get("exit")) else {
-            continue;
-        };
-        for (question, (sum_in, n_in)) in entry {
-            if let Some((sum_out, n_out)) = exit.get(question) {
-                let slot = sums.entry((*form, question.clone())).or_insert((0.0, 0));
-                slot.0 += sum_out / n_out - sum_in / n_in;
-                slot.1 += 1;
-            }
+        for (question, g) in questions {
+            let slot = sums.entry((*form, question)).or_insert((0.0, 0));
+            slot.0 += g;
+            slot.1 += 1;
         }
     }
     sums.into_iter()

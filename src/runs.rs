@@ -852,29 +852,10 @@ pub async fn outcomes(
         }
     }
     let feedback = store.list_feedback(None, Some(programme_id)).await?;
-    // pair → (entry answers, exit answers) as question → (sum, n)
-    let mut answers: HashMap<String, [HashMap<String, (f64, f64)>; 2]> = HashMap::new();
-    for f in &feedback {
-        let stage = usize::from(f.stage == "exit");
-        if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(&f.answers) {
-            for (q, v) in map {
-                if let Some(v) = v.as_f64() {
-                    let slot = answers.entry(f.pair_id.clone()).or_default()[stage]
-                        .entry(q)
-                        .or_insert((0.0, 0.0));
-                    slot.0 += v;
-                    slot.1 += 1.0;
-                }
-            }
-        }
-    }
+    let growth_by_pair = crate::reports::pair_growth(&feedback);
     let growth_of = |pair: &str| -> Option<f64> {
-        let [entry, exit] = answers.get(pair)?;
-        let diffs: Vec<f64> = entry
-            .iter()
-            .filter_map(|(q, (si, ni))| exit.get(q).map(|(so, no)| so / no - si / ni))
-            .collect();
-        (!diffs.is_empty()).then(|| diffs.iter().sum::<f64>() / diffs.len() as f64)
+        let questions = growth_by_pair.get(pair)?;
+        (!questions.is_empty()).then(|| questions.values().sum::<f64>() / questions.len() as f64)
     };
     struct Finished {
         values: [f64; 8],

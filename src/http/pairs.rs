@@ -738,26 +738,9 @@ pub async fn list_feedback(
         .await?
         .ok_or(ApiError::NotFound)?;
     let items = state.store.list_feedback(Some(id.as_str()), None).await?;
-    let mut means: HashMap<(&str, String), (f64, f64)> = HashMap::new();
-    for f in &items {
-        if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(&f.answers) {
-            for (q, v) in map {
-                if let Some(v) = v.as_f64() {
-                    let slot = means.entry((f.stage.as_str(), q)).or_insert((0.0, 0.0));
-                    slot.0 += v;
-                    slot.1 += 1.0;
-                }
-            }
-        }
-    }
-    let mut growth = serde_json::Map::new();
-    for ((stage, question), (sum, n)) in &means {
-        if *stage == "exit"
-            && let Some((sum_in, n_in)) = means.get(&("entry", question.clone()))
-        {
-            growth.insert(question.clone(), json!(sum / n - sum_in / n_in));
-        }
-    }
+    let growth = crate::reports::pair_growth(&items)
+        .remove(id.as_str())
+        .unwrap_or_default();
     Ok(HttpResponse::Ok().json(json!({
         "items": items.iter().map(feedback_view).collect::<Vec<_>>(),
         "growth": growth,
