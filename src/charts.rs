@@ -34,7 +34,8 @@ pub fn bar_chart(title: &str, bars: &[(String, f64)], max: Option<f64>) -> Strin
     let top = max
         .unwrap_or_else(|| bars.iter().map(|(_, v)| *v).fold(0.0, f64::max))
         .max(f64::EPSILON);
-    let plot_w = WIDTH - LEFT - 16.0;
+    // Room on the right for the last turned label.
+    let plot_w = WIDTH - LEFT - 48.0;
     let plot_h = HEIGHT - TOP - BOTTOM;
     let slot = plot_w / bars.len().max(1) as f64;
     let mut body = String::new();
@@ -71,15 +72,33 @@ pub fn bar_chart(title: &str, bars: &[(String, f64)], max: Option<f64>) -> Strin
             escape(label),
             format_tick(*value)
         );
+        // The value above its bar, so that small bars still read.
         let _ = writeln!(
             body,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" transform=\"rotate(-30 {:.1} {:.1})\">{}</text>",
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
             x + slot * 0.35,
-            TOP + plot_h + 14.0,
-            x + slot * 0.35,
-            TOP + plot_h + 14.0,
-            escape(&shorten(label, 24))
+            TOP + plot_h - h - 4.0,
+            format_tick(*value)
         );
+        if bars.len() <= 6 {
+            // Few bars: the label lies flat under its bar, cut to fit.
+            let fits = ((slot / 8.5) as usize).max(4);
+            let _ = writeln!(
+                body,
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                x + slot * 0.35,
+                TOP + plot_h + 16.0,
+                escape(&shorten(label, fits))
+            );
+        } else {
+            // Many bars: labels turn, hanging down to the right of their bar.
+            let (lx, ly) = (x + slot * 0.2, TOP + plot_h + 12.0);
+            let _ = writeln!(
+                body,
+                "<text x=\"{lx:.1}\" y=\"{ly:.1}\" text-anchor=\"start\" transform=\"rotate(30 {lx:.1} {ly:.1})\">{}</text>",
+                escape(&shorten(label, 14))
+            );
+        }
     }
     frame(title, &body)
 }
