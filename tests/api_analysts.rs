@@ -10,24 +10,9 @@ use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 
 async fn run_and_approve_all(app: &TestApp, programme: &str) -> Vec<Value> {
-    let started = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/programmes/{programme}/runs"),
-            Some(&app.admin),
-            &[],
-            None,
-        )
-        .await;
-    let location = started.header("location").expect("location").to_owned();
-    let done = app.get(&format!("{location}?wait=30")).await;
-    assert_eq!(done.body["status"], "done", "{}", done.text);
+    let done = app.run_and_wait(&app.admin, programme, json!({})).await;
     let mut pairs = Vec::new();
-    for p in done.body["proposals"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-    {
+    for p in done["proposals"].as_array().cloned().unwrap_or_default() {
         let reply = app
             .send(
                 Method::POST,

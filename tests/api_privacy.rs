@@ -9,20 +9,8 @@ use reqwest::Method;
 use serde_json::Value;
 
 async fn run(app: &TestApp, programme: &str) -> Value {
-    let started = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/programmes/{programme}/runs"),
-            Some(&app.admin),
-            &[],
-            None,
-        )
-        .await;
-    assert_eq!(started.status, 202, "{}", started.text);
-    let location = started.header("location").expect("location").to_owned();
-    let done = app.get(&format!("{location}?wait=30")).await;
-    assert_eq!(done.body["status"], "done", "{}", done.text);
-    done.body
+    app.run_and_wait(&app.admin, programme, serde_json::json!({}))
+        .await
 }
 
 /// Every byte the database holds for this test, as text: the SQLite file

@@ -10,20 +10,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
 async fn run(app: &TestApp, key: &str, programme: &str, body: Value) -> Value {
-    let started = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/programmes/{programme}/runs"),
-            Some(key),
-            &[],
-            Some((body.to_string(), "application/json")),
-        )
-        .await;
-    assert_eq!(started.status, 202, "{}", started.text);
-    let location = started.header("location").expect("location").to_owned();
-    let done = app.get_as(key, &format!("{location}?wait=30")).await;
-    assert_eq!(done.body["status"], "done", "{}", done.text);
-    done.body
+    app.run_and_wait(key, programme, body).await
 }
 
 fn proposals(run: &Value) -> Vec<Value> {

@@ -42,19 +42,7 @@ fn probe(
 }
 
 async fn run_done(app: &TestApp, programme: &str) -> Value {
-    let started = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/programmes/{programme}/runs"),
-            Some(&app.admin),
-            &[],
-            None,
-        )
-        .await;
-    let location = started.header("location").expect("location").to_owned();
-    let done = app.get(&format!("{location}?wait=30")).await;
-    assert_eq!(done.body["status"], "done");
-    done.body
+    app.run_and_wait(&app.admin, programme, json!({})).await
 }
 
 async fn every_probe_is_refused_and_nothing_leaks(app: &TestApp) {

@@ -286,6 +286,25 @@ impl TestApp {
         .await
     }
 
+    /// Starts a run of `programme` as `key` with `body` and waits until it
+    /// is done; returns the finished run.
+    pub async fn run_and_wait(&self, key: &str, programme: &str, body: Value) -> Value {
+        let started = self
+            .send(
+                Method::POST,
+                &format!("/api/v1/programmes/{programme}/runs"),
+                Some(key),
+                &[],
+                Some((body.to_string(), "application/json")),
+            )
+            .await;
+        assert_eq!(started.status, 202, "{}", started.text);
+        let location = started.header("location").expect("location").to_owned();
+        let done = self.get_as(key, &format!("{location}?wait=30")).await;
+        assert_eq!(done.body["status"], "done", "{}", done.text);
+        done.body
+    }
+
     /// Loads `fixtures/school.json` as admin and checks it all applied.
     pub async fn load_school(&self) -> Value {
         let school = fixture_json("school.json");
