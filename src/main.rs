@@ -71,7 +71,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         .map_err(|e| {
             format!(
                 "cannot open the database: {}",
-                http::problem::error_chain(&e)
+                mentor_match::telemetry::error_chain(&e)
             )
         })?;
     match command {
@@ -140,7 +140,7 @@ async fn run_keys(store: &dyn store::Store, command: KeysCommand) -> Result<(), 
                     .map(|e| format!("--{}: {}", e.field, e.message))
                     .collect::<Vec<_>>()
                     .join("; "),
-                other => http::problem::error_chain(&other),
+                other => mentor_match::telemetry::error_chain(&other),
             })?;
             println!("{}", secret.expose());
             Ok(())
@@ -149,7 +149,7 @@ async fn run_keys(store: &dyn store::Store, command: KeysCommand) -> Result<(), 
             let keys = store
                 .list_keys()
                 .await
-                .map_err(|e| http::problem::error_chain(&e))?;
+                .map_err(|e| mentor_match::telemetry::error_chain(&e))?;
             println!(
                 "{:<12} {:<8} {:<24} {:<22} {:<22} label",
                 "id", "role", "organization", "created", "revoked/expires"
@@ -182,7 +182,7 @@ async fn run_keys(store: &dyn store::Store, command: KeysCommand) -> Result<(), 
             let done = store
                 .revoke_key(&id, &mentor_match::store::sql_now())
                 .await
-                .map_err(|e| http::problem::error_chain(&e))?;
+                .map_err(|e| mentor_match::telemetry::error_chain(&e))?;
             if done {
                 eprintln!("key {id} revoked");
                 Ok(())

@@ -175,7 +175,7 @@ pub fn spawn_worker(store: Arc<dyn Store>) -> tokio::task::JoinHandle<()> {
                 }
                 Ok(None) => tokio::time::sleep(POLL).await,
                 Err(error) => {
-                    tracing::warn!(error = %crate::http::problem::error_chain(&error), "cannot claim runs");
+                    tracing::warn!(error = %crate::telemetry::error_chain(&error), "cannot claim runs");
                     tokio::time::sleep(POLL * 10).await;
                 }
             }
@@ -289,7 +289,7 @@ impl Inputs {
 }
 
 async fn execute(store: Arc<dyn Store>, instance: &str, record: &RunRecord) -> Result<(), String> {
-    let fail = |e: StoreError| crate::http::problem::error_chain(&e);
+    let fail = |e: StoreError| crate::telemetry::error_chain(&e);
     let data = store
         .matching_data(&record.programme_id)
         .await

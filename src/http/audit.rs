@@ -17,7 +17,7 @@ pub async fn record(state: &AppState, caller: &Caller, action: &str, subject: &s
         .record(&caller.actor(), action, subject, &detail.to_string())
         .await
     {
-        tracing::error!(action, error = %super::problem::error_chain(&error), "audit record failed");
+        tracing::error!(action, error = %crate::telemetry::error_chain(&error), "audit record failed");
     }
 }
 

@@ -33,7 +33,7 @@ pub async fn health(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
             database: "ok",
         })),
         Err(err) => {
-            tracing::warn!(error = %super::problem::error_chain(&err), "health check failed");
+            tracing::warn!(error = %crate::telemetry::error_chain(&err), "health check failed");
             Err(ApiError::Unavailable)
         }
     }

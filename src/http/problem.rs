@@ -252,7 +252,7 @@ impl From<StoreError> for ApiError {
             StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => {
                 ApiError::Unavailable
             }
-            other => ApiError::Internal(error_chain(&other)),
+            other => ApiError::Internal(crate::telemetry::error_chain(&other)),
         }
     }
 }
@@ -279,18 +279,6 @@ impl From<ImportError> for ApiError {
             ImportError::Store(store) => store.into(),
         }
     }
-}
-
-/// An error and its causes, `outer: inner: innermost`, for the log.
-pub fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
 }
 
 /// Turns any error response that is not already a problem document
