@@ -285,7 +285,7 @@ fn solve_component(
     members: &[u32],
     objective: Objective,
     group: Option<GroupSize>,
-) -> Result<Vec<(usize, usize)>, MatchError> {
+) -> Result<(Vec<(usize, usize)>, Vec<u32>), MatchError> {
     // The engine and the solver share the sentinel for forbidden cells.
     let matrix = ScoreMatrix::new(rows, cols, scores.to_vec())?;
     let mut capacity = capacity.to_vec();
@@ -302,11 +302,11 @@ fn solve_component(
             }
         }
         let Some(size) = group else {
-            return Ok(solution.pairs);
+            return Ok((solution.pairs, capacity));
         };
         let score = |r: usize, c: usize| matrix.get(r, c).unwrap_or(0);
         match weakest_below_min(&solution.pairs, score, members, size) {
-            None => return Ok(solution.pairs),
+            None => return Ok((solution.pairs, capacity)),
             Some(c) => capacity[c] = 0,
         }
     }
@@ -516,7 +516,7 @@ pub fn run(input: &RunInput<'_>) -> Result<Outcome, MatchError> {
 
     // Solve each component.
     let t = Instant::now();
-    let solutions: Vec<Vec<(usize, usize)>> = components
+    let solved: Vec<(Vec<(usize, usize)>, Vec<u32>)> = components
         .par_iter()
         .zip(scored.par_iter())
         .map(|(c, (scores, _))| {
@@ -533,6 +533,15 @@ pub fn run(input: &RunInput<'_>) -> Result<Outcome, MatchError> {
             )
         })
         .collect::<Result<_, _>>()?;
+    // The places each mentor finally had (a group repair may have closed
+    // some), so the exported matrix has the run's own optimum.
+    let mut final_cap = run_cap.clone();
+    for (c, (_, caps)) in components.iter().zip(&solved) {
+        for (&m, &cap) in c.mentors.iter().zip(caps) {
+            final_cap[m] = cap;
+        }
+    }
+    let solutions: Vec<Vec<(usize, usize)>> = solved.into_iter().map(|(pairs, _)| pairs).collect();
     let solve_ms = ms(t);
 
     // Explain.
@@ -741,7 +750,7 @@ pub fn run(input: &RunInput<'_>) -> Result<Outcome, MatchError> {
             .iter()
             .map(|&m| mentors[m].person.id.clone())
             .collect(),
-        matrix_mentor_places: candidates.iter().map(|&m| run_cap[m]).collect(),
+        matrix_mentor_places: candidates.iter().map(|&m| final_cap[m]).collect(),
         matrix_mentee_ids: eligible
             .iter()
             .map(|&e| mentees[e].person.id.clone())
