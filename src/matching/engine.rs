@@ -277,6 +277,10 @@ fn components_of(data: &RuleData<'_>, mentees: &[usize], mentors: &[usize]) -> V
 /// solver**: swapping the stand-in for the real module changes nothing
 /// else. With group limits, repairs groups below `min` (see
 /// [`super::groups`]) by closing the weakest mentor and re-solving.
+/// A component's assignment (row, column pairs) and the places each of its
+/// mentors finally had.
+type Solved = (Vec<(usize, usize)>, Vec<u32>);
+
 fn solve_component(
     rows: usize,
     cols: usize,
@@ -285,7 +289,7 @@ fn solve_component(
     members: &[u32],
     objective: Objective,
     group: Option<GroupSize>,
-) -> Result<(Vec<(usize, usize)>, Vec<u32>), MatchError> {
+) -> Result<Solved, MatchError> {
     // The engine and the solver share the sentinel for forbidden cells.
     let matrix = ScoreMatrix::new(rows, cols, scores.to_vec())?;
     let mut capacity = capacity.to_vec();
@@ -516,7 +520,7 @@ pub fn run(input: &RunInput<'_>) -> Result<Outcome, MatchError> {
 
     // Solve each component.
     let t = Instant::now();
-    let solved: Vec<(Vec<(usize, usize)>, Vec<u32>)> = components
+    let solved: Vec<Solved> = components
         .par_iter()
         .zip(scored.par_iter())
         .map(|(c, (scores, _))| {
