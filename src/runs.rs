@@ -832,25 +832,9 @@ pub async fn outcomes(
     programme_id: &str,
 ) -> Result<Value, RunError> {
     use crate::domain::Criterion;
-    use crate::store::{PageRequest, PairFilter};
 
     let programme = programme_in_scope(store, scope, programme_id).await?;
-    let mut pairs = Vec::new();
-    let mut after = None;
-    loop {
-        let filter = PairFilter {
-            programme_id: Some(programme_id.to_owned()),
-            ..Default::default()
-        };
-        let (page, next) = store
-            .list_pairs(scope, &filter, &PageRequest { limit: 1000, after })
-            .await?;
-        pairs.extend(page);
-        match next {
-            Some(n) => after = Some(n),
-            None => break,
-        }
-    }
+    let pairs = programme_pairs(store, scope, programme_id).await?;
     let feedback = store.list_feedback(None, Some(programme_id)).await?;
     let growth_by_pair = crate::reports::pair_growth(&feedback);
     let growth_of = |pair: &str| -> Option<f64> {
@@ -951,4 +935,27 @@ pub async fn outcomes(
         "pairs_ended_early": finished.iter().filter(|f| f.ended_early).count(),
         "profiles": evaluated,
     }))
+}
+
+/// Every pair of a programme that the caller may see, across pages.
+pub async fn programme_pairs(
+    store: &dyn Store,
+    scope: &Scope,
+    programme_id: &str,
+) -> Result<Vec<crate::store::PairRecord>, StoreError> {
+    let filter = crate::store::PairFilter {
+        programme_id: Some(programme_id.to_owned()),
+        ..Default::default()
+    };
+    let mut pairs = Vec::new();
+    let mut after = None;
+    loop {
+        let page = crate::store::PageRequest { limit: 1000, after };
+        let (items, next) = store.list_pairs(scope, &filter, &page).await?;
+        pairs.extend(items);
+        match next {
+            Some(n) => after = Some(n),
+            None => return Ok(pairs),
+        }
+    }
 }

@@ -114,30 +114,12 @@ pub async fn pair_by_hand(
         Some(s) => serde_json::from_str(&s.doc).map_err(|e| ApiError::Internal(e.to_string()))?,
         None => return Err(unknown("mentor_id".into())),
     };
-    let organizations: Vec<Organization> = {
-        let mut out = Vec::new();
-        let mut after = None;
-        loop {
-            let page = store
-                .list_organizations(
-                    &Scope::All,
-                    &Default::default(),
-                    &crate::store::PageRequest { limit: 1000, after },
-                )
-                .await?;
-            for item in &page.items {
-                out.push(
-                    serde_json::from_str(&item.doc)
-                        .map_err(|e| ApiError::Internal(e.to_string()))?,
-                );
-            }
-            match page.next {
-                Some(next) => after = Some(next),
-                None => break,
-            }
-        }
-        out
-    };
+    let organizations: Vec<Organization> = runs::Inputs::load(
+        &store.matching_data(programme.id.as_str()).await?,
+        programme.id.as_str(),
+    )
+    .map_err(ApiError::Internal)?
+    .organizations;
     let mut errors = Vec::new();
     for (i, mentee_id) in mentee_ids.iter().enumerate() {
         let field = format!("mentee_ids[{i}]");
@@ -381,26 +363,11 @@ async fn order_lines(
 ) -> Result<Vec<OrderLine>, ApiError> {
     let store = state.store.as_ref();
     let programme = runs::programme_in_scope(store, scope, programme_id).await?;
-    let mut pairs = Vec::new();
-    let mut after = None;
-    loop {
-        let filter = PairFilter {
-            programme_id: Some(programme_id.to_owned()),
-            ..Default::default()
-        };
-        let (page, next) = store
-            .list_pairs(
-                scope,
-                &filter,
-                &crate::store::PageRequest { limit: 1000, after },
-            )
-            .await?;
-        pairs.extend(page.into_iter().filter(|p| p.status != "ended"));
-        match next {
-            Some(n) => after = Some(n),
-            None => break,
-        }
-    }
+    let pairs: Vec<PairRecord> = runs::programme_pairs(store, scope, programme_id)
+        .await?
+        .into_iter()
+        .filter(|p| p.status != "ended")
+        .collect();
     let mut names: HashMap<(Table, String), String> = HashMap::new();
     let mut name_of = async |table: Table, id: &str| -> Result<String, ApiError> {
         if let Some(n) = names.get(&(table, id.to_owned())) {
