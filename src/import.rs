@@ -7,7 +7,7 @@
 
 use crate::banks::{Tree, mentee_document, mentor_document, organization_row, programme_document};
 use crate::domain::{FieldError, Id, MenteeProfile, MentorProfile, Organization, Programme};
-use crate::store::{Document, ImportWrite, Scope, Store, StoreError, Table, content_etag};
+use crate::store::{Actor, Document, ImportWrite, Scope, Store, StoreError, Table, content_etag};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
@@ -268,6 +268,7 @@ pub async fn import(
     scope: &Scope,
     batch: Batch,
     partial: bool,
+    actor: &Actor,
 ) -> Result<ImportReport, ImportError> {
     let mut rejections = Rejections { rows: Vec::new() };
     let organizations = parse_section(
@@ -436,6 +437,18 @@ pub async fn import(
     }
     if !writes.is_empty() {
         store.apply_import(&writes).await?;
+    }
+    // Imported programmes start (or extend) their weight history too.
+    for write in &writes {
+        if let ImportWrite::Document(doc) = write
+            && doc.table == Table::Programmes
+            && let Some((_, p)) = programmes.iter().find(|(_, p)| p.id.as_str() == doc.id)
+        {
+            let weights = serde_json::to_string(&p.weights).unwrap_or_default();
+            store
+                .record_weights(&doc.id, &weights, Some("import"), actor)
+                .await?;
+        }
     }
     report.applied = true;
     Ok(report)

@@ -219,7 +219,12 @@ async fn run_import(store: &dyn store::Store, args: ImportArgs) -> Result<(), St
         Batch::from_json(&body)
     }
     .map_err(|e| e.to_string())?;
-    match import::import(store, &Scope::All, batch, args.partial).await {
+    let actor = mentor_match::store::Actor {
+        key_id: "command-line".into(),
+        role: "admin".into(),
+        origin: None,
+    };
+    match import::import(store, &Scope::All, batch, args.partial, &actor).await {
         Ok(report) => {
             println!(
                 "{}",

@@ -63,12 +63,13 @@ async fn weights_are_versioned_and_runs_name_their_version(app: &TestApp) {
     let items = history.body["items"].as_array().expect("versions");
     assert_eq!(
         items.len(),
-        1,
-        "an unchanged PUT adds no version: {}",
+        2,
+        "the import, then one change; an unchanged PUT adds none: {}",
         history.text
     );
-    assert_eq!(items[0]["reason"], "more shared time");
-    assert_eq!(items[0]["weights"]["availability"], 0.4);
+    assert_eq!(items[0]["reason"], "import");
+    assert_eq!(items[1]["reason"], "more shared time");
+    assert_eq!(items[1]["weights"]["availability"], 0.4);
     programme["weights"]["availability"] = json!(0.2);
     app.send(
         Method::PUT,
@@ -81,7 +82,7 @@ async fn weights_are_versioned_and_runs_name_their_version(app: &TestApp) {
     let history = app
         .get_as(&analyst, "/api/v1/programmes/tp-2026/weights")
         .await;
-    assert_eq!(history.body["items"].as_array().map(Vec::len), Some(2));
+    assert_eq!(history.body["items"].as_array().map(Vec::len), Some(3));
     let started = app
         .send(
             Method::POST,
@@ -91,9 +92,11 @@ async fn weights_are_versioned_and_runs_name_their_version(app: &TestApp) {
             Some((json!({"dry_run": true}).to_string(), "application/json")),
         )
         .await;
-    assert_eq!(started.body["weights_version"], 2);
-    let audit = app.get("/api/v1/audit?action=weights.changed").await;
-    assert_eq!(audit.body["items"].as_array().map(Vec::len), Some(2));
+    assert_eq!(started.body["weights_version"], 3);
+    let audit = app
+        .get("/api/v1/audit?action=weights.changed&subject=programme:tp-2026")
+        .await;
+    assert_eq!(audit.body["items"].as_array().map(Vec::len), Some(3));
 }
 
 async fn feedback_is_validated_and_gives_growth(app: &TestApp) {

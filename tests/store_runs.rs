@@ -12,7 +12,12 @@ async fn queue_contract(store: Arc<dyn Store>) {
     let school = common::fixture_json("school.json");
     let batch =
         mentor_match::import::Batch::from_json(school.to_string().as_bytes()).expect("batch");
-    mentor_match::import::import(store.as_ref(), &store::Scope::All, batch, false)
+    let importer = Actor {
+        key_id: "test".into(),
+        role: "admin".into(),
+        origin: None,
+    };
+    mentor_match::import::import(store.as_ref(), &store::Scope::All, batch, false, &importer)
         .await
         .expect("import");
     let record = RunRecord {

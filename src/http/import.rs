@@ -110,7 +110,14 @@ pub async fn import_batch(
     };
     let rows = batch.len();
     let started = std::time::Instant::now();
-    let report = import::import(state.store.as_ref(), &principal.scope, batch, partial).await?;
+    let report = import::import(
+        state.store.as_ref(),
+        &principal.scope,
+        batch,
+        partial,
+        &caller.actor(),
+    )
+    .await?;
     tracing::info!(
         rows,
         created = report.created,
