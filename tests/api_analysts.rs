@@ -13,18 +13,7 @@ async fn run_and_approve_all(app: &TestApp, programme: &str) -> Vec<Value> {
     let done = app.run_and_wait(&app.admin, programme, json!({})).await;
     let mut pairs = Vec::new();
     for p in done["proposals"].as_array().cloned().unwrap_or_default() {
-        let reply = app
-            .send(
-                Method::POST,
-                &format!(
-                    "/api/v1/proposals/{}/approve",
-                    p["id"].as_str().expect("id")
-                ),
-                Some(&app.admin),
-                &[],
-                None,
-            )
-            .await;
+        let reply = app.approve(&app.admin, p["id"].as_str().expect("id")).await;
         assert_eq!(reply.status, 200, "{}", reply.text);
         pairs.extend(reply.body["pairs"].as_array().cloned().unwrap_or_default());
     }
@@ -84,12 +73,10 @@ async fn weights_are_versioned_and_runs_name_their_version(app: &TestApp) {
         .await;
     assert_eq!(history.body["items"].as_array().map(Vec::len), Some(3));
     let started = app
-        .send(
-            Method::POST,
+        .post_json(
+            &analyst,
             "/api/v1/programmes/tp-2026/runs",
-            Some(&analyst),
-            &[],
-            Some((json!({"dry_run": true}).to_string(), "application/json")),
+            &json!({"dry_run": true}),
         )
         .await;
     assert_eq!(started.body["weights_version"], 3);
@@ -310,15 +297,10 @@ async fn indicators_equal_a_count_by_hand(app: &TestApp) {
     pairs.extend(run_and_approve_all(app, "tt-2026").await);
     let ended = pairs[0]["id"].as_str().expect("pair").to_owned();
     let reply = app
-        .send(
-            Method::POST,
+        .post_json(
+            &app.admin,
             &format!("/api/v1/pairs/{ended}/end"),
-            Some(&app.admin),
-            &[],
-            Some((
-                json!({"reason": "mentee_moved"}).to_string(),
-                "application/json",
-            )),
+            &json!({"reason": "mentee_moved"}),
         )
         .await;
     assert_eq!(reply.status, 200);
@@ -474,18 +456,7 @@ async fn outcomes_tell_which_weights_predicted_the_pairs_that_worked(app: &TestA
     let run = app.get(&format!("{location}?wait=30")).await.body;
     let mut scored: Vec<(f64, String)> = Vec::new();
     for p in run["proposals"].as_array().expect("proposals") {
-        let reply = app
-            .send(
-                Method::POST,
-                &format!(
-                    "/api/v1/proposals/{}/approve",
-                    p["id"].as_str().expect("id")
-                ),
-                Some(&app.admin),
-                &[],
-                None,
-            )
-            .await;
+        let reply = app.approve(&app.admin, p["id"].as_str().expect("id")).await;
         scored.push((
             p["score"].as_f64().expect("score"),
             reply.body["pairs"][0]["id"]

@@ -71,16 +71,7 @@ async fn a_withdrawn_consent_leaves_no_trace_of_the_person(app: &TestApp) {
         .expect("name")
         .to_owned();
     let approved = app
-        .send(
-            Method::POST,
-            &format!(
-                "/api/v1/proposals/{}/approve",
-                proposal["id"].as_str().expect("id")
-            ),
-            Some(&app.admin),
-            &[],
-            None,
-        )
+        .approve(&app.admin, proposal["id"].as_str().expect("id"))
         .await;
     assert_eq!(approved.status, 200);
     let pair_id = approved.body["pairs"][0]["id"]

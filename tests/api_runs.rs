@@ -142,31 +142,11 @@ async fn approvals_recheck_and_a_second_run_fills_only_what_is_left(app: &TestAp
     let curator = app.key(Role::Curator, Some("school-7")).await;
     let approved: Vec<&Value> = all.iter().take(all.len() / 2).collect();
     for p in &approved {
-        let reply = app
-            .send(
-                Method::POST,
-                &format!(
-                    "/api/v1/proposals/{}/approve",
-                    p["id"].as_str().expect("id")
-                ),
-                Some(&curator),
-                &[],
-                None,
-            )
-            .await;
+        let reply = app.approve(&curator, p["id"].as_str().expect("id")).await;
         assert_eq!(reply.status, 200, "{}", reply.text);
     }
     let again = app
-        .send(
-            Method::POST,
-            &format!(
-                "/api/v1/proposals/{}/approve",
-                approved[0]["id"].as_str().expect("id")
-            ),
-            Some(&curator),
-            &[],
-            None,
-        )
+        .approve(&curator, approved[0]["id"].as_str().expect("id"))
         .await;
     again.assert_problem(409);
 
@@ -203,16 +183,7 @@ async fn approvals_recheck_and_a_second_run_fills_only_what_is_left(app: &TestAp
         200
     );
     let refused = app
-        .send(
-            Method::POST,
-            &format!(
-                "/api/v1/proposals/{}/approve",
-                stale["id"].as_str().expect("id")
-            ),
-            Some(&curator),
-            &[],
-            None,
-        )
+        .approve(&curator, stale["id"].as_str().expect("id"))
         .await;
     refused.assert_problem(409);
     assert!(
@@ -298,18 +269,13 @@ async fn rejected_and_ended_pairs_are_never_proposed_again(app: &TestApp) {
     let mut all = proposals(&first);
     let rejected = all.remove(0);
     let reply = app
-        .send(
-            Method::POST,
+        .post_json(
+            &app.admin,
             &format!(
                 "/api/v1/proposals/{}/reject",
                 rejected["id"].as_str().expect("id")
             ),
-            Some(&app.admin),
-            &[],
-            Some((
-                json!({"reason": "не сработаются"}).to_string(),
-                "application/json",
-            )),
+            &json!({"reason": "не сработаются"}),
         )
         .await;
     assert_eq!(reply.status, 204, "{}", reply.text);
@@ -329,41 +295,25 @@ async fn rejected_and_ended_pairs_are_never_proposed_again(app: &TestApp) {
 
     let ended = all.remove(0);
     let made = app
-        .send(
-            Method::POST,
-            &format!(
-                "/api/v1/proposals/{}/approve",
-                ended["id"].as_str().expect("id")
-            ),
-            Some(&app.admin),
-            &[],
-            None,
-        )
+        .approve(&app.admin, ended["id"].as_str().expect("id"))
         .await;
     let pair_id = made.body["pairs"][0]["id"]
         .as_str()
         .expect("pair")
         .to_owned();
     let bad_end = app
-        .send(
-            Method::POST,
+        .post_json(
+            &app.admin,
             &format!("/api/v1/pairs/{pair_id}/end"),
-            Some(&app.admin),
-            &[],
-            Some((json!({"reason": "bored"}).to_string(), "application/json")),
+            &json!({"reason": "bored"}),
         )
         .await;
     assert_eq!(bad_end.assert_problem(422), ["reason"]);
     let end = app
-        .send(
-            Method::POST,
+        .post_json(
+            &app.admin,
             &format!("/api/v1/pairs/{pair_id}/end"),
-            Some(&app.admin),
-            &[],
-            Some((
-                json!({"reason": "incompatibility"}).to_string(),
-                "application/json",
-            )),
+            &json!({"reason": "incompatibility"}),
         )
         .await;
     assert_eq!(end.status, 200, "{}", end.text);
@@ -422,13 +372,7 @@ async fn pairing_by_hand_obeys_the_hard_rules(app: &TestApp) {
         .expect("a teacher who is not a tutor");
     let body = json!({"mentor_id": non_tutor["id"], "mentee_ids": [special["id"]]});
     let reply = app
-        .send(
-            Method::POST,
-            "/api/v1/programmes/tp-2026/pairs",
-            Some(&app.admin),
-            &[],
-            Some((body.to_string(), "application/json")),
-        )
+        .post_json(&app.admin, "/api/v1/programmes/tp-2026/pairs", &body)
         .await;
     assert_eq!(reply.assert_problem(422), ["mentee_ids[0]"]);
     assert!(
@@ -452,13 +396,7 @@ async fn pairing_by_hand_obeys_the_hard_rules(app: &TestApp) {
         .expect("a tutor");
     let body = json!({"mentor_id": tutor["id"], "mentee_ids": [special["id"]]});
     let made = app
-        .send(
-            Method::POST,
-            "/api/v1/programmes/tp-2026/pairs",
-            Some(&app.admin),
-            &[],
-            Some((body.to_string(), "application/json")),
-        )
+        .post_json(&app.admin, "/api/v1/programmes/tp-2026/pairs", &body)
         .await;
     assert_eq!(made.status, 201, "{}", made.text);
     // A later run keeps it: the pupil is paired already.
@@ -495,18 +433,9 @@ async fn dry_runs_compare_but_cannot_be_approved(app: &TestApp) {
     .await;
     assert_eq!(what_if["weights"]["availability"], 1.0);
     let p = &proposals(&what_if)[0];
-    app.send(
-        Method::POST,
-        &format!(
-            "/api/v1/proposals/{}/approve",
-            p["id"].as_str().expect("id")
-        ),
-        Some(&app.admin),
-        &[],
-        None,
-    )
-    .await
-    .assert_problem(409);
+    app.approve(&app.admin, p["id"].as_str().expect("id"))
+        .await
+        .assert_problem(409);
     let cmp = app
         .get_as(
             &analyst,
@@ -533,15 +462,10 @@ async fn dry_runs_compare_but_cannot_be_approved(app: &TestApp) {
         "fair raises the lowest pair"
     );
     let bad = app
-        .send(
-            Method::POST,
+        .post_json(
+            &app.admin,
             "/api/v1/programmes/tp-2026/runs",
-            Some(&app.admin),
-            &[],
-            Some((
-                json!({"objective": "best", "weights": {"charm": 1}}).to_string(),
-                "application/json",
-            )),
+            &json!({"objective": "best", "weights": {"charm": 1}}),
         )
         .await;
     let mut fields = bad.assert_problem(422);
@@ -618,17 +542,7 @@ async fn the_order_list_exports_as_csv_and_xlsx(app: &TestApp) {
     app.load_school().await;
     let result = run(app, &app.admin, "tp-2026", json!({})).await;
     for p in proposals(&result) {
-        app.send(
-            Method::POST,
-            &format!(
-                "/api/v1/proposals/{}/approve",
-                p["id"].as_str().expect("id")
-            ),
-            Some(&app.admin),
-            &[],
-            None,
-        )
-        .await;
+        app.approve(&app.admin, p["id"].as_str().expect("id")).await;
     }
     let csv = app
         .get("/api/v1/programmes/tp-2026/pairs.csv?lang=ru")
@@ -719,17 +633,8 @@ async fn readiness_counts_demand_and_supply_before_matching(app: &TestApp) {
     // After approvals, places are taken and mentees are paired.
     let result = run(app, &app.admin, "tp-2026", json!({})).await;
     let first = &proposals(&result)[0];
-    app.send(
-        Method::POST,
-        &format!(
-            "/api/v1/proposals/{}/approve",
-            first["id"].as_str().expect("id")
-        ),
-        Some(&app.admin),
-        &[],
-        None,
-    )
-    .await;
+    app.approve(&app.admin, first["id"].as_str().expect("id"))
+        .await;
     let after = app.get("/api/v1/programmes/tp-2026/readiness").await;
     assert_eq!(after.body["totals"]["mentees_already_paired"], 1);
     assert_eq!(after.body["totals"]["mentor_free_places"], places - 1);

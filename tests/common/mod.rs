@@ -286,6 +286,30 @@ impl TestApp {
         .await
     }
 
+    /// `POST` of a JSON body as `key`.
+    pub async fn post_json(&self, key: &str, path: &str, body: &Value) -> Reply {
+        self.send(
+            Method::POST,
+            path,
+            Some(key),
+            &[],
+            Some((body.to_string(), "application/json")),
+        )
+        .await
+    }
+
+    /// Approves a proposal as `key`.
+    pub async fn approve(&self, key: &str, proposal: &str) -> Reply {
+        self.send(
+            Method::POST,
+            &format!("/api/v1/proposals/{proposal}/approve"),
+            Some(key),
+            &[],
+            None,
+        )
+        .await
+    }
+
     /// Starts a run of `programme` as `key` with `body` and waits until it
     /// is done; returns the finished run.
     pub async fn run_and_wait(&self, key: &str, programme: &str, body: Value) -> Value {
