@@ -1,14 +1,80 @@
 //! Small SVG charts (no JavaScript): a histogram of scores and a bar chart
-//! across organisations. Text is escaped; sizes are fixed so the pictures
-//! render the same everywhere.
+//! across organisations, with their titles and axis names in English or
+//! Russian. Text is escaped; sizes are fixed so the pictures render the
+//! same everywhere.
 
+use crate::matching::Lang;
 use std::fmt::Write;
 
 const WIDTH: f64 = 640.0;
-const HEIGHT: f64 = 360.0;
-const LEFT: f64 = 56.0;
-const BOTTOM: f64 = 64.0;
+const HEIGHT: f64 = 384.0;
+const LEFT: f64 = 64.0;
+/// Room under the plot for the bar labels and the name of the x axis.
+const BOTTOM: f64 = 88.0;
 const TOP: f64 = 40.0;
+
+/// What the two axes of a chart measure, in words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Axes<'a> {
+    /// The horizontal axis (what each bar stands for).
+    pub x: &'a str,
+    /// The vertical axis (what a bar's height counts).
+    pub y: &'a str,
+}
+
+impl Axes<'static> {
+    /// The axes of an indicator compared across organisations.
+    pub fn share_by_organization(lang: Lang) -> Self {
+        match lang {
+            Lang::En => Axes {
+                x: "Organisation",
+                y: "Share",
+            },
+            Lang::Ru => Axes {
+                x: "Организация",
+                y: "Доля",
+            },
+        }
+    }
+
+    /// The axes of a histogram of pair scores.
+    pub fn pairs_by_score(lang: Lang) -> Self {
+        match lang {
+            Lang::En => Axes {
+                x: "Pair score",
+                y: "Pairs",
+            },
+            Lang::Ru => Axes {
+                x: "Оценка пары",
+                y: "Число пар",
+            },
+        }
+    }
+}
+
+/// The histogram of a run's pair scores, titled and labelled in `lang`.
+pub fn score_histogram(run_id: &str, scores: &[f64], lang: Lang) -> String {
+    let n = scores.len();
+    let title = match lang {
+        Lang::En => format!("Pair scores, run {run_id} ({n} pairs)"),
+        Lang::Ru => format!(
+            "Оценки пар, запуск {run_id} ({n} {})",
+            russian_plural(n, ["пара", "пары", "пар"])
+        ),
+    };
+    histogram(&title, Axes::pairs_by_score(lang), scores, 10)
+}
+
+/// The Russian form of a counted noun: for 1 (21, 31 …), for 2–4 (22 …)
+/// and for the rest (5–20, 25 …).
+fn russian_plural(n: usize, forms: [&str; 3]) -> &str {
+    match (n % 100, n % 10) {
+        (11..=14, _) => forms[2],
+        (_, 1) => forms[0],
+        (_, 2..=4) => forms[1],
+        _ => forms[2],
+    }
+}
 
 /// Escapes text for SVG.
 fn escape(text: &str) -> String {
@@ -18,19 +84,27 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn frame(title: &str, body: &str) -> String {
+fn frame(title: &str, axes: Axes<'_>, body: &str) -> String {
+    let plot_h = HEIGHT - TOP - BOTTOM;
+    let (ax, ay) = (14.0, TOP + plot_h / 2.0);
     format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{HEIGHT}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" \
          font-family=\"sans-serif\" font-size=\"12\">\n<title>{t}</title>\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <text x=\"{x}\" y=\"22\" font-size=\"15\" text-anchor=\"middle\">{t}</text>\n{body}</svg>\n",
+         <text x=\"{x}\" y=\"22\" font-size=\"15\" text-anchor=\"middle\">{t}</text>\n{body}\
+         <text class=\"axis-x\" x=\"{xx}\" y=\"{xy}\" text-anchor=\"middle\" font-style=\"italic\">{axis_x}</text>\n\
+         <text class=\"axis-y\" x=\"{ax}\" y=\"{ay}\" text-anchor=\"middle\" font-style=\"italic\" transform=\"rotate(-90 {ax} {ay})\">{axis_y}</text>\n</svg>\n",
         t = escape(title),
-        x = WIDTH / 2.0
+        x = WIDTH / 2.0,
+        xx = LEFT + (WIDTH - LEFT - 48.0) / 2.0,
+        xy = HEIGHT - 8.0,
+        axis_x = escape(axes.x),
+        axis_y = escape(axes.y),
     )
 }
 
 /// Bars of `values` (each with a label), on a scale from 0 to the largest
-/// value (or to `max` when given, e.g. 1 for shares).
-pub fn bar_chart(title: &str, bars: &[(String, f64)], max: Option<f64>) -> String {
+/// value (or to `max` when given, e.g. 1 for shares), with the axes named.
+pub fn bar_chart(title: &str, axes: Axes<'_>, bars: &[(String, f64)], max: Option<f64>) -> String {
     let top = max
         .unwrap_or_else(|| bars.iter().map(|(_, v)| *v).fold(0.0, f64::max))
         .max(f64::EPSILON);
@@ -100,11 +174,11 @@ pub fn bar_chart(title: &str, bars: &[(String, f64)], max: Option<f64>) -> Strin
             );
         }
     }
-    frame(title, &body)
+    frame(title, axes, &body)
 }
 
 /// A histogram of `values` in 0..1 over `bins` equal bins.
-pub fn histogram(title: &str, values: &[f64], bins: usize) -> String {
+pub fn histogram(title: &str, axes: Axes<'_>, values: &[f64], bins: usize) -> String {
     let bins = bins.max(1);
     let mut counts = vec![0.0; bins];
     for v in values {
@@ -125,7 +199,7 @@ pub fn histogram(title: &str, values: &[f64], bins: usize) -> String {
             )
         })
         .collect();
-    bar_chart(title, &bars, None)
+    bar_chart(title, axes, &bars, None)
 }
 
 fn format_tick(v: f64) -> String {
@@ -150,10 +224,41 @@ mod tests {
 
     #[test]
     fn a_histogram_has_one_bar_per_bin_and_escapes_text() {
-        let svg = histogram("Scores <run>", &[0.1, 0.15, 0.9, 1.0], 10);
+        let axes = Axes {
+            x: "score",
+            y: "pairs",
+        };
+        let svg = histogram("Scores <run>", axes, &[0.1, 0.15, 0.9, 1.0], 10);
         assert_eq!(svg.matches("<rect x=").count(), 10);
         assert!(svg.contains("Scores &lt;run&gt;"));
         assert!(!svg.contains("<script"));
         assert!(svg.contains("0.10–0.20: 2"));
+        assert!(svg.contains(">score</text>") && svg.contains(">pairs</text>"));
+    }
+
+    #[test]
+    fn the_score_histogram_speaks_the_language_asked_for() {
+        let scores = [0.2, 0.4, 0.9];
+        let en = score_histogram("r-1", &scores, Lang::En);
+        assert!(en.contains("Pair scores, run r-1 (3 pairs)"));
+        assert!(en.contains(">Pair score</text>") && en.contains(">Pairs</text>"));
+        let ru = score_histogram("r-1", &scores, Lang::Ru);
+        assert!(ru.contains("Оценки пар, запуск r-1 (3 пары)"), "{ru}");
+        assert!(ru.contains(">Оценка пары</text>") && ru.contains(">Число пар</text>"));
+        assert!(!ru.contains("Pair"));
+        assert!(score_histogram("r", &[0.5; 21], Lang::Ru).contains("(21 пара)"));
+        assert!(score_histogram("r", &[0.5; 11], Lang::Ru).contains("(11 пар)"));
+    }
+
+    #[test]
+    fn a_bar_chart_names_its_axes() {
+        let svg = bar_chart(
+            "Доля",
+            Axes::share_by_organization(Lang::Ru),
+            &[("Школа №7".into(), 0.5)],
+            Some(1.0),
+        );
+        assert!(svg.contains(">Организация</text>") && svg.contains(">Доля</text>"));
+        assert!(svg.contains("Школа №7"));
     }
 }

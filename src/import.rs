@@ -6,12 +6,19 @@
 //! and the bad ones reported. Re-importing the same data writes nothing.
 
 use crate::banks::{Tree, mentee_document, mentor_document, organization_row, programme_document};
-use crate::domain::{FieldError, Id, MenteeProfile, MentorProfile, Organization, Programme};
+use crate::domain::parse::NOT_A_KNOWN_FIELD;
+use crate::domain::{
+    FieldError, Id, MenteeProfile, MentorProfile, Organization, Programme, Spelling,
+};
 use crate::store::{Actor, Document, ImportWrite, Scope, Store, StoreError, Table, content_etag};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 use utoipa::ToSchema;
+
+/// Most columns a CSV file may have: far more than any kind has fields,
+/// and checked before the header is read column by column.
+pub const MAX_CSV_COLUMNS: usize = 200;
 
 /// Which bank a CSV file fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
@@ -72,9 +79,13 @@ pub struct ImportReport {
 /// Why an import failed as a whole.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    /// The body is not a batch at all (not JSON, no CSV header, …).
+    /// The body is not a batch at all (not JSON, …).
     #[error("{0}")]
     Malformed(String),
+    /// The file cannot be a batch of its kind (a CSV header naming no
+    /// known column, or not CSV at all); each problem is named.
+    #[error("{}", describe(.0))]
+    Invalid(Vec<FieldError>),
     /// Some rows are bad and the import was all-or-nothing: nothing applied.
     #[error("{} rows rejected", .0.rejected.len())]
     Rejected(ImportReport),
@@ -83,16 +94,51 @@ pub enum ImportError {
     Store(#[from] StoreError),
 }
 
+fn describe(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{} {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Records of a batch, each with its row number.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Batch {
+    /// JSON records are read strictly, CSV rows leniently.
+    spelling: Spelling,
     organizations: Vec<(usize, Value)>,
     mentors: Vec<(usize, Value)>,
     mentees: Vec<(usize, Value)>,
     programmes: Vec<(usize, Value)>,
+    /// Mentee rows refused before parsing (what the caller may not write).
+    guarded: Vec<(usize, Option<String>, Vec<FieldError>)>,
 }
 
 impl Batch {
+    /// The ids the mentee rows name, as written.
+    pub fn mentee_ids(&self) -> Vec<String> {
+        self.mentees
+            .iter()
+            .filter_map(|(_, v)| readable_id(v))
+            .collect()
+    }
+
+    /// Passes every mentee row through `guard`, which may change it (keep
+    /// stored values the caller may not read) and names what the caller
+    /// may not write; a row with errors is rejected without being parsed.
+    pub fn guard_mentees(&mut self, mut guard: impl FnMut(&mut Value) -> Vec<FieldError>) {
+        let rows = std::mem::take(&mut self.mentees);
+        for (row, mut value) in rows {
+            let errors = guard(&mut value);
+            if errors.is_empty() {
+                self.mentees.push((row, value));
+            } else {
+                self.guarded.push((row, readable_id(&value), errors));
+            }
+        }
+    }
+
     /// Reads a JSON batch.
     pub fn from_json(body: &[u8]) -> Result<Self, ImportError> {
         let value: Value = serde_json::from_slice(body)
@@ -114,10 +160,12 @@ impl Batch {
             }
         };
         let batch = Self {
+            spelling: Spelling::Json,
             organizations: section("organizations")?,
             mentors: section("mentors")?,
             mentees: section("mentees")?,
             programmes: section("programmes")?,
+            guarded: Vec::new(),
         };
         if let Some(unknown) = object.keys().next() {
             return Err(ImportError::Malformed(format!(
@@ -131,18 +179,25 @@ impl Batch {
     /// skipped), comma separated, a header row naming the fields; list
     /// cells separated by `;`; `consent.date`-style headers fill nested
     /// objects; empty cells are absent.
+    ///
+    /// A file whose header cannot be read, is empty, or names no column
+    /// the kind knows (a JSON document sent as CSV, say) is refused before
+    /// any row is read.
     pub fn from_csv(kind: CsvKind, body: &[u8]) -> Result<Self, ImportError> {
         let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
         let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(body);
+        let header_error =
+            |message: &str| ImportError::Invalid(vec![FieldError::new("header", message)]);
         let headers = reader
             .headers()
-            .map_err(|e| ImportError::Malformed(format!("cannot read the CSV header: {e}")))?
+            .map_err(|_| header_error("is not a readable CSV header (UTF-8, comma separated)"))?
             .clone();
         if headers.iter().all(|h| h.trim().is_empty()) {
-            return Err(ImportError::Malformed(
-                "the CSV file has no header row".into(),
+            return Err(header_error(
+                "is missing: the first line must name the columns",
             ));
         }
+        check_csv_header(kind, &headers)?;
         let mut rows = Vec::new();
         for record in reader.records() {
             let record = record.map_err(|e| {
@@ -152,7 +207,10 @@ impl Batch {
             let line = record.position().map_or(0, |p| p.line() as usize);
             rows.push((line, csv_row_to_object(&headers, &record)));
         }
-        let mut batch = Self::default();
+        let mut batch = Self {
+            spelling: Spelling::Csv,
+            ..Self::default()
+        };
         match kind {
             CsvKind::Organizations => batch.organizations = rows,
             CsvKind::Mentors => batch.mentors = rows,
@@ -163,12 +221,73 @@ impl Batch {
 
     /// Number of records in the batch.
     pub fn len(&self) -> usize {
-        self.organizations.len() + self.mentors.len() + self.mentees.len() + self.programmes.len()
+        self.organizations.len()
+            + self.mentors.len()
+            + self.mentees.len()
+            + self.programmes.len()
+            + self.guarded.len()
     }
 
     /// Whether the batch holds no record.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+impl Default for Batch {
+    fn default() -> Self {
+        Self {
+            spelling: Spelling::Json,
+            organizations: Vec::new(),
+            mentors: Vec::new(),
+            mentees: Vec::new(),
+            programmes: Vec::new(),
+            guarded: Vec::new(),
+        }
+    }
+}
+
+/// Parses one record of `kind` spelled as `spelling`; the errors, if any.
+fn record_errors(kind: CsvKind, value: &Value, spelling: Spelling) -> Vec<FieldError> {
+    match kind {
+        CsvKind::Organizations => Organization::parse_as(value, None, spelling).err(),
+        CsvKind::Mentors => MentorProfile::parse_as(value, None, spelling).err(),
+        CsvKind::Mentees => MenteeProfile::parse_as(value, None, spelling).err(),
+    }
+    .unwrap_or_default()
+}
+
+/// Refuses a header with too many columns, or with no column the kind
+/// knows: such a file would import nothing and look applied. A column is
+/// known when the kind's own parser does not call it unknown, so the list
+/// cannot drift from the parser.
+fn check_csv_header(kind: CsvKind, headers: &csv::StringRecord) -> Result<(), ImportError> {
+    if headers.len() > MAX_CSV_COLUMNS {
+        return Err(ImportError::Invalid(vec![FieldError::new(
+            "header",
+            format!("must have at most {MAX_CSV_COLUMNS} columns"),
+        )]));
+    }
+    let known = headers
+        .iter()
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .any(|header| {
+            let probe = csv_row_to_object(
+                &csv::StringRecord::from(vec![header]),
+                &csv::StringRecord::from(vec!["x"]),
+            );
+            !record_errors(kind, &probe, Spelling::Csv)
+                .iter()
+                .any(|e| e.message == NOT_A_KNOWN_FIELD && e.field == header)
+        });
+    if known {
+        Ok(())
+    } else {
+        Err(ImportError::Invalid(vec![FieldError::new(
+            "header",
+            "names no known column of this kind (is it CSV?)",
+        )]))
     }
 }
 
@@ -271,24 +390,27 @@ pub async fn import(
     actor: &Actor,
 ) -> Result<ImportReport, ImportError> {
     let mut rejections = Rejections { rows: Vec::new() };
+    for (row, id, errors) in batch.guarded {
+        rejections.reject(Section::Mentees, row, id, errors);
+    }
     let organizations = parse_section(
         Section::Organizations,
         &batch.organizations,
-        |v| Organization::parse(v, None),
+        |v| Organization::parse_as(v, None, batch.spelling),
         |o| &o.id,
         &mut rejections,
     );
     let mentors = parse_section(
         Section::Mentors,
         &batch.mentors,
-        |v| MentorProfile::parse(v, None),
+        |v| MentorProfile::parse_as(v, None, batch.spelling),
         |m| &m.person.id,
         &mut rejections,
     );
     let mentees = parse_section(
         Section::Mentees,
         &batch.mentees,
-        |v| MenteeProfile::parse(v, None),
+        |v| MenteeProfile::parse_as(v, None, batch.spelling),
         |m| &m.person.id,
         &mut rejections,
     );
@@ -439,10 +561,12 @@ pub async fn import(
         store.apply_import(&writes).await?;
     }
     // Imported programmes start (or extend) their weight history too.
+    let programmes_by_id: HashMap<&str, &Programme> =
+        programmes.iter().map(|(_, p)| (p.id.as_str(), p)).collect();
     for write in &writes {
         if let ImportWrite::Document(doc) = write
             && doc.table == Table::Programmes
-            && let Some((_, p)) = programmes.iter().find(|(_, p)| p.id.as_str() == doc.id)
+            && let Some(p) = programmes_by_id.get(doc.id.as_str())
         {
             let weights = serde_json::to_string(&p.weights).unwrap_or_default();
             store

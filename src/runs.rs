@@ -116,6 +116,208 @@ pub async fn programme_in_scope(
         .map_err(|e| RunError::Conflict(format!("stored programme unreadable: {e}")))
 }
 
+/// How much of a programme a caller sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// The programme is inside the caller's scope: all of it.
+    Whole,
+    /// The programme is anchored above the caller's scope (a municipal
+    /// network programme, say) but pairs people of it: the caller sees and
+    /// decides what concerns the mentees of its own organisations, and the
+    /// programme-wide counts.
+    OwnMentees,
+}
+
+/// Loads a programme the caller may read, and how much of it: the whole
+/// of a programme inside its scope, or its own mentees' part of a wider
+/// programme whose organisations include the caller's (or an organisation
+/// under it, or above it).
+pub async fn programme_access(
+    store: &dyn Store,
+    scope: &Scope,
+    id: &str,
+) -> Result<(Programme, Access), RunError> {
+    match programme_in_scope(store, scope, id).await {
+        Ok(programme) => return Ok((programme, Access::Whole)),
+        Err(RunError::NotFound) if *scope != Scope::All => {}
+        Err(other) => return Err(other),
+    }
+    let programme = programme_in_scope(store, &Scope::All, id).await?;
+    let nodes = store.organization_nodes(&Scope::All).await?;
+    if pairs_people_of(&programme, &nodes, scope) {
+        Ok((programme, Access::OwnMentees))
+    } else {
+        Err(RunError::NotFound)
+    }
+}
+
+/// Whether a programme's organisations include the scope's organisation,
+/// one above it or one under it: then it may pair the scope's people.
+fn pairs_people_of(
+    programme: &Programme,
+    nodes: &[crate::store::OrganizationNode],
+    scope: &Scope,
+) -> bool {
+    let own = scope.prefix();
+    programme
+        .organization_ids
+        .iter()
+        .filter_map(|o| nodes.iter().find(|n| n.id == o.as_str()))
+        .any(|n| own.starts_with(n.path.as_str()) || n.path.starts_with(own))
+}
+
+/// A page of the programmes a caller may read: those inside its scope and,
+/// for a scoped caller, the wider programmes that pair its people, merged
+/// in id order so that `after` pages through both.
+pub async fn programmes_page(
+    store: &dyn Store,
+    scope: &Scope,
+    filter: &crate::store::DocumentFilter,
+    page: &crate::store::PageRequest,
+) -> Result<crate::store::Page, RunError> {
+    let own = store
+        .list_documents(scope, Table::Programmes, filter, page)
+        .await?;
+    // Wider programmes are anchored above the scope, so a filter on an
+    // organisation's subtree never selects them.
+    if *scope == Scope::All || filter.organization_id.is_some() {
+        return Ok(own);
+    }
+    let nodes = store.organization_nodes(&Scope::All).await?;
+    let mut wider = Vec::new();
+    for stored in store.programmes_above(scope.prefix()).await? {
+        if page
+            .after
+            .as_deref()
+            .is_some_and(|after| stored.id.as_str() <= after)
+        {
+            continue;
+        }
+        let programme: Programme = serde_json::from_str(&stored.doc)
+            .map_err(|e| RunError::Conflict(format!("stored programme unreadable: {e}")))?;
+        let form_matches = filter
+            .kind
+            .as_deref()
+            .is_none_or(|kind| programme.form.as_str() == kind);
+        if form_matches && pairs_people_of(&programme, &nodes, scope) {
+            wider.push(stored);
+        }
+    }
+    let limit = page.limit as usize;
+    let more_own = own.next.is_some();
+    let mut items = own.items;
+    items.extend(wider);
+    items.sort_by(|a, b| a.id.cmp(&b.id));
+    let more = more_own || items.len() > limit;
+    items.truncate(limit);
+    let next = if more {
+        items.last().map(|s| s.id.clone())
+    } else {
+        None
+    };
+    Ok(crate::store::Page { items, next })
+}
+
+/// Loads a run the caller may read, with how much of it: a run of a
+/// programme inside the scope whole, a run of a wider programme that pairs
+/// the caller's people for its own mentees only.
+pub async fn run_access(
+    store: &dyn Store,
+    scope: &Scope,
+    id: &str,
+) -> Result<(RunRecord, Access), RunError> {
+    if let Some(record) = store.get_run(scope, id).await? {
+        return Ok((record, Access::Whole));
+    }
+    if *scope == Scope::All {
+        return Err(RunError::NotFound);
+    }
+    let record = store
+        .get_run(&Scope::All, id)
+        .await?
+        .ok_or(RunError::NotFound)?;
+    let (_, access) = programme_access(store, scope, &record.programme_id).await?;
+    Ok((record, access))
+}
+
+/// Loads a proposal the caller may decide: one of a run it reads whole,
+/// or, in a wider programme, one whose mentees all belong to the caller's
+/// organisations.
+pub async fn proposal_access(
+    store: &dyn Store,
+    scope: &Scope,
+    id: &str,
+) -> Result<(ProposalRecord, RunRecord), RunError> {
+    if let Some(found) = store.get_proposal(scope, id).await? {
+        return Ok(found);
+    }
+    if *scope == Scope::All {
+        return Err(RunError::NotFound);
+    }
+    let (proposal, run) = store
+        .get_proposal(&Scope::All, id)
+        .await?
+        .ok_or(RunError::NotFound)?;
+    programme_access(store, scope, &proposal.programme_id).await?;
+    let own = mentees_in_scope(store, scope, &proposal.mentee_ids).await?;
+    if proposal.mentee_ids.iter().all(|m| own.contains(m)) {
+        Ok((proposal, run))
+    } else {
+        Err(RunError::NotFound)
+    }
+}
+
+/// Which of these mentees belong to organisations inside `scope`.
+pub async fn mentees_in_scope(
+    store: &dyn Store,
+    scope: &Scope,
+    ids: &[String],
+) -> Result<BTreeSet<String>, RunError> {
+    Ok(store
+        .existing_rows(Table::Mentees, ids)
+        .await?
+        .into_iter()
+        .filter(|(_, row)| scope.covers(&row.path))
+        .map(|(id, _)| id)
+        .collect())
+}
+
+/// Keeps, in a run's view, only what concerns mentees inside `scope`:
+/// proposals all of whose mentees are the caller's, and the caller's
+/// unmatched and ineligible mentees. Programme-wide statistics stay.
+pub async fn keep_own_mentees(
+    store: &dyn Store,
+    scope: &Scope,
+    view: &mut Value,
+) -> Result<(), RunError> {
+    let mut ids: Vec<String> = Vec::new();
+    for list in ["unmatched", "ineligible"] {
+        for entry in view[list].as_array().into_iter().flatten() {
+            ids.extend(entry["mentee_id"].as_str().map(str::to_owned));
+        }
+    }
+    for proposal in view["proposals"].as_array().into_iter().flatten() {
+        for m in proposal["mentee_ids"].as_array().into_iter().flatten() {
+            ids.extend(m.as_str().map(str::to_owned));
+        }
+    }
+    let own = mentees_in_scope(store, scope, &ids).await?;
+    let is_own = |v: &Value| v.as_str().is_some_and(|id| own.contains(id));
+    if let Some(list) = view["proposals"].as_array_mut() {
+        list.retain(|p| {
+            p["mentee_ids"]
+                .as_array()
+                .is_some_and(|ms| !ms.is_empty() && ms.iter().all(is_own))
+        });
+    }
+    for list in ["unmatched", "ineligible"] {
+        if let Some(list) = view[list].as_array_mut() {
+            list.retain(|entry| is_own(&entry["mentee_id"]));
+        }
+    }
+    Ok(())
+}
+
 /// Queues a run of a programme the caller may see.
 pub async fn start_run(
     store: &dyn Store,
@@ -203,8 +405,20 @@ pub struct RunResult {
 pub struct ProposalDoc {
     /// The engine's proposal: score, breakdown, facts.
     pub proposal: Proposal,
-    /// The entity tags of the mentor and mentees as the run saw them.
+    /// The entity tags of the people as the run saw them: first the
+    /// mentor's profile, then each mentee's profile, as (id, tag).
     pub snapshot: Vec<(String, String)>,
+}
+
+impl ProposalDoc {
+    /// The snapshot as the approval re-checks it.
+    pub fn seen_profiles(&self) -> crate::store::SeenProfiles {
+        let mut entries = self.snapshot.iter().cloned();
+        crate::store::SeenProfiles {
+            mentor: entries.next().map(|(_, etag)| etag).unwrap_or_default(),
+            mentees: entries.collect(),
+        }
+    }
 }
 
 fn parse_docs<T: serde::de::DeserializeOwned>(
@@ -228,11 +442,36 @@ pub struct Inputs {
     pub approved: Vec<PairRef>,
     /// Pairs never to propose (rejected, or ended early).
     pub excluded: Vec<PairRef>,
-    /// Entity tags of the people, as read.
-    pub etags: HashMap<String, String>,
+    /// Mentees whose pair in this programme was completed.
+    pub completed: Vec<Id>,
+    /// Mentees who moved away and were not updated since.
+    pub moved_away: Vec<Id>,
+    /// Entity tags of the mentor profiles, as read.
+    pub mentor_etags: HashMap<String, String>,
+    /// Entity tags of the mentee profiles, as read (one person may be in
+    /// both banks with two profiles, so the two maps are kept apart).
+    pub mentee_etags: HashMap<String, String>,
 }
 
 impl Inputs {
+    /// The engine's input over these banks: approved pairs kept, excluded
+    /// pairs and people out of the pool left out; `Total`, the programme's
+    /// weights and English texts unless the caller changes them.
+    pub fn run_input(&self) -> RunInput<'_> {
+        RunInput {
+            approved: &self.approved,
+            excluded: &self.excluded,
+            completed: &self.completed,
+            moved_away: &self.moved_away,
+            ..RunInput::new(
+                &self.programme,
+                &self.organizations,
+                &self.mentors,
+                &self.mentees,
+            )
+        }
+    }
+
     /// Parses what the store returned for `programme_id`.
     pub fn load(data: &crate::store::MatchingData, programme_id: &str) -> Result<Self, String> {
         let programme: Programme = match &data.programme {
@@ -240,15 +479,25 @@ impl Inputs {
             None => return Err("the programme was deleted".into()),
         };
         let organizations: Vec<Organization> = parse_docs(data.organizations.iter().cloned())?;
-        let mut mentors: Vec<MentorProfile> =
-            parse_docs(data.mentors.iter().map(|s| s.doc.clone()))?;
+        // A mentor who left is out of matching until their profile changes.
+        let departed: std::collections::HashSet<&str> =
+            data.departed_mentors.iter().map(String::as_str).collect();
+        let present_mentors = || {
+            data.mentors
+                .iter()
+                .filter(|s| !departed.contains(s.id.as_str()))
+        };
+        let mut mentors: Vec<MentorProfile> = parse_docs(present_mentors().map(|s| s.doc.clone()))?;
         let mentees: Vec<MenteeProfile> = parse_docs(data.mentees.iter().map(|s| s.doc.clone()))?;
-        let etags: HashMap<String, String> = data
-            .mentors
-            .iter()
-            .chain(&data.mentees)
-            .map(|s| (s.id.clone(), s.etag.clone()))
-            .collect();
+        let etags_of = |rows: &mut dyn Iterator<Item = &crate::store::Stored>| {
+            rows.map(|s| (s.id.clone(), s.etag.clone()))
+                .collect::<HashMap<_, _>>()
+        };
+        let mentor_etags = etags_of(&mut present_mentors());
+        let mentee_etags = etags_of(&mut data.mentees.iter());
+        let ids = |raw: &[String]| -> Vec<Id> {
+            raw.iter().filter_map(|id| Id::parse(id).ok()).collect()
+        };
         let pair = |mentor: &str, mentee: &str| -> Option<PairRef> {
             Some(PairRef {
                 mentor_id: Id::parse(mentor).ok()?,
@@ -283,7 +532,10 @@ impl Inputs {
             mentees,
             approved,
             excluded,
-            etags,
+            completed: ids(&data.completed_mentees),
+            moved_away: ids(&data.moved_mentees),
+            mentor_etags,
+            mentee_etags,
         })
     }
 }
@@ -295,15 +547,7 @@ async fn execute(store: Arc<dyn Store>, instance: &str, record: &RunRecord) -> R
         .await
         .map_err(fail)?;
     let options: RunOptions = serde_json::from_str(&record.options).map_err(|e| e.to_string())?;
-    let Inputs {
-        programme,
-        organizations,
-        mentors,
-        mentees,
-        approved,
-        excluded,
-        etags,
-    } = Inputs::load(&data, &record.programme_id)?;
+    let inputs = Inputs::load(&data, &record.programme_id)?;
     store
         .run_progress(&record.id, instance, 200)
         .await
@@ -325,19 +569,20 @@ async fn execute(store: Arc<dyn Store>, instance: &str, record: &RunRecord) -> R
     };
     let outcome = tokio::task::spawn_blocking(move || {
         let input = RunInput {
-            approved: &approved,
-            excluded: &excluded,
             objective: options.objective,
             weights: options.weights,
             lang: Lang::En,
-            ..RunInput::new(&programme, &organizations, &mentors, &mentees)
+            ..inputs.run_input()
         };
-        run(&input).map_err(|e| e.to_string())
+        let outcome = run(&input).map_err(|e| e.to_string());
+        (inputs, outcome)
     })
     .await
     .map_err(|e| e.to_string());
     heartbeat.abort();
-    let outcome = outcome??;
+    let (inputs, outcome) = outcome?;
+    let outcome = outcome?;
+    let (mentor_etags, mentee_etags) = (&inputs.mentor_etags, &inputs.mentee_etags);
 
     let mut csv = Vec::new();
     write_scores_csv(&outcome, &mut csv).map_err(|e| e.to_string())?;
@@ -347,12 +592,15 @@ async fn execute(store: Arc<dyn Store>, instance: &str, record: &RunRecord) -> R
         .map(|p| {
             let mut snapshot = vec![(
                 p.mentor_id.to_string(),
-                etags.get(p.mentor_id.as_str()).cloned().unwrap_or_default(),
+                mentor_etags
+                    .get(p.mentor_id.as_str())
+                    .cloned()
+                    .unwrap_or_default(),
             )];
             for m in &p.mentee_ids {
                 snapshot.push((
                     m.to_string(),
-                    etags.get(m.as_str()).cloned().unwrap_or_default(),
+                    mentee_etags.get(m.as_str()).cloned().unwrap_or_default(),
                 ));
             }
             ProposalRecord {
@@ -593,17 +841,7 @@ pub async fn readiness(
     let data = store.matching_data(programme_id).await?;
     let inputs = Inputs::load(&data, programme_id).map_err(RunError::Conflict)?;
     let outcome = tokio::task::spawn_blocking(move || {
-        let input = RunInput {
-            approved: &inputs.approved,
-            excluded: &inputs.excluded,
-            ..RunInput::new(
-                &inputs.programme,
-                &inputs.organizations,
-                &inputs.mentors,
-                &inputs.mentees,
-            )
-        };
-        let outcome = run(&input).map_err(|e| e.to_string());
+        let outcome = run(&inputs.run_input()).map_err(|e| e.to_string());
         (inputs, outcome)
     })
     .await
@@ -618,6 +856,8 @@ pub async fn readiness(
         blocked_by_rule: BTreeMap<&'static str, usize>,
         waiting_for_consent: usize,
         already_paired: usize,
+        completed: usize,
+        moved_away: usize,
     }
     #[derive(Default, Serialize)]
     struct Supply {
@@ -678,6 +918,8 @@ pub async fn readiness(
             IneligibleReason::AlreadyPaired => {
                 demand.entry(key(m)).or_default().already_paired += 1
             }
+            IneligibleReason::Completed => demand.entry(key(m)).or_default().completed += 1,
+            IneligibleReason::MovedAway => demand.entry(key(m)).or_default().moved_away += 1,
             IneligibleReason::CategoryNotInForm | IneligibleReason::OutOfScope => {}
         }
     }
@@ -738,6 +980,8 @@ pub async fn readiness(
             "mentees_blocked_by_rules": total_demand(|d| d.blocked_by_rule.values().sum()),
             "mentees_waiting_for_consent": total_demand(|d| d.waiting_for_consent),
             "mentees_already_paired": total_demand(|d| d.already_paired),
+            "mentees_completed": total_demand(|d| d.completed),
+            "mentees_moved_away": total_demand(|d| d.moved_away),
             "mentors_available": supply.values().map(|s| s.mentors_available).sum::<usize>(),
             "mentor_free_places": supply.values().map(|s| s.free_places).sum::<u32>(),
             "mentors_waiting_for_consent": supply.values().map(|s| s.waiting_for_consent).sum::<usize>(),
@@ -765,15 +1009,8 @@ pub async fn sensitivity(
     let result = tokio::task::spawn_blocking(move || -> Result<Value, String> {
         let pairs_with = |weights: Weights| -> Result<(HashSet<(String, String)>, f64), String> {
             let input = RunInput {
-                approved: &inputs.approved,
-                excluded: &inputs.excluded,
                 weights: Some(weights),
-                ..RunInput::new(
-                    &inputs.programme,
-                    &inputs.organizations,
-                    &inputs.mentors,
-                    &inputs.mentees,
-                )
+                ..inputs.run_input()
             };
             let outcome = run(&input).map_err(|e| e.to_string())?;
             let pairs = outcome

@@ -15,10 +15,13 @@ async fn every_kind_of_bad_request_gets_a_problem_document(app: &TestApp) {
         .await
         .assert_problem(404);
     let wrong_method = app
-        .send(Method::PATCH, "/api/v1/mentees/x", k, &[], None)
+        .send(Method::POST, "/api/v1/mentees/x", k, &[], None)
         .await;
     wrong_method.assert_problem(405);
-    assert_eq!(wrong_method.header("allow"), Some("GET, PUT, DELETE"));
+    assert_eq!(
+        wrong_method.header("allow"),
+        Some("GET, PUT, DELETE, PATCH")
+    );
     app.send(Method::POST, "/api/v1/mentors", k, &[], None)
         .await
         .assert_problem(405);
@@ -53,12 +56,13 @@ async fn every_kind_of_bad_request_gets_a_problem_document(app: &TestApp) {
     )
     .await
     .assert_problem(413);
+    // An id outside the id syntax is named, not "not found".
     app.send(Method::GET, "/api/v1/mentors/a%2Fb", k, &[], None)
         .await
-        .assert_problem(404);
+        .assert_problem(422);
     app.send(Method::GET, "/api/v1/mentors/%FF%FE", k, &[], None)
         .await
-        .assert_problem(404);
+        .assert_problem(422);
     app.send(Method::GET, "/api/v1/mentees?limit=abc", k, &[], None)
         .await
         .assert_problem(422);

@@ -4,7 +4,7 @@
 
 use mentor_match::domain::{
     FieldError, Form, MenteeCategory, MenteeProfile, MentorProfile, Organization, OrganizationKind,
-    PersonKind, Programme,
+    PersonKind, Programme, Spelling,
 };
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -169,12 +169,18 @@ fn csv_people_equal_json_people() {
     let csv_mentors: Vec<MentorProfile> = csv_objects("mentors.csv")
         .iter()
         .enumerate()
-        .map(|(i, v)| ok("mentors.csv row", i + 1, MentorProfile::parse(v, None)))
+        .map(|(i, v)| {
+            let row = MentorProfile::parse_as(v, None, Spelling::Csv);
+            ok("mentors.csv row", i + 1, row)
+        })
         .collect();
     let csv_mentees: Vec<MenteeProfile> = csv_objects("mentees.csv")
         .iter()
         .enumerate()
-        .map(|(i, v)| ok("mentees.csv row", i + 1, MenteeProfile::parse(v, None)))
+        .map(|(i, v)| {
+            let row = MenteeProfile::parse_as(v, None, Spelling::Csv);
+            ok("mentees.csv row", i + 1, row)
+        })
         .collect();
     assert_eq!(csv_mentors, json_mentors());
     assert_eq!(csv_mentees, json_mentees());
@@ -199,7 +205,7 @@ fn bad_mentees_fail_on_their_bad_field_and_good_rows_pass() {
     assert_eq!(rows.len(), expected.len());
     let mut rejected = Vec::new();
     for (i, (row, want)) in rows.iter().zip(expected).enumerate() {
-        match (MenteeProfile::parse(row, None), want) {
+        match (MenteeProfile::parse_as(row, None, Spelling::Csv), want) {
             (Ok(_), None) => {}
             (Err(errors), Some(field)) => {
                 let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();

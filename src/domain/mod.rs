@@ -12,26 +12,32 @@ pub mod programme;
 
 pub use enums::*;
 pub use organization::Organization;
-pub use parse::{FieldError, FieldReader};
+pub use parse::{FieldError, FieldReader, Spelling};
 pub use profile::{Consent, MenteeProfile, MentorProfile};
 pub use programme::{GroupSize, Period, Programme, Rules, Weights};
 
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use std::fmt;
 
 /// Longest external id accepted.
 pub const MAX_ID_LEN: usize = 128;
 /// Longest tag accepted (subjects, competencies, interests, availability slots).
 pub const MAX_TAG_LEN: usize = 80;
-/// Most tags accepted in one list.
+/// Most tags accepted in one list (counted as sent, before duplicates
+/// are dropped, so the count bounds the work of normalising).
 pub const MAX_TAGS: usize = 64;
+/// Most ids accepted in one list (a programme's organisations).
+pub const MAX_IDS: usize = 1000;
 
 /// An external id chosen by the caller's own system (a school's pupil
 /// number, a municipality code, ...).
 ///
 /// Ids are kept opaque but restricted to letters, digits and `-_.:@` so that
 /// they are safe in URLs, CSV cells and the organisation paths the store
-/// builds with `/` as the separator.
+/// builds with `/` as the separator. `.` and `..` alone are refused: in a
+/// URL path they name the current and parent segment, so such a resource
+/// could never be addressed.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Id(String);
@@ -54,6 +60,9 @@ impl Id {
                 "may hold only letters, digits and - _ . : @ (found {bad:?})"
             ));
         }
+        if value == "." || value == ".." {
+            return Err("must not be . or ..".into());
+        }
         Ok(Self(value.to_owned()))
     }
 
@@ -72,11 +81,15 @@ impl fmt::Display for Id {
 /// Normalises an open-vocabulary tag list: trimmed, lower-cased, inner
 /// white space folded, empty entries and duplicates dropped (first
 /// occurrence kept, so the caller's order survives).
+///
+/// Linear in the total length of the input (duplicates are found with a
+/// hash set); callers still bound the list with [`MAX_TAGS`] first.
 pub fn normalize_tags<I, S>(raw: I) -> Vec<String>
 where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
+    let mut seen: HashSet<String> = HashSet::new();
     let mut out: Vec<String> = Vec::new();
     for tag in raw {
         let folded = tag
@@ -85,7 +98,7 @@ where
             .collect::<Vec<_>>()
             .join(" ")
             .to_lowercase();
-        if !folded.is_empty() && !out.contains(&folded) {
+        if !folded.is_empty() && seen.insert(folded.clone()) {
             out.push(folded);
         }
     }
@@ -114,5 +127,23 @@ mod tests {
         assert!(Id::parse("a/b").is_err());
         assert!(Id::parse("   ").is_err());
         assert!(Id::parse("x%y").is_err());
+    }
+
+    #[test]
+    fn dot_segments_are_not_ids() {
+        assert!(Id::parse(".").is_err());
+        assert!(Id::parse("..").is_err());
+        assert!(Id::parse(" .. ").is_err());
+        assert!(Id::parse("...").is_ok());
+        assert!(Id::parse("v1.2").is_ok());
+    }
+
+    #[test]
+    fn normalising_a_long_list_takes_linear_time() {
+        let raw: Vec<String> = (0..100_000).map(|i| format!("tag {i}")).collect();
+        let started = std::time::Instant::now();
+        let tags = normalize_tags(&raw);
+        assert_eq!(tags.len(), 100_000);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 }

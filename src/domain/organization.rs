@@ -1,6 +1,6 @@
 //! Organisations: a tree region → municipality → school, college, centre, employer.
 
-use super::parse::{FieldError, FieldReader};
+use super::parse::{FieldError, FieldReader, Spelling};
 use super::{Id, OrganizationKind};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -47,7 +47,16 @@ impl Organization {
     /// Parses an organisation from a JSON object. `path_id` is the id in the
     /// URL, if any: the body may omit `id` or must repeat the same one.
     pub fn parse(value: &Value, path_id: Option<&Id>) -> Result<Self, Vec<FieldError>> {
-        let mut r = FieldReader::object(value, "")?;
+        Self::parse_as(value, path_id, Spelling::Json)
+    }
+
+    /// Parses an organisation spelled as `spelling` (JSON or a CSV row).
+    pub fn parse_as(
+        value: &Value,
+        path_id: Option<&Id>,
+        spelling: Spelling,
+    ) -> Result<Self, Vec<FieldError>> {
+        let mut r = FieldReader::object_as(value, "", spelling)?;
         let id = read_id(&mut r, path_id);
         let name = r.text("name", 300);
         let kind = r.vocabulary::<OrganizationKind>("kind");
@@ -90,9 +99,15 @@ fn read_grade_counts(r: &mut FieldReader<'_>) -> BTreeMap<u8, u32> {
         r.error("pupils_by_grade", "must be an object {grade: count}");
         return out;
     };
+    let lenient = r.spelling() == Spelling::Csv;
     for (grade, count) in map {
         let grade_ok = grade.parse::<u8>().ok().filter(|g| (1..=11).contains(g));
-        let count_ok = count.as_u64().filter(|c| *c <= 1_000_000);
+        // A CSV column `pupils_by_grade.8` holds its count as text.
+        let count = match count {
+            Value::String(text) if lenient => text.trim().parse::<u64>().ok(),
+            other => other.as_u64(),
+        };
+        let count_ok = count.filter(|c| *c <= 1_000_000);
         match (grade_ok, count_ok) {
             (Some(g), Some(c)) => {
                 out.insert(g, c as u32);

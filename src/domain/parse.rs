@@ -2,14 +2,20 @@
 //!
 //! JSON bodies, import rows and CSV rows (converted to JSON objects whose
 //! cells are strings) all go through [`FieldReader`], so one bad record
-//! reports each bad field by name, and CSV spellings (`"5"`, `"true"`,
-//! `"a;b"`) are accepted wherever a number, a flag or a list is expected.
+//! reports each bad field by name. A reader has a [`Spelling`]: JSON is
+//! read strictly (a number must be a JSON number, a flag a JSON boolean, a
+//! list a JSON array), while CSV rows accept the spellings a spreadsheet
+//! can hold (`"5"`, `"true"`, `"a;b"`) wherever a number, a flag or a list
+//! is expected.
+//!
+//! Every list is counted as sent before any of its entries is converted,
+//! so the size of a request bounds the work done to refuse it.
 
 use super::enums::Vocabulary;
-use super::{Id, MAX_TAG_LEN, MAX_TAGS, normalize_tags};
+use super::{Id, MAX_IDS, MAX_TAG_LEN, MAX_TAGS, normalize_tags};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use time::Date;
 use utoipa::ToSchema;
 
@@ -32,10 +38,25 @@ impl FieldError {
     }
 }
 
+/// The message of a field the reader does not know; the import compares
+/// against it to tell whether a CSV header names any known column.
+pub const NOT_A_KNOWN_FIELD: &str = "is not a known field";
+
+/// How the values of a record are spelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spelling {
+    /// A JSON document: every value must have its JSON type.
+    Json,
+    /// A CSV row turned into an object of strings: numbers, flags and
+    /// `;`-separated lists are read from text.
+    Csv,
+}
+
 /// Reads fields of one JSON object, recording errors instead of failing.
 pub struct FieldReader<'a> {
     object: &'a Map<String, Value>,
     prefix: String,
+    spelling: Spelling,
     known: BTreeSet<&'static str>,
     errors: Vec<FieldError>,
 }
@@ -54,25 +75,46 @@ pub fn format_date(date: Date) -> String {
 }
 
 impl<'a> FieldReader<'a> {
-    /// A reader over `object`; error paths start with `prefix` (may be empty).
+    /// A strict (JSON) reader over `object`; error paths start with
+    /// `prefix` (may be empty).
     pub fn new(object: &'a Map<String, Value>, prefix: &str) -> Self {
+        Self::with_spelling(object, prefix, Spelling::Json)
+    }
+
+    /// A reader over `object` reading values spelled as `spelling`.
+    pub fn with_spelling(object: &'a Map<String, Value>, prefix: &str, spelling: Spelling) -> Self {
         Self {
             object,
             prefix: prefix.to_owned(),
+            spelling,
             known: BTreeSet::new(),
             errors: Vec::new(),
         }
     }
 
-    /// Reads a JSON value that must be an object.
+    /// Reads a JSON value that must be an object, strictly.
     pub fn object(value: &'a Value, prefix: &str) -> Result<Self, Vec<FieldError>> {
+        Self::object_as(value, prefix, Spelling::Json)
+    }
+
+    /// Reads a value that must be an object, spelled as `spelling`.
+    pub fn object_as(
+        value: &'a Value,
+        prefix: &str,
+        spelling: Spelling,
+    ) -> Result<Self, Vec<FieldError>> {
         match value {
-            Value::Object(object) => Ok(Self::new(object, prefix)),
+            Value::Object(object) => Ok(Self::with_spelling(object, prefix, spelling)),
             _ => Err(vec![FieldError::new(
                 if prefix.is_empty() { "$" } else { prefix },
                 "must be a JSON object",
             )]),
         }
+    }
+
+    /// How this reader's values are spelled.
+    pub fn spelling(&self) -> Spelling {
+        self.spelling
     }
 
     fn path(&self, name: &str) -> String {
@@ -99,6 +141,19 @@ impl<'a> FieldReader<'a> {
         }
     }
 
+    /// The value of a number, flag or list field: as [`Self::raw`], but in
+    /// JSON a blank string is kept, so that it is refused as the wrong type
+    /// rather than read as absent.
+    fn typed(&mut self, name: &'static str) -> Option<&'a Value> {
+        match self.spelling {
+            Spelling::Csv => self.raw(name),
+            Spelling::Json => {
+                self.known.insert(name);
+                self.object.get(name).filter(|v| !v.is_null())
+            }
+        }
+    }
+
     /// A required field: records "is required" when missing.
     fn required(&mut self, name: &'static str) -> Option<&'a Value> {
         let value = self.raw(name);
@@ -109,9 +164,9 @@ impl<'a> FieldReader<'a> {
     }
 
     fn as_text(&mut self, name: &str, value: &Value) -> Option<String> {
-        match value {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
+        match (value, self.spelling) {
+            (Value::String(s), _) => Some(s.clone()),
+            (Value::Number(n), Spelling::Csv) => Some(n.to_string()),
             _ => {
                 self.error(name, "must be a string");
                 None
@@ -142,13 +197,18 @@ impl<'a> FieldReader<'a> {
         }
     }
 
-    /// A list of ids (array, or one string separated by `;`).
+    /// A list of at most [`MAX_IDS`] ids (an array; in CSV one string
+    /// separated by `;`), duplicates dropped.
     pub fn id_list(&mut self, name: &'static str) -> Vec<Id> {
+        let mut seen = HashSet::new();
         let mut out = Vec::new();
-        for (i, item) in self.list_items(name).into_iter().enumerate() {
+        for (i, item) in self.list_items(name, MAX_IDS).into_iter().enumerate() {
             match Id::parse(&item) {
-                Ok(id) if !out.contains(&id) => out.push(id),
-                Ok(_) => {}
+                Ok(id) => {
+                    if seen.insert(id.clone()) {
+                        out.push(id);
+                    }
+                }
                 Err(message) => self.error(&format!("{name}[{i}]"), message),
             }
         }
@@ -184,12 +244,13 @@ impl<'a> FieldReader<'a> {
         Some(text.to_owned())
     }
 
-    /// An optional whole number within `min..=max`.
+    /// An optional whole number within `min..=max` (in CSV also a string
+    /// of digits).
     pub fn opt_int(&mut self, name: &'static str, min: i64, max: i64) -> Option<i64> {
-        let value = self.raw(name)?;
-        let number = match value {
-            Value::Number(n) => n.as_i64(),
-            Value::String(s) => s.trim().parse::<i64>().ok(),
+        let value = self.typed(name)?;
+        let number = match (value, self.spelling) {
+            (Value::Number(n), _) => n.as_i64(),
+            (Value::String(s), Spelling::Csv) => s.trim().parse::<i64>().ok(),
             _ => None,
         };
         match number {
@@ -205,7 +266,8 @@ impl<'a> FieldReader<'a> {
         }
     }
 
-    /// An optional number (finite) within `min..=max`.
+    /// An optional number (finite) within `min..=max` (in CSV also a
+    /// string, with `.` or `,` as the decimal mark).
     pub fn opt_number(
         &mut self,
         name: &str,
@@ -214,9 +276,9 @@ impl<'a> FieldReader<'a> {
         max: f64,
     ) -> Option<f64> {
         let value = value?;
-        let number = match value {
-            Value::Number(n) => n.as_f64(),
-            Value::String(s) => s.trim().replace(',', ".").parse::<f64>().ok(),
+        let number = match (value, self.spelling) {
+            (Value::Number(n), _) => n.as_f64(),
+            (Value::String(s), Spelling::Csv) => s.trim().replace(',', ".").parse::<f64>().ok(),
             _ => None,
         };
         match number {
@@ -232,19 +294,21 @@ impl<'a> FieldReader<'a> {
         }
     }
 
-    /// A flag with a default; CSV spellings true/false, yes/no, да/нет, 1/0.
+    /// A flag with a default: a JSON boolean; in CSV also true/false,
+    /// yes/no, да/нет, 1/0.
     pub fn flag(&mut self, name: &'static str, default: bool) -> bool {
-        let Some(value) = self.raw(name) else {
+        let Some(value) = self.typed(name) else {
             return default;
         };
-        let parsed = match value {
-            Value::Bool(b) => Some(*b),
-            Value::Number(n) => match n.as_i64() {
+        let parsed = match (value, self.spelling) {
+            (Value::Bool(b), _) => Some(*b),
+            (_, Spelling::Json) => None,
+            (Value::Number(n), Spelling::Csv) => match n.as_i64() {
                 Some(1) => Some(true),
                 Some(0) => Some(false),
                 _ => None,
             },
-            Value::String(s) => match s.trim().to_lowercase().as_str() {
+            (Value::String(s), Spelling::Csv) => match s.trim().to_lowercase().as_str() {
                 "true" | "yes" | "1" | "да" => Some(true),
                 "false" | "no" | "0" | "нет" => Some(false),
                 _ => None,
@@ -285,10 +349,12 @@ impl<'a> FieldReader<'a> {
         parsed
     }
 
-    /// A list of vocabulary values, duplicates dropped.
+    /// A list of at most [`MAX_TAGS`] vocabulary values, duplicates dropped.
     pub fn vocabulary_list<E: Vocabulary + PartialEq>(&mut self, name: &'static str) -> Vec<E> {
         let mut out = Vec::new();
-        for (i, item) in self.list_items(name).into_iter().enumerate() {
+        // `out` holds distinct values of a closed vocabulary, so it stays
+        // small and `contains` is cheap.
+        for (i, item) in self.list_items(name, MAX_TAGS).into_iter().enumerate() {
             match E::parse(&item) {
                 Some(v) if !out.contains(&v) => out.push(v),
                 Some(_) => {}
@@ -305,14 +371,11 @@ impl<'a> FieldReader<'a> {
         out
     }
 
-    /// An open-vocabulary tag list, normalised (see [`normalize_tags`]).
+    /// An open-vocabulary tag list of at most [`MAX_TAGS`] entries as sent,
+    /// normalised (see [`normalize_tags`]).
     pub fn tags(&mut self, name: &'static str) -> Vec<String> {
-        let items = self.list_items(name);
+        let items = self.list_items(name, MAX_TAGS);
         let tags = normalize_tags(&items);
-        if tags.len() > MAX_TAGS {
-            self.error(name, format!("must hold at most {MAX_TAGS} entries"));
-            return Vec::new();
-        }
         if let Some(long) = tags.iter().find(|t| t.chars().count() > MAX_TAG_LEN) {
             self.error(
                 name,
@@ -326,30 +389,40 @@ impl<'a> FieldReader<'a> {
         tags
     }
 
-    /// The items of a list field: a JSON array of strings, or one string
-    /// with items separated by `;` (the CSV spelling).
-    fn list_items(&mut self, name: &'static str) -> Vec<String> {
-        let Some(value) = self.raw(name) else {
+    /// The items of a list field of at most `max` items: a JSON array of
+    /// strings, or in CSV one string with items separated by `;`. The
+    /// items are counted before any is converted, so an oversized list
+    /// costs no more than counting it.
+    fn list_items(&mut self, name: &'static str, max: usize) -> Vec<String> {
+        let Some(value) = self.typed(name) else {
             return Vec::new();
         };
-        match value {
-            Value::Array(items) => {
+        let too_many = |this: &mut Self| {
+            this.error(name, format!("must hold at most {max} entries"));
+            Vec::new()
+        };
+        match (value, self.spelling) {
+            (Value::Array(items), spelling) => {
+                if items.len() > max {
+                    return too_many(self);
+                }
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
-                    match item {
-                        Value::String(s) => out.push(s.clone()),
-                        Value::Number(n) => out.push(n.to_string()),
+                    match (item, spelling) {
+                        (Value::String(s), _) => out.push(s.clone()),
+                        (Value::Number(n), Spelling::Csv) => out.push(n.to_string()),
                         _ => self.error(&format!("{name}[{i}]"), "must be a string"),
                     }
                 }
                 out
             }
-            Value::String(s) => s
-                .split(';')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            (Value::String(s), Spelling::Csv) => {
+                let items = s.split(';').map(str::trim).filter(|s| !s.is_empty());
+                if items.clone().nth(max).is_some() {
+                    return too_many(self);
+                }
+                items.map(str::to_owned).collect()
+            }
             _ => {
                 self.error(name, "must be a list of strings");
                 Vec::new()
@@ -388,7 +461,7 @@ impl<'a> FieldReader<'a> {
     ) -> Option<T> {
         let value = self.raw(name)?;
         let path = self.path(name);
-        match FieldReader::object(value, &path) {
+        match FieldReader::object_as(value, &path, self.spelling) {
             Ok(mut inner) => {
                 let result = read(&mut inner);
                 let errors = inner.finish();
@@ -418,8 +491,7 @@ impl<'a> FieldReader<'a> {
             .collect();
         for key in unknown {
             let field = self.path(&key);
-            self.errors
-                .push(FieldError::new(field, "is not a known field"));
+            self.errors.push(FieldError::new(field, NOT_A_KNOWN_FIELD));
         }
         self.errors
     }
@@ -445,16 +517,61 @@ mod tests {
     }
 
     #[test]
-    fn csv_spellings_are_accepted() {
+    fn csv_spellings_are_accepted_in_csv_rows() {
         let value =
             json!({"capacity": "3", "trained": "да", "forms": "teacher_pupil; pupil_pupil"});
-        let mut r = FieldReader::object(&value, "").expect("object");
+        let mut r = FieldReader::object_as(&value, "", Spelling::Csv).expect("object");
         assert_eq!(r.opt_int("capacity", 0, 10), Some(3));
         assert!(r.flag("trained", false));
         assert_eq!(
             r.vocabulary_list::<Form>("forms"),
             [Form::TeacherPupil, Form::PupilPupil]
         );
+        assert!(r.finish().is_empty());
+    }
+
+    #[test]
+    fn csv_spellings_are_refused_in_json() {
+        let value = json!({"capacity": "3", "trained": "true", "forms": "teacher_pupil",
+            "subjects": [1], "id": 7, "experience_years": ""});
+        let mut r = FieldReader::object(&value, "").expect("object");
+        assert_eq!(r.opt_int("capacity", 0, 10), None);
+        assert!(!r.flag("trained", false));
+        assert!(r.vocabulary_list::<Form>("forms").is_empty());
+        assert!(r.tags("subjects").is_empty());
+        assert_eq!(r.id("id"), None);
+        assert_eq!(r.opt_int("experience_years", 0, 10), None);
+        let fields: Vec<String> = r.finish().into_iter().map(|e| e.field).collect();
+        assert_eq!(
+            fields,
+            [
+                "capacity",
+                "trained",
+                "forms",
+                "subjects[0]",
+                "id",
+                "experience_years"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_oversized_list_is_refused_before_it_is_read() {
+        let many: Vec<String> = (0..=MAX_TAGS).map(|i| format!("t{i}")).collect();
+        let value = json!({"subjects": many, "interests": many.join(";")});
+        let mut r = FieldReader::object_as(&value, "", Spelling::Csv).expect("object");
+        assert!(r.tags("subjects").is_empty());
+        assert!(r.tags("interests").is_empty());
+        let errors = r.finish();
+        assert_eq!(errors.len(), 2);
+        assert_eq!(
+            errors[0].message,
+            format!("must hold at most {MAX_TAGS} entries")
+        );
+        let exactly: Vec<String> = (0..MAX_TAGS).map(|i| format!("t{i}")).collect();
+        let value = json!({"subjects": exactly});
+        let mut r = FieldReader::object(&value, "").expect("object");
+        assert_eq!(r.tags("subjects").len(), MAX_TAGS);
         assert!(r.finish().is_empty());
     }
 }

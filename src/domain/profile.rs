@@ -1,7 +1,7 @@
 //! Mentor and mentee profiles: the two banks.
 
 use super::organization::read_id;
-use super::parse::{FieldError, FieldReader, serde_date, serde_opt_date};
+use super::parse::{FieldError, FieldReader, Spelling, serde_date, serde_opt_date};
 use super::{
     ConsentGiver, ConsentPurpose, Form, Id, MenteeCategory, PersonKind, Qualification, StaffRole,
 };
@@ -241,9 +241,18 @@ pub fn mentor_kind_for(form: Form) -> PersonKind {
 }
 
 impl MentorProfile {
-    /// Parses a mentor profile; every bad field is reported.
+    /// Parses a mentor profile from JSON; every bad field is reported.
     pub fn parse(value: &Value, path_id: Option<&Id>) -> Result<Self, Vec<FieldError>> {
-        let mut r = FieldReader::object(value, "")?;
+        Self::parse_as(value, path_id, Spelling::Json)
+    }
+
+    /// Parses a mentor profile spelled as `spelling` (JSON or a CSV row).
+    pub fn parse_as(
+        value: &Value,
+        path_id: Option<&Id>,
+        spelling: Spelling,
+    ) -> Result<Self, Vec<FieldError>> {
+        let mut r = FieldReader::object_as(value, "", spelling)?;
         let person = read_person(&mut r, path_id);
         let forms = r.vocabulary_list::<Form>("forms");
         let capacity = r.opt_int("capacity", 0, MAX_CAPACITY).unwrap_or(1) as u32;
@@ -286,9 +295,18 @@ impl MentorProfile {
 }
 
 impl MenteeProfile {
-    /// Parses a mentee profile; every bad field is reported.
+    /// Parses a mentee profile from JSON; every bad field is reported.
     pub fn parse(value: &Value, path_id: Option<&Id>) -> Result<Self, Vec<FieldError>> {
-        let mut r = FieldReader::object(value, "")?;
+        Self::parse_as(value, path_id, Spelling::Json)
+    }
+
+    /// Parses a mentee profile spelled as `spelling` (JSON or a CSV row).
+    pub fn parse_as(
+        value: &Value,
+        path_id: Option<&Id>,
+        spelling: Spelling,
+    ) -> Result<Self, Vec<FieldError>> {
+        let mut r = FieldReader::object_as(value, "", spelling)?;
         let person = read_person(&mut r, path_id);
         let category = r.vocabulary::<MenteeCategory>("category");
         let requests = r.tags("requests");
@@ -340,7 +358,7 @@ mod tests {
         json!({
             "id": "p-1", "organization_id": "school-7", "full_name": "Петров Пётр",
             "birth_year": 2012, "grade": 8, "kind": "pupil", "category": "struggling_pupil",
-            "subjects": ["Математика"], "requests": "подготовка к ОГЭ; мотивация",
+            "subjects": ["Математика"], "requests": ["подготовка к ОГЭ", "мотивация"],
             "consent": {"given_by": "parent", "date": "2026-09-01", "pupil_agreed_on": "2026-09-02"}
         })
     }
@@ -373,6 +391,18 @@ mod tests {
             Consent::check_for_matching(Some(&consent), PersonKind::Teacher, Some(1990), on)
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn a_capacity_spelled_as_text_is_refused_in_json_and_read_in_csv() {
+        let value = json!({"id": "m", "organization_id": "s", "full_name": "X", "kind": "teacher",
+            "capacity": "3", "trained": "true"});
+        let errors = MentorProfile::parse(&value, None).expect_err("strict JSON");
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["capacity", "trained"]);
+        let row = MentorProfile::parse_as(&value, None, Spelling::Csv).expect("lenient CSV");
+        assert_eq!(row.capacity, 3);
+        assert!(row.trained);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `GET /api/v1/audit`: who read or changed what, when, from where.
 
 use super::AppState;
+use super::documents::ListPage;
 use super::extract::{Caller, QueryParams};
 use super::problem::ApiError;
 use crate::auth::Permission;
@@ -25,15 +26,17 @@ pub async fn record(state: &AppState, caller: &Caller, action: &str, subject: &s
 /// rejection, pairing and ending, every change of a profile, consent,
 /// programme (and so its weights), every import, export and read of
 /// sensitive fields, with the key id, role, time and peer address. It
-/// cannot be changed through the API.
+/// cannot be changed through the API. A page at a time: `{items, next}`;
+/// pass `next` as `after` for the following page.
 #[utoipa::path(
     tag = "audit",
     params(
         ("subject" = Option<String>, Query, description = "e.g. mentee:ID, proposal:ID, pair:ID, run:ID"),
         ("key_id" = Option<String>, Query),
         ("action" = Option<String>, Query, description = "An action or its prefix, e.g. mentee. or proposal.approved"),
-        ("since" = Option<String>, Query, description = "RFC 3339"),
-        ("limit" = Option<u32>, Query),
+        ("since" = Option<String>, Query, description = "A date YYYY-MM-DD or an RFC 3339 date-time"),
+        ("limit" = Option<u32>, Query, description = "Page size, 1..1000 (default 100)"),
+        ("after" = Option<String>, Query, description = "The `next` of the previous page"),
     ),
     responses((status = 200, description = "Events", body = serde_json::Value)),
     security(("bearer" = []))
@@ -45,7 +48,10 @@ pub async fn list_audit(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::ReadEvents)?;
-    let query = QueryParams::parse(&req, &["subject", "key_id", "action", "since", "limit"])?;
+    let query = QueryParams::parse(
+        &req,
+        &["subject", "key_id", "action", "since", "limit", "after"],
+    )?;
     let page = query.page()?;
     let filter = EventFilter {
         subject: query.get("subject").map(str::to_owned),
@@ -53,7 +59,7 @@ pub async fn list_audit(
         action: query.get("action").map(str::to_owned),
         since: query.get("since").map(str::to_owned),
     };
-    let events = state.store.list_events(&filter, page.limit).await?;
+    let (events, next) = state.store.list_events(&filter, &page).await?;
     let items: Vec<Value> = events
         .iter()
         .map(|e| {
@@ -61,5 +67,5 @@ pub async fn list_audit(
                    "origin": e.origin, "detail": serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::Null)})
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(ListPage { items, next }))
 }

@@ -6,7 +6,7 @@ use super::audit;
 use super::extract::{Caller, QueryParams};
 use super::problem::ApiError;
 use crate::auth::Permission;
-use crate::store::{Document, DocumentFilter, Page, Stored, Table, WriteOutcome};
+use crate::store::{Document, DocumentFilter, Page, Preconditions, Stored, Table, WriteOutcome};
 use actix_web::HttpResponse;
 use actix_web::http::header;
 use serde::Serialize;
@@ -104,13 +104,26 @@ pub async fn put(
     caller: &Caller,
     permission: Permission,
     doc: Document,
-    if_match: Option<String>,
+    preconditions: &Preconditions,
     location: String,
 ) -> Result<HttpResponse, ApiError> {
+    let (outcome, etag) = write(state, caller, permission, &doc, preconditions).await?;
+    Ok(written_response(outcome, &etag, &doc.doc, location))
+}
+
+/// Stores a document the caller may write under `preconditions`, logs
+/// and audits the change; returns what happened and the new tag.
+pub async fn write(
+    state: &AppState,
+    caller: &Caller,
+    permission: Permission,
+    doc: &Document,
+    preconditions: &Preconditions,
+) -> Result<(WriteOutcome, String), ApiError> {
     let principal = caller.require(permission)?;
     let (outcome, etag) = state
         .store
-        .put_document(&principal.scope, &doc, if_match.as_deref())
+        .put_document(&principal.scope, doc, preconditions)
         .await?;
     tracing::info!(table = doc.table.name(), outcome = ?outcome, key_id = %principal.key_id, "document written");
     if outcome != WriteOutcome::Unchanged {
@@ -132,7 +145,7 @@ pub async fn put(
         )
         .await;
     }
-    Ok(written_response(outcome, &etag, &doc.doc, location))
+    Ok((outcome, etag))
 }
 
 /// Deletes a document the caller may write.

@@ -1,4 +1,10 @@
 //! Reading requests: the caller's key, JSON bodies, `If-Match`, paging.
+//!
+//! Everything a request carries is checked here before a handler does any
+//! work with it: a JSON body must say `application/json` ([`JsonBody`]),
+//! ids in paths must be ids ([`path_id`]), and every query parameter must
+//! be one the route knows, given once, free of control characters, and an
+//! id where it names one ([`QueryParams`], [`NoQuery`]).
 
 use super::AppState;
 use super::problem::ApiError;
@@ -7,11 +13,12 @@ use crate::domain::{FieldError, Id};
 use crate::store::{Actor, PageRequest};
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::web::Data;
+use actix_web::web::{Bytes, Data};
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::ops::Deref;
 
 /// Default page size of lists.
 pub const DEFAULT_LIMIT: u32 = 100;
@@ -92,10 +99,113 @@ pub fn json_body(body: &[u8]) -> Result<Value, ApiError> {
     })
 }
 
-/// Parses the id in a path.
+/// The body of a request that takes JSON: refused with `415` unless it is
+/// declared `application/json` (a charset parameter is fine). A request
+/// with neither a body nor a `Content-Type` passes, so that handlers with
+/// an optional body, and the "needs a JSON body" answer, keep working.
+pub struct JsonBody(Bytes);
+
+impl Deref for JsonBody {
+    type Target = Bytes;
+
+    fn deref(&self) -> &Bytes {
+        &self.0
+    }
+}
+
+/// The media type of a request (`type/subtype`, lower case, without
+/// parameters), `None` when no `Content-Type` is sent.
+pub fn media_type(req: &HttpRequest) -> Option<String> {
+    req.headers().get(header::CONTENT_TYPE).map(|v| {
+        v.to_str()
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    })
+}
+
+fn not_json() -> ApiError {
+    ApiError::UnsupportedMediaType("the body must be sent as Content-Type: application/json".into())
+}
+
+impl FromRequest for JsonBody {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let media = media_type(req);
+        // Refused before the body is read: a wrong type costs nothing.
+        if media.as_deref().is_some_and(|m| m != "application/json") {
+            return Box::pin(async { Err(not_json().into()) });
+        }
+        // `Bytes` keeps the configured body limit and its `413`.
+        let body = Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let body = body.await?;
+            if media.is_none() && !body.iter().all(u8::is_ascii_whitespace) {
+                return Err(not_json().into());
+            }
+            Ok(JsonBody(body))
+        })
+    }
+}
+
+/// Parses the id in a path; an id outside the id syntax is `422`, naming
+/// `id`.
 pub fn path_id(raw: &str) -> Result<Id, ApiError> {
-    // An id that cannot exist cannot be found either.
-    Id::parse(raw).map_err(|_| ApiError::NotFound)
+    Id::parse(raw).map_err(|message| ApiError::Invalid(vec![FieldError::new("id", message)]))
+}
+
+/// How path segments that are not text (invalid UTF-8 once decoded) are
+/// answered: like any id outside the id syntax, `422` naming `id`, instead
+/// of actix's plain `404`.
+pub fn path_config() -> actix_web::web::PathConfig {
+    actix_web::web::PathConfig::default().error_handler(|_, _| {
+        ApiError::Invalid(vec![FieldError::new("id", "must be UTF-8 text")]).into()
+    })
+}
+
+/// A route that takes no query parameter: any parameter is refused with
+/// `422` naming it, as [`QueryParams::parse`] does on routes that take some.
+pub struct NoQuery;
+
+impl FromRequest for NoQuery {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(QueryParams::parse(req, &[]).map(|_| NoQuery))
+    }
+}
+
+/// Whether a query parameter names an id (and so must be one).
+fn is_id_parameter(name: &str) -> bool {
+    name == "id" || name == "after" || name.ends_with("_id")
+}
+
+/// Checks one query value: no control characters anywhere, ids in the id
+/// syntax, `since` a date or an RFC 3339 time.
+fn check_query_value(name: &str, value: &str) -> Result<(), String> {
+    if value.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    if value.is_empty() {
+        return Ok(());
+    }
+    if is_id_parameter(name) {
+        Id::parse(value)?;
+    }
+    if name == "since" {
+        let rfc3339 =
+            time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339);
+        if rfc3339.is_err() && crate::domain::parse::parse_date(value).is_none() {
+            return Err("must be a date YYYY-MM-DD or an RFC 3339 date-time".into());
+        }
+    }
+    Ok(())
 }
 
 /// The `If-Match` header, if any.
@@ -110,7 +220,9 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 }
 
 /// The query string as a map; repeated or unknown parameters are refused
-/// so that typos do not silently widen a list.
+/// so that typos do not silently widen a list, and values are checked
+/// (no control characters; ids where a parameter names one; `since` a
+/// date or time) before any reaches the store.
 pub struct QueryParams(HashMap<String, String>);
 
 impl QueryParams {
@@ -123,11 +235,17 @@ impl QueryParams {
             if !allowed.contains(&name.as_str()) {
                 errors.push(FieldError::new(
                     name,
-                    format!(
-                        "is not a known parameter; expected one of: {}",
-                        allowed.join(", ")
-                    ),
+                    if allowed.is_empty() {
+                        "is not a known parameter; this route takes none".to_owned()
+                    } else {
+                        format!(
+                            "is not a known parameter; expected one of: {}",
+                            allowed.join(", ")
+                        )
+                    },
                 ));
+            } else if let Err(message) = check_query_value(&name, &value) {
+                errors.push(FieldError::new(name, message));
             } else if map.insert(name.clone(), value).is_some() {
                 errors.push(FieldError::new(name, "is given more than once"));
             }

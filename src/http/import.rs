@@ -1,12 +1,11 @@
 //! `POST /api/v1/import`: bulk load of organisations, profiles and programmes.
 
 use super::AppState;
-use super::extract::{Caller, QueryParams};
+use super::extract::{Caller, QueryParams, media_type};
 use super::problem::{ApiError, Problem};
 use crate::auth::Permission;
 use crate::domain::FieldError;
 use crate::import::{self, Batch, CsvKind, ImportReport};
-use actix_web::http::header;
 use actix_web::web::{BytesMut, Data, Payload};
 use actix_web::{HttpRequest, HttpResponse, post};
 use futures_util::StreamExt;
@@ -17,10 +16,13 @@ pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
 /// Bulk load.
 ///
 /// JSON body `{organizations, mentors, mentees, programmes}` (each
-/// optional), or a CSV file (`Content-Type: text/csv`, `?kind=mentors`,
-/// `mentees` or `organizations`): UTF-8, comma separated, a header row
-/// naming the fields, list cells separated by `;`, nested fields as
-/// `consent.given_by`, `consent.date`, `consent.purposes`.
+/// optional, `Content-Type: application/json`), or a CSV file
+/// (`Content-Type: text/csv`, `?kind=mentors`, `mentees` or
+/// `organizations`): UTF-8, comma separated, a header row naming the
+/// fields, list cells separated by `;`, nested fields as
+/// `consent.given_by`, `consent.date`, `consent.purposes`. JSON values
+/// must have their JSON types; CSV cells are text, read as the field
+/// needs. A CSV header naming no column of the kind is refused.
 ///
 /// All or nothing by default: one bad row and nothing is applied; the
 /// `422` lists every bad row with its number, id and each bad field.
@@ -44,7 +46,7 @@ pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
         (status = 400, description = "The body is not a batch", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Neither JSON nor CSV", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Rows rejected; nothing applied", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Rows rejected (nothing applied), a bad parameter, or a CSV header naming no known column", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -67,19 +69,28 @@ pub async fn import_batch(
             )]));
         }
     };
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_default();
     let csv_kind = query.vocabulary_serde::<CsvKind>("kind")?;
+    // What the body is, and for CSV of which kind, is settled before a
+    // byte of it is read.
+    let csv_kind = match media_type(&req).as_deref() {
+        Some("text/csv") => Some(csv_kind.ok_or_else(|| {
+            ApiError::Invalid(vec![FieldError::new(
+                "kind",
+                "is required for CSV: mentors, mentees or organizations",
+            )])
+        })?),
+        Some("application/json") => None,
+        Some(other) => {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "cannot import {other}; send application/json or text/csv"
+            )));
+        }
+        None => {
+            return Err(ApiError::UnsupportedMediaType(
+                "say what the body is: Content-Type: application/json or text/csv".into(),
+            ));
+        }
+    };
 
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
@@ -91,23 +102,28 @@ pub async fn import_batch(
         body.extend_from_slice(&chunk);
     }
 
-    let batch = match content_type.as_str() {
-        "text/csv" => {
-            let kind = csv_kind.ok_or_else(|| {
-                ApiError::Invalid(vec![FieldError::new(
-                    "kind",
-                    "is required for CSV: mentors, mentees or organizations",
-                )])
-            })?;
-            Batch::from_csv(kind, &body)?
-        }
-        "" | "application/json" => Batch::from_json(&body)?,
-        other => {
-            return Err(ApiError::UnsupportedMediaType(format!(
-                "cannot import {other}; send application/json or text/csv"
-            )));
-        }
+    let mut batch = match csv_kind {
+        Some(kind) => Batch::from_csv(kind, &body)?,
+        None => Batch::from_json(&body)?,
     };
+    // A key that may not read some pupils' sensitive fields keeps them as
+    // stored and cannot set them, in bulk as in a PUT.
+    if principal.role != crate::auth::Role::Admin {
+        let stored: std::collections::HashMap<String, serde_json::Value> = state
+            .store
+            .documents_by_ids(crate::store::Table::Mentees, &batch.mentee_ids())
+            .await?
+            .into_iter()
+            .filter_map(|s| Some((s.id, serde_json::from_str(&s.doc).ok()?)))
+            .collect();
+        batch.guard_mentees(|value| {
+            let previous = value
+                .get("id")
+                .and_then(serde_json::Value::as_str)
+                .and_then(|id| stored.get(id.trim()));
+            super::privacy::guard_mentee_write(&principal, value, previous)
+        });
+    }
     let rows = batch.len();
     let started = std::time::Instant::now();
     let report = import::import(
@@ -137,5 +153,11 @@ pub async fn import_batch(
                            "unchanged": report.unchanged, "rejected": report.rejected.len()}),
     )
     .await;
-    Ok(HttpResponse::Ok().json(report))
+    let lang = super::i18n::request_lang(&req);
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            actix_web::http::header::CONTENT_LANGUAGE,
+            super::i18n::language_tag(lang),
+        ))
+        .json(super::i18n::translate_report(report, lang)))
 }

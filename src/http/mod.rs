@@ -1,8 +1,11 @@
 //! The HTTP edge: routes, authentication, problem+json, the spec.
 
 pub mod audit;
+pub mod conditional;
+pub mod csv_cells;
 pub mod documents;
 pub mod extract;
+pub mod i18n;
 pub mod import;
 pub mod limit;
 pub mod middleware;
@@ -102,20 +105,24 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(
         utoipa_actix_web::scope("/api/v1")
             .service(organizations::put_organization)
+            .service(organizations::patch_organization)
             .service(organizations::get_organization)
             .service(organizations::delete_organization)
             .service(organizations::list_organizations)
             .service(profiles::put_mentor)
+            .service(profiles::patch_mentor)
             .service(profiles::get_mentor)
             .service(profiles::delete_mentor)
             .service(profiles::list_mentors)
             .service(profiles::put_mentee)
+            .service(profiles::patch_mentee)
             .service(profiles::get_mentee)
             .service(profiles::delete_mentee)
             .service(profiles::list_mentees)
             .service(profiles::withdraw_mentee_consent)
             .service(profiles::withdraw_mentor_consent)
             .service(programmes::put_programme)
+            .service(programmes::patch_programme)
             .service(programmes::get_programme)
             .service(programmes::delete_programme)
             .service(programmes::list_programmes)
@@ -188,6 +195,7 @@ fn document_common_problems(api: &mut utoipa::openapi::OpenApi) {
         let operations = [
             (&mut item.get, false),
             (&mut item.put, true),
+            (&mut item.patch, true),
             (&mut item.post, true),
             (&mut item.delete, false),
         ];
@@ -204,6 +212,10 @@ fn document_common_problems(api: &mut utoipa::openapi::OpenApi) {
             ];
             if has_body {
                 common.push(("413", "Body too large"));
+                common.push((
+                    "415",
+                    "The body is not of a media type this operation takes",
+                ));
             }
             if path.contains('{') {
                 common.push(("412", "If-Match is stale"));
@@ -258,6 +270,7 @@ impl Application {
             app.app_data(state.clone())
                 .app_data(routes.clone())
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+                .app_data(extract::path_config())
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", spec.clone()))
                 .route(
                     "/docs",

@@ -1,30 +1,34 @@
 //! `/api/v1/organizations`: the tree region → municipality → organisation.
 
 use super::AppState;
-use super::documents::{ListPage, document_response, page_response, written_response};
-use super::extract::{Caller, QueryParams, if_match, json_body, path_id};
+use super::conditional::{self, OrganizationPatch};
+use super::documents::{ListPage, page_response, written_response};
+use super::extract::{Caller, JsonBody, NoQuery, QueryParams, if_match, json_body, path_id};
 use super::problem::{ApiError, Problem};
 use crate::auth::Permission;
 use crate::banks::{Tree, organization_row};
-use crate::domain::{Organization, OrganizationKind};
-use crate::store::OrganizationFilter;
+use crate::domain::{Id, Organization, OrganizationKind};
+use crate::store::{OrganizationFilter, Preconditions};
 use actix_web::web::{Bytes, Data, Path};
-use actix_web::{HttpRequest, HttpResponse, delete, get, put};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, put};
 
 /// Create or replace an organisation.
 ///
 /// A municipality sits under a region; schools, colleges, centres and
 /// employers under a municipality (or directly under a region). Moving an
-/// organisation to another parent moves everything under it.
+/// organisation to another parent moves everything under it. `PUT`
+/// replaces the whole organisation (to change a few fields, use `PATCH`);
+/// `If-None-Match: *` creates only.
 #[utoipa::path(
     tag = "organizations",
     params(("id" = String, Path, description = "Your system's id of the organisation"),
-           ("If-Match" = Option<String>, Header, description = "ETag the change is based on")),
+           ("If-Match" = Option<String>, Header, description = "ETag the change is based on"),
+           ("If-None-Match" = Option<String>, Header, description = "`*`: create only, never replace")),
     request_body = Organization,
     responses(
         (status = 200, description = "Replaced (or unchanged)", body = Organization),
         (status = 201, description = "Created", body = Organization),
-        (status = 412, description = "If-Match is stale", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or If-None-Match: * and the organisation exists", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -33,13 +37,71 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, put};
 pub async fn put_organization(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
+    id: Path<String>,
+    req: HttpRequest,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::WriteOrganizations)?;
+    let id = path_id(&id)?;
+    let value = json_body(&body)?;
+    let preconditions = conditional::preconditions(&req)?;
+    write_organization(&state, &caller, &id, &value, &preconditions).await
+}
+
+/// Change some fields of an organisation.
+///
+/// A JSON Merge Patch (RFC 7396, `application/merge-patch+json`) applied
+/// to the stored organisation, then checked like a `PUT` body: members
+/// named replace the stored ones, `null` removes one, objects such as
+/// `pupils_by_grade` merge member by member.
+#[utoipa::path(
+    tag = "organizations",
+    params(("id" = String, Path, description = "Your system's id of the organisation"),
+           ("If-Match" = Option<String>, Header, description = "ETag the change is based on")),
+    request_body(content = OrganizationPatch, content_type = "application/merge-patch+json",
+                 description = "The members to change; null removes one"),
+    responses(
+        (status = 200, description = "Changed (or unchanged)", body = Organization),
+        (status = 404, description = "No such organisation in your scope", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or the organisation changed meanwhile", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/merge-patch+json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The changed organisation is invalid; every bad field is named", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/organizations/{id}")]
+pub async fn patch_organization(
+    state: Data<AppState>,
+    caller: Caller,
+    _query: NoQuery,
     id: Path<String>,
     req: HttpRequest,
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::WriteOrganizations)?;
     let id = path_id(&id)?;
-    let org = Organization::parse(&json_body(&body)?, Some(&id)).map_err(ApiError::Invalid)?;
+    let patch = conditional::merge_patch_body(&req, &body)?;
+    let stored = state
+        .store
+        .get_organization(&principal.scope, id.as_str())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let (value, preconditions) = conditional::apply_patch(&req, &stored, &patch)?;
+    write_organization(&state, &caller, &id, &value, &preconditions).await
+}
+
+/// Validates a whole organisation against the tree, stores it under
+/// `preconditions` and audits the change.
+async fn write_organization(
+    state: &AppState,
+    caller: &Caller,
+    id: &Id,
+    value: &serde_json::Value,
+    preconditions: &Preconditions,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::WriteOrganizations)?;
+    let org = Organization::parse(value, Some(id)).map_err(ApiError::Invalid)?;
     let tree = Tree::from_nodes(
         &state
             .store
@@ -53,13 +115,13 @@ pub async fn put_organization(
     let row = organization_row(&org);
     let (outcome, etag) = state
         .store
-        .put_organization(&principal.scope, &row, if_match(&req)?.as_deref())
+        .put_organization(&principal.scope, &row, preconditions)
         .await?;
     tracing::info!(id = %id, outcome = ?outcome, key_id = %principal.key_id, "organisation written");
     if outcome != crate::store::WriteOutcome::Unchanged {
         super::audit::record(
-            &state,
-            &caller,
+            state,
+            caller,
             "organization.written",
             &format!("organization:{id}"),
             serde_json::json!({"etag": etag}),
@@ -75,11 +137,16 @@ pub async fn put_organization(
 }
 
 /// Read an organisation.
+///
+/// With `If-None-Match` naming the current `ETag`, the answer is `304`
+/// without a body.
 #[utoipa::path(
     tag = "organizations",
-    params(("id" = String, Path)),
+    params(("id" = String, Path),
+           ("If-None-Match" = Option<String>, Header, description = "ETag of your copy")),
     responses(
         (status = 200, description = "The organisation, with its ETag", body = Organization),
+        (status = 304, description = "Your copy is current"),
         (status = 404, description = "No such organisation in your scope", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -88,7 +155,9 @@ pub async fn put_organization(
 pub async fn get_organization(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
     id: Path<String>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::ReadOrganizations)?;
     let id = path_id(&id)?;
@@ -97,7 +166,7 @@ pub async fn get_organization(
         .get_organization(&principal.scope, id.as_str())
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(document_response(&stored))
+    conditional::read_response(&req, &stored)
 }
 
 /// Delete an organisation that has nothing under it.
@@ -118,6 +187,7 @@ pub async fn get_organization(
 pub async fn delete_organization(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
     id: Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {

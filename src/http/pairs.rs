@@ -2,7 +2,7 @@
 //! early, and exported for the school's order.
 
 use super::AppState;
-use super::extract::{Caller, QueryParams, json_body, path_id};
+use super::extract::{Caller, JsonBody, NoQuery, QueryParams, json_body, path_id};
 use super::problem::{ApiError, Problem};
 use super::runs::started_on;
 use crate::auth::Permission;
@@ -13,7 +13,7 @@ use crate::matching::unmatched::rule_words;
 use crate::runs;
 use crate::store::{PairClosing, PairFilter, PairRecord, PairRequest, Scope, Table};
 use actix_web::http::header;
-use actix_web::web::{Bytes, Data, Path};
+use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -63,10 +63,10 @@ pub fn pair_view(p: &PairRecord) -> Value {
 #[utoipa::path(
     tag = "pairs",
     params(("id" = String, Path, description = "Programme id")),
-    request_body(content = serde_json::Value, description = "{mentor_id, mentee_ids}"),
+    request_body(content = serde_json::Value, description = "{mentor_id, mentee_ids, override_rejection?, reason?}"),
     responses(
         (status = 201, description = "The new pairs", body = serde_json::Value),
-        (status = 409, description = "No place, or already paired", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No place, already paired, moved away or left, or the pair was rejected or ended early (the answer names when and why; `override_rejection: true` with a `reason` makes it all the same, audited)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A hard rule forbids the pair", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -75,8 +75,9 @@ pub fn pair_view(p: &PairRecord) -> Value {
 pub async fn pair_by_hand(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
     id: Path<String>,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::DecidePairs)?;
     let id = path_id(&id)?;
@@ -89,6 +90,18 @@ pub async fn pair_by_hand(
     if mentee_ids.is_empty() && !r.has_errors() {
         r.error("mentee_ids", "must name at least one mentee");
     }
+    // Making a pair that a curator rejected takes a deliberate, audited
+    // decision: the flag and the reason for it.
+    let override_rejection = r.flag("override_rejection", false);
+    let reason = r.opt_text("reason", 1000);
+    let override_rejection = match (override_rejection, reason) {
+        (true, Some(reason)) => Some(reason),
+        (true, None) => {
+            r.error("reason", "is required with override_rejection");
+            None
+        }
+        (false, _) => None,
+    };
     let errors = r.finish();
     let Some(mentor_id) = mentor_id.filter(|_| errors.is_empty()) else {
         return Err(ApiError::Invalid(errors));
@@ -165,6 +178,7 @@ pub async fn pair_by_hand(
         started_on: started_on(&programme),
         snapshot: None,
         proposal_id: None,
+        override_rejection,
     };
     let pairs = store.make_pairs(&request, &caller.actor()).await?;
     tracing::info!(programme_id = %id, pairs = pairs.len(), key_id = %principal.key_id, "pairs made by hand");
@@ -240,6 +254,7 @@ pub async fn list_pairs(
 pub async fn get_pair(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::ReadPairs)?;
@@ -263,6 +278,7 @@ pub async fn get_pair(
 pub async fn complete_pair(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::DecidePairs)?;
@@ -299,8 +315,9 @@ pub async fn complete_pair(
 pub async fn end_pair(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
     id: Path<String>,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::DecidePairs)?;
     let id = path_id(&id)?;
@@ -362,7 +379,7 @@ async fn order_lines(
     lang: Lang,
 ) -> Result<Vec<OrderLine>, ApiError> {
     let store = state.store.as_ref();
-    let programme = runs::programme_in_scope(store, scope, programme_id).await?;
+    let (programme, _) = runs::programme_access(store, scope, programme_id).await?;
     let pairs: Vec<PairRecord> = runs::programme_pairs(store, scope, programme_id)
         .await?
         .into_iter()
@@ -373,6 +390,14 @@ async fn order_lines(
         if let Some(n) = names.get(&(table, id.to_owned())) {
             return Ok(n.clone());
         }
+        // The pairs listed are the caller's mentees'; their mentor may come
+        // from a partner organisation outside the caller's scope, and the
+        // order names them all the same.
+        let scope = if table == Table::Mentors {
+            &Scope::All
+        } else {
+            scope
+        };
         let name = match store.get_document(scope, table, id).await? {
             Some(s) => serde_json::from_str::<Value>(&s.doc)
                 .ok()
@@ -487,16 +512,17 @@ pub async fn export_csv(
     let io = |e: csv::Error| ApiError::Internal(e.to_string());
     writer.write_record(headings(lang)).map_err(io)?;
     for (i, line) in lines.iter().enumerate() {
+        let (number, mentees) = ((i + 1).to_string(), line.mentees.join("; "));
         writer
-            .write_record([
-                (i + 1).to_string(),
-                line.mentor.clone(),
-                line.mentees.join("; "),
-                line.form.clone(),
-                line.organization.clone(),
-                line.start.clone(),
-                line.end.clone(),
-            ])
+            .write_record(super::csv_cells::record([
+                number.as_str(),
+                &line.mentor,
+                &mentees,
+                &line.form,
+                &line.organization,
+                &line.start,
+                &line.end,
+            ]))
             .map_err(io)?;
     }
     let body = writer
@@ -598,8 +624,9 @@ pub async fn export_xlsx(
 pub async fn add_feedback(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
     id: Path<String>,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::WriteFeedback)?;
     let id = path_id(&id)?;
@@ -695,6 +722,7 @@ fn feedback_view(f: &crate::store::FeedbackRecord) -> Value {
 pub async fn list_feedback(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::ReadPairs)?;

@@ -1,22 +1,58 @@
 //! What each role may see of sensitive data.
 //!
 //! Special-needs and prevention-register status (and free text about
-//! people) are readable only by curators and admins, and only inside their
-//! scope — the store never returns rows outside it. Other roles see the
-//! category as `restricted`; analysts see runs with pseudonymous ids.
+//! pupils) are readable only by admins and by the curator of the pupil's
+//! own organisation, and only inside their scope — the store never
+//! returns rows outside it. Everyone else sees the category as
+//! `restricted` and no notes, and can neither change nor erase what it
+//! cannot read; analysts see runs with pseudonymous ids.
 
 use super::AppState;
 use crate::auth::{Principal, Role};
-use crate::domain::MenteeCategory;
+use crate::domain::{FieldError, MenteeCategory, MenteeProfile};
+use crate::store::{Scope, StoreError, Stored, Table, content_etag};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
+use std::collections::HashSet;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
 /// The category shown instead of a sensitive one.
 pub const RESTRICTED: &str = "restricted";
 
-/// Whether the caller may read sensitive fields (within its scope).
+/// Whether the caller's role reads sensitive fields of any pupil at all
+/// (admins, curators). Which pupils exactly: [`reads_sensitive_of`].
 pub fn reads_sensitive(principal: &Principal) -> bool {
     matches!(principal.role, Role::Admin | Role::Curator)
+}
+
+/// Whether the caller may read the sensitive fields of a pupil (or a run's
+/// verdict on one) of the organisation `organization_id`, the pupil being
+/// in the caller's scope: an admin always; a curator only when that
+/// organisation is the key's own, so a municipal or regional curator sees
+/// `restricted` for the schools under it; nobody else.
+pub fn reads_sensitive_of(principal: &Principal, organization_id: &str) -> bool {
+    match (principal.role, &principal.scope) {
+        (Role::Admin, _) => true,
+        (
+            Role::Curator,
+            Scope::Under {
+                organization_id: own,
+                ..
+            },
+        ) => own == organization_id,
+        _ => false,
+    }
+}
+
+/// Whether the caller may read the sensitive fields of this stored mentee
+/// document (by the organisation it names).
+pub fn reads_sensitive_doc(principal: &Principal, doc: &Value) -> bool {
+    doc["organization_id"]
+        .as_str()
+        .is_some_and(|org| reads_sensitive_of(principal, org))
 }
 
 /// Whether a stored mentee document carries a sensitive category.
@@ -38,13 +74,190 @@ pub fn mask_mentee(doc: &mut Value) {
     }
 }
 
+/// A stored mentee as one caller sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MenteeRead {
+    /// The document, masked when the caller may not read its sensitive fields.
+    pub doc: Value,
+    /// The entity tag of what the caller sees. For a masked document it is
+    /// computed from the masked content only, so it reveals nothing hidden
+    /// (a tag of the whole document could be matched against guesses).
+    pub etag: String,
+    /// Whether the caller read a sensitive category (audited).
+    pub sensitive: bool,
+}
+
+/// Reads a stored mentee document for `principal`.
+pub fn read_mentee(
+    principal: &Principal,
+    stored: &Stored,
+) -> Result<MenteeRead, serde_json::Error> {
+    let mut doc: Value = serde_json::from_str(&stored.doc)?;
+    if reads_sensitive_doc(principal, &doc) {
+        let sensitive = is_sensitive_mentee(&doc);
+        Ok(MenteeRead {
+            doc,
+            etag: stored.etag.clone(),
+            sensitive,
+        })
+    } else {
+        mask_mentee(&mut doc);
+        let etag = content_etag(&doc.to_string());
+        Ok(MenteeRead {
+            doc,
+            etag,
+            sensitive: false,
+        })
+    }
+}
+
+/// Prepares an incoming mentee document (a `PUT` body, or a document with
+/// a merge patch applied) for the write: what the caller may not read of
+/// the `stored` document keeps its stored value, and what it may not set
+/// is named.
+///
+/// `restricted` as the category means "keep the stored category", from
+/// anyone. A caller that may not read the stored pupil's sensitive fields
+/// keeps the stored sensitive category whatever it sends, and the stored
+/// notes (or none) whatever it sends or leaves out. A caller that may not
+/// read sensitive fields at the pupil's organisation cannot set a
+/// sensitive category or notes of its own: those are `422`, naming
+/// `category` or `notes`.
+pub fn guard_mentee_write(
+    principal: &Principal,
+    incoming: &mut Value,
+    stored: Option<&Value>,
+) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let Some(object) = incoming.as_object_mut() else {
+        // Not an object: the parser names that.
+        return errors;
+    };
+    if let Some(stored) = stored {
+        let reads_stored = reads_sensitive_doc(principal, stored);
+        let sent_restricted = object.get("category").and_then(Value::as_str) == Some(RESTRICTED);
+        if sent_restricted || (!reads_stored && is_sensitive_mentee(stored)) {
+            object.insert("category".into(), stored["category"].clone());
+        }
+        if !reads_stored {
+            match stored.get("notes") {
+                Some(notes) => object.insert("notes".into(), notes.clone()),
+                None => object.remove("notes"),
+            };
+        }
+    }
+    let Some(organization) = object.get("organization_id").and_then(Value::as_str) else {
+        // No organisation: the parser names that.
+        return errors;
+    };
+    if reads_sensitive_of(principal, organization) {
+        return errors;
+    }
+    let kept = |name: &str| stored.is_some_and(|s| s.get(name) == object.get(name));
+    let sensitive_category = object
+        .get("category")
+        .and_then(Value::as_str)
+        .and_then(MenteeCategory::parse)
+        .is_some_and(MenteeCategory::is_sensitive);
+    if sensitive_category && !kept("category") {
+        errors.push(FieldError::new(
+            "category",
+            "a sensitive category can only be set by a key that may read it",
+        ));
+    }
+    let notes = object.get("notes").is_some_and(|n| !n.is_null());
+    if notes && !kept("notes") {
+        errors.push(FieldError::new(
+            "notes",
+            "notes can only be set by a key that may read them",
+        ));
+    }
+    errors
+}
+
+/// The schema of a mentee category as the API shows it: a category, or
+/// `restricted` where the caller may not read a sensitive one.
+pub struct MenteeCategoryView;
+
+impl PartialSchema for MenteeCategoryView {
+    fn schema() -> RefOr<Schema> {
+        let values = MenteeCategory::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .chain([RESTRICTED]);
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(values))
+            .description(Some(
+                "Why the mentee is in the bank. `restricted` stands for a sensitive category \
+                 (special_needs, prevention_register) the caller may not read; it is only ever \
+                 shown, and sent back it keeps the stored category.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for MenteeCategoryView {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("MenteeCategoryView")
+    }
+}
+
+/// The schema of a mentee profile as the API shows and takes it: a
+/// [`MenteeProfile`] whose `category` may be `restricted` (see
+/// [`MenteeCategoryView`]) and whose `notes` are absent for callers who
+/// may not read them.
+pub struct MenteeView;
+
+impl PartialSchema for MenteeView {
+    fn schema() -> RefOr<Schema> {
+        let mut schema = MenteeProfile::schema();
+        let category = RefOr::Ref(Ref::from_schema_name(MenteeCategoryView::name()));
+        if let RefOr::T(Schema::AllOf(all)) = &mut schema {
+            for part in &mut all.items {
+                if let RefOr::T(Schema::Object(object)) = part
+                    && let Some(member) = object.properties.get_mut("category")
+                {
+                    *member = category.clone();
+                }
+            }
+        }
+        schema
+    }
+}
+
+impl ToSchema for MenteeView {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("MenteeView")
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        MenteeProfile::schemas(schemas);
+        schemas.push((
+            MenteeCategoryView::name().into_owned(),
+            MenteeCategoryView::schema(),
+        ));
+    }
+}
+
 /// Masks what a run says about people for a caller without the right:
 /// an unmatched reason that names the special-needs rule is restricted,
 /// and for analysts every person id becomes a pseudonym.
 pub fn mask_run(view: &mut Value, pseudonyms: Option<&Pseudonyms>) {
+    mask_run_except(view, pseudonyms, |_| false);
+}
+
+/// As [`mask_run`], but the reasons of the mentees for which `readable`
+/// (given the real mentee id) is true stay as they are.
+pub fn mask_run_except(
+    view: &mut Value,
+    pseudonyms: Option<&Pseudonyms>,
+    readable: impl Fn(&str) -> bool,
+) {
     if let Some(unmatched) = view.get_mut("unmatched").and_then(Value::as_array_mut) {
         for u in unmatched {
-            if u["reason"].to_string().contains("needs_tutor") {
+            let shown = u["mentee_id"].as_str().is_some_and(&readable);
+            if !shown && u["reason"].to_string().contains("needs_tutor") {
                 u["reason"] =
                     serde_json::json!({"code": "no_mentor_passes_rules", "top_rule": RESTRICTED});
                 u["text"] = Value::String("no mentor passes the rules (details restricted)".into());
@@ -54,6 +267,62 @@ pub fn mask_run(view: &mut Value, pseudonyms: Option<&Pseudonyms>) {
     if let Some(p) = pseudonyms {
         p.apply(view);
     }
+}
+
+/// The mentees among `ids` whose sensitive fields the caller may read
+/// ([`reads_sensitive_of`] by each one's stored organisation).
+pub async fn readable_mentees(
+    state: &AppState,
+    principal: &Principal,
+    ids: &[String],
+) -> Result<HashSet<String>, StoreError> {
+    match (principal.role, &principal.scope) {
+        (Role::Admin, _) => Ok(ids.iter().cloned().collect()),
+        (Role::Curator, Scope::Under { path, .. }) => Ok(state
+            .store
+            .existing_rows(Table::Mentees, ids)
+            .await?
+            .into_iter()
+            // The same path is the same organisation: the key's own.
+            .filter(|(_, row)| row.path == *path)
+            .map(|(id, _)| id)
+            .collect()),
+        _ => Ok(HashSet::new()),
+    }
+}
+
+/// Masks a run view (or a comparison) for the caller: nothing for admins;
+/// for a curator, the special-needs rule in the reasons of pupils of other
+/// organisations than the key's own; for everyone else all of them, and
+/// for analysts every person id becomes a pseudonym.
+pub async fn mask_run_for(
+    state: &AppState,
+    principal: &Principal,
+    view: &mut Value,
+) -> Result<(), StoreError> {
+    if principal.role == Role::Admin {
+        return Ok(());
+    }
+    let pseudonyms = if principal.role == Role::Analyst {
+        Some(Pseudonyms::load(state).await?)
+    } else {
+        None
+    };
+    let ids: Vec<String> = view["unmatched"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(|u| u["mentee_id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let readable = if ids.is_empty() {
+        HashSet::new()
+    } else {
+        readable_mentees(state, principal, &ids).await?
+    };
+    mask_run_except(view, pseudonyms.as_ref(), |id| readable.contains(id));
+    Ok(())
 }
 
 /// Keyed pseudonyms of person ids: stable across runs (so comparisons
@@ -122,5 +391,72 @@ impl Pseudonyms {
             out.push('\n');
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn principal(role: Role, organization: Option<&str>) -> Principal {
+        Principal {
+            key_id: "k".into(),
+            role,
+            scope: match organization {
+                None => Scope::All,
+                Some(id) => Scope::Under {
+                    organization_id: id.into(),
+                    path: format!("/r/{id}/"),
+                },
+            },
+        }
+    }
+
+    #[test]
+    fn only_admins_and_the_curator_of_the_pupils_own_organisation_read_sensitive_fields() {
+        assert!(reads_sensitive_of(&principal(Role::Admin, None), "s7"));
+        assert!(reads_sensitive_of(&principal(Role::Admin, Some("m")), "s7"));
+        assert!(reads_sensitive_of(
+            &principal(Role::Curator, Some("s7")),
+            "s7"
+        ));
+        assert!(!reads_sensitive_of(
+            &principal(Role::Curator, Some("m")),
+            "s7"
+        ));
+        assert!(!reads_sensitive_of(&principal(Role::Curator, None), "s7"));
+        assert!(!reads_sensitive_of(
+            &principal(Role::System, Some("s7")),
+            "s7"
+        ));
+        assert!(!reads_sensitive_of(&principal(Role::Analyst, None), "s7"));
+    }
+
+    #[test]
+    fn a_write_keeps_what_its_caller_cannot_read() {
+        let system = principal(Role::System, Some("s7"));
+        let stored = json!({"organization_id": "s7", "category": "special_needs", "notes": "n"});
+        let mut incoming = json!({"organization_id": "s7", "category": "gifted", "notes": "x"});
+        assert!(guard_mentee_write(&system, &mut incoming, Some(&stored)).is_empty());
+        assert_eq!(incoming["category"], "special_needs");
+        assert_eq!(incoming["notes"], "n");
+
+        let plain = json!({"organization_id": "s7", "category": "gifted"});
+        let mut incoming = json!({"organization_id": "s7", "category": "restricted", "notes": "x"});
+        assert!(guard_mentee_write(&system, &mut incoming, Some(&plain)).is_empty());
+        assert_eq!(incoming["category"], "gifted");
+        assert!(incoming.get("notes").is_none());
+
+        let mut incoming = json!({"organization_id": "s7", "category": "prevention_register"});
+        let errors = guard_mentee_write(&system, &mut incoming, None);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "category");
+
+        let admin = principal(Role::Admin, None);
+        let mut incoming = json!({"organization_id": "s7", "category": "gifted", "notes": "x"});
+        assert!(guard_mentee_write(&admin, &mut incoming, Some(&stored)).is_empty());
+        assert_eq!(incoming["category"], "gifted");
+        assert_eq!(incoming["notes"], "x");
     }
 }

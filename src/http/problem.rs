@@ -1,8 +1,10 @@
 //! `application/problem+json` (RFC 9457) for every error the API returns.
 
+use super::i18n;
 use crate::auth::AuthError;
 use crate::domain::FieldError;
 use crate::import::{ImportError, ImportReport, RejectedRow};
+use crate::matching::Lang;
 use crate::store::StoreError;
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::ServiceResponse;
@@ -160,7 +162,7 @@ impl ApiError {
             ApiError::Unauthorized(detail) | ApiError::Forbidden(detail) => (*detail).to_owned(),
             ApiError::NotFound => "no such resource in your scope".into(),
             ApiError::PreconditionFailed => {
-                "the resource changed since you read it (If-Match does not match its ETag); read it again".into()
+                "the resource does not meet the precondition: it changed since you read it (If-Match does not match its ETag; read it again), or it already exists (If-None-Match: *)".into()
             }
             ApiError::PayloadTooLarge(limit) => {
                 format!("the body is larger than the {limit} bytes accepted here")
@@ -197,6 +199,13 @@ impl ApiError {
             rejected: self.report().map(|r| r.rejected.clone()),
             request_id: None,
         }
+    }
+
+    /// The problem document of this error, its texts in `lang`.
+    pub fn problem_in(&self, lang: Lang) -> Problem {
+        let mut problem = self.problem();
+        i18n::translate_problem(&mut problem, lang);
+        problem
     }
 
     fn report(&self) -> Option<&ImportReport> {
@@ -275,6 +284,7 @@ impl From<ImportError> for ApiError {
     fn from(err: ImportError) -> Self {
         match err {
             ImportError::Malformed(detail) => ApiError::Malformed(detail),
+            ImportError::Invalid(errors) => ApiError::Invalid(errors),
             ImportError::Rejected(report) => ApiError::ImportRejected(report),
             ImportError::Store(store) => store.into(),
         }
@@ -283,11 +293,18 @@ impl From<ImportError> for ApiError {
 
 /// Turns any error response that is not already a problem document
 /// (actix's own: unknown routes, extractor failures, oversized bodies …)
-/// into one, and stamps the request id into every problem.
+/// into one, puts its texts in the request's language (see
+/// [`i18n::request_lang`]) and stamps the request id into every problem.
+///
+/// Every error response of the application passes through here, so this
+/// is where the language of the request reaches the problem: an error
+/// raised by a handler is rendered again in that language, and a problem
+/// document built elsewhere has its texts translated in place.
 pub fn problem_for_any_error<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let status = res.status();
+    let lang = i18n::request_lang(res.request());
     let request_id = res
         .request()
         .extensions()
@@ -300,15 +317,11 @@ pub fn problem_for_any_error<B: MessageBody + 'static>(
     let (req, res) = res.into_parts();
     let mut problem = match res.error() {
         Some(err) => match err.as_error::<ApiError>() {
-            Some(api) => api.problem(),
-            None => generic_problem(status, &err.to_string()),
+            Some(api) => api.problem_in(lang),
+            None => generic_problem_in(status, &err.to_string(), lang),
         },
-        None if is_problem => {
-            return Ok(ErrorHandlerResponse::Response(
-                ServiceResponse::new(req, res).map_into_left_body(),
-            ));
-        }
-        None => generic_problem(status, ""),
+        None if is_problem => return Ok(translated_problem_body(req, res, lang)),
+        None => generic_problem_in(status, "", lang),
     };
     problem.request_id = request_id;
     let mut new = HttpResponse::build(status);
@@ -321,10 +334,72 @@ pub fn problem_for_any_error<B: MessageBody + 'static>(
     let body: EitherBody<B, BoxBody> = EitherBody::right(BoxBody::new(
         serde_json::to_vec(&problem).unwrap_or_default(),
     ));
-    let new = new.message_body(body)?;
+    let mut new = new.message_body(body)?;
+    mark_language(new.headers_mut(), lang);
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(
         req, new,
     )))
+}
+
+/// A problem document some code already wrote (the 404/405 fallback, …):
+/// its texts translated in place when the request asked for Russian.
+fn translated_problem_body<B: MessageBody + 'static>(
+    req: actix_web::HttpRequest,
+    mut res: HttpResponse<B>,
+    lang: Lang,
+) -> ErrorHandlerResponse<B> {
+    mark_language(res.headers_mut(), lang);
+    if lang == Lang::En {
+        return ErrorHandlerResponse::Response(ServiceResponse::new(req, res).map_into_left_body());
+    }
+    ErrorHandlerResponse::Future(Box::pin(async move {
+        let (mut head, body) = res.into_parts();
+        let bytes = actix_web::body::to_bytes(body).await.unwrap_or_default();
+        let bytes = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            Ok(mut problem) => {
+                i18n::translate_problem_json(&mut problem, lang);
+                in_problem_order(&problem).unwrap_or_else(|| bytes.to_vec())
+            }
+            Err(_) => bytes.to_vec(),
+        };
+        head.headers_mut().remove(header::CONTENT_LENGTH);
+        let res = head.set_body(EitherBody::right(BoxBody::new(bytes)));
+        Ok(ServiceResponse::new(req, res))
+    }))
+}
+
+/// A problem document written with its members in the order of
+/// [`Problem`] (`type`, `title`, `status`, `detail` first), as every other
+/// problem is, rather than sorted by name.
+fn in_problem_order(problem: &serde_json::Value) -> Option<Vec<u8>> {
+    const ORDER: [&str; 5] = ["type", "title", "status", "detail", "errors"];
+    let members = problem.as_object()?;
+    let mut keys: Vec<&String> = ORDER
+        .iter()
+        .filter_map(|k| members.get_key_value(*k).map(|(k, _)| k))
+        .collect();
+    keys.extend(members.keys().filter(|k| !ORDER.contains(&k.as_str())));
+    let mut out = String::from("{");
+    for (i, key) in keys.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&serde_json::to_string(key).ok()?);
+        out.push(':');
+        out.push_str(&serde_json::to_string(&members[key.as_str()]).ok()?);
+    }
+    out.push('}');
+    Some(out.into_bytes())
+}
+
+/// Says which language a problem's texts are in, and that it depends on
+/// `Accept-Language` (for caches).
+fn mark_language(headers: &mut actix_web::http::header::HeaderMap, lang: Lang) {
+    headers.insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(i18n::language_tag(lang)),
+    );
+    headers.append(header::VARY, HeaderValue::from_static("Accept-Language"));
 }
 
 /// A problem for an error raised outside our handlers (actix itself).
@@ -364,4 +439,11 @@ pub fn generic_problem(status: StatusCode, detail: &str) -> Problem {
         rejected: None,
         request_id: None,
     }
+}
+
+/// As [`generic_problem`], its texts in `lang`.
+pub fn generic_problem_in(status: StatusCode, detail: &str, lang: Lang) -> Problem {
+    let mut problem = generic_problem(status, detail);
+    i18n::translate_problem(&mut problem, lang);
+    problem
 }

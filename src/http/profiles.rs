@@ -1,30 +1,36 @@
 //! `/api/v1/mentors` and `/api/v1/mentees`: the two banks.
 
 use super::AppState;
+use super::audit;
+use super::conditional::{self, MenteeViewPatch, MentorProfilePatch};
 use super::documents::{self, ListPage};
-use super::extract::{Caller, QueryParams, if_match, json_body, path_id};
+use super::extract::{Caller, JsonBody, NoQuery, QueryParams, if_match, json_body, path_id};
+use super::privacy::{self, MenteeView};
 use super::problem::{ApiError, Problem};
-use super::{audit, privacy};
 use crate::auth::Permission;
 use crate::banks::{mentee_document, mentor_document};
-use crate::domain::{Form, MenteeCategory, MenteeProfile, MentorProfile, PersonKind};
-use crate::store::{DocumentFilter, Table};
+use crate::domain::{Form, Id, MenteeCategory, MenteeProfile, MentorProfile, PersonKind};
+use crate::store::{DocumentFilter, Preconditions, Stored, Table};
 use actix_web::web::{Bytes, Data, Path};
-use actix_web::{HttpRequest, HttpResponse, delete, get, post, put};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put};
+use serde_json::Value;
 
 /// Create or replace a mentor profile.
 ///
-/// The body is the whole profile (fields left out take their defaults).
-/// Send `If-Match` with the `ETag` you read to refuse lost updates.
+/// The body is the whole profile: `PUT` replaces what is stored, and
+/// fields left out take their defaults (to change a few fields, use
+/// `PATCH`). Send `If-Match` with the `ETag` you read to refuse lost
+/// updates, or `If-None-Match: *` to create only.
 #[utoipa::path(
     tag = "mentors",
     params(("id" = String, Path, description = "Your system's id of the person"),
-           ("If-Match" = Option<String>, Header, description = "ETag the change is based on")),
+           ("If-Match" = Option<String>, Header, description = "ETag the change is based on"),
+           ("If-None-Match" = Option<String>, Header, description = "`*`: create only, never replace")),
     request_body = MentorProfile,
     responses(
         (status = 200, description = "Replaced (or unchanged)", body = MentorProfile),
         (status = 201, description = "Created", body = MentorProfile),
-        (status = 412, description = "If-Match is stale", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or If-None-Match: * and the profile exists", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -33,9 +39,10 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, put};
 pub async fn put_mentor(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
     id: Path<String>,
     req: HttpRequest,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::WriteProfiles)?;
     let id = path_id(&id)?;
@@ -46,18 +53,75 @@ pub async fn put_mentor(
         &caller,
         Permission::WriteProfiles,
         mentor_document(&profile),
-        if_match(&req)?,
+        &conditional::preconditions(&req)?,
         location,
     )
     .await
 }
 
-/// Read a mentor profile.
+/// Change some fields of a mentor profile.
+///
+/// The body is a JSON Merge Patch (RFC 7396, `application/merge-patch+json`):
+/// members it names replace the stored ones, `null` removes a member,
+/// objects merge member by member, arrays are replaced whole. The result
+/// is checked like a `PUT` body. With `If-Match`, a stale tag changes
+/// nothing; a change made by someone else meanwhile is never overwritten.
 #[utoipa::path(
     tag = "mentors",
-    params(("id" = String, Path)),
+    params(("id" = String, Path, description = "Your system's id of the person"),
+           ("If-Match" = Option<String>, Header, description = "ETag the change is based on")),
+    request_body(content = MentorProfilePatch, content_type = "application/merge-patch+json",
+                 description = "The members to change; null removes one"),
+    responses(
+        (status = 200, description = "Changed (or unchanged)", body = MentorProfile),
+        (status = 404, description = "No such profile in your scope", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or the profile changed meanwhile", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/merge-patch+json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The changed profile is invalid; every bad field is named", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/mentors/{id}")]
+pub async fn patch_mentor(
+    state: Data<AppState>,
+    caller: Caller,
+    _query: NoQuery,
+    id: Path<String>,
+    req: HttpRequest,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::WriteProfiles)?;
+    let id = path_id(&id)?;
+    let patch = conditional::merge_patch_body(&req, &body)?;
+    let stored = state
+        .store
+        .get_document(&principal.scope, Table::Mentors, id.as_str())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let (doc, preconditions) = conditional::apply_patch(&req, &stored, &patch)?;
+    let profile = MentorProfile::parse(&doc, Some(&id)).map_err(ApiError::Invalid)?;
+    documents::put(
+        &state,
+        &caller,
+        Permission::WriteProfiles,
+        mentor_document(&profile),
+        &preconditions,
+        format!("/api/v1/mentors/{id}"),
+    )
+    .await
+}
+
+/// Read a mentor profile.
+///
+/// With `If-None-Match` naming the current `ETag`, the answer is `304`
+/// without a body.
+#[utoipa::path(
+    tag = "mentors",
+    params(("id" = String, Path),
+           ("If-None-Match" = Option<String>, Header, description = "ETag of your copy")),
     responses(
         (status = 200, description = "The profile, with its ETag", body = MentorProfile),
+        (status = 304, description = "Your copy is current"),
         (status = 404, description = "No such profile in your scope", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -66,17 +130,18 @@ pub async fn put_mentor(
 pub async fn get_mentor(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
     id: Path<String>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::ReadProfiles)?;
     let id = path_id(&id)?;
-    documents::get(
-        &state,
-        &caller,
-        Permission::ReadProfiles,
-        Table::Mentors,
-        id.as_str(),
-    )
-    .await
+    let stored = state
+        .store
+        .get_document(&principal.scope, Table::Mentors, id.as_str())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    conditional::read_response(&req, &stored)
 }
 
 /// Delete a mentor profile.
@@ -93,6 +158,7 @@ pub async fn get_mentor(
 pub async fn delete_mentor(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
     id: Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -143,15 +209,24 @@ pub async fn list_mentors(
 }
 
 /// Create or replace a mentee profile.
+///
+/// `PUT` replaces the whole profile (to change a few fields, use
+/// `PATCH`). A key that may not read a pupil's sensitive fields (a
+/// special-needs or prevention-register category, notes) never changes
+/// them: they keep their stored values whatever it sends, and writing
+/// back what it read (`category: restricted`) succeeds. Such a key cannot
+/// give a pupil a sensitive category or notes either (`422` naming
+/// `category` or `notes`). `If-None-Match: *` creates only.
 #[utoipa::path(
     tag = "mentees",
     params(("id" = String, Path, description = "Your system's id of the person"),
-           ("If-Match" = Option<String>, Header, description = "ETag the change is based on")),
-    request_body = MenteeProfile,
+           ("If-Match" = Option<String>, Header, description = "ETag the change is based on"),
+           ("If-None-Match" = Option<String>, Header, description = "`*`: create only, never replace")),
+    request_body = MenteeView,
     responses(
-        (status = 200, description = "Replaced (or unchanged)", body = MenteeProfile),
-        (status = 201, description = "Created", body = MenteeProfile),
-        (status = 412, description = "If-Match is stale", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Replaced (or unchanged), as you may read it", body = MenteeView),
+        (status = 201, description = "Created", body = MenteeView),
+        (status = 412, description = "If-Match is stale, or If-None-Match: * and the profile exists", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -160,31 +235,153 @@ pub async fn list_mentors(
 pub async fn put_mentee(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
+    id: Path<String>,
+    req: HttpRequest,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::WriteProfiles)?;
+    let id = path_id(&id)?;
+    let body = json_body(&body)?;
+    write_mentee(&state, &caller, &id, &req, MenteeChange::Replace(body)).await
+}
+
+/// Change some fields of a mentee profile.
+///
+/// A JSON Merge Patch (RFC 7396) applied to the profile as you read it,
+/// then checked like a `PUT` body; fields you may not read keep their
+/// stored values.
+#[utoipa::path(
+    tag = "mentees",
+    params(("id" = String, Path, description = "Your system's id of the person"),
+           ("If-Match" = Option<String>, Header, description = "ETag the change is based on")),
+    request_body(content = MenteeViewPatch, content_type = "application/merge-patch+json",
+                 description = "The members to change; null removes one"),
+    responses(
+        (status = 200, description = "Changed (or unchanged), as you may read it", body = MenteeView),
+        (status = 404, description = "No such profile in your scope", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is stale, or the profile changed meanwhile", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/merge-patch+json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The changed profile is invalid; every bad field is named", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/mentees/{id}")]
+pub async fn patch_mentee(
+    state: Data<AppState>,
+    caller: Caller,
+    _query: NoQuery,
     id: Path<String>,
     req: HttpRequest,
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::WriteProfiles)?;
     let id = path_id(&id)?;
-    let profile = MenteeProfile::parse(&json_body(&body)?, Some(&id)).map_err(ApiError::Invalid)?;
-    let location = format!("/api/v1/mentees/{id}");
-    documents::put(
-        &state,
-        &caller,
+    let patch = conditional::merge_patch_body(&req, &body)?;
+    write_mentee(&state, &caller, &id, &req, MenteeChange::Patch(patch)).await
+}
+
+/// What a mentee write brings: a whole profile or a merge patch.
+enum MenteeChange {
+    Replace(Value),
+    Patch(Value),
+}
+
+fn stored_json(stored: &Stored) -> Result<Value, ApiError> {
+    serde_json::from_str(&stored.doc).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Writes a mentee: the caller's conditions are checked against the
+/// profile as the caller sees it, hidden fields are kept, the result is
+/// validated, and a write built from what was read is pinned to the
+/// version read, so a change made meanwhile is `412` rather than
+/// overwritten with stale hidden values.
+async fn write_mentee(
+    state: &AppState,
+    caller: &Caller,
+    id: &Id,
+    req: &HttpRequest,
+    change: MenteeChange,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::WriteProfiles)?;
+    let wanted = conditional::preconditions(req)?;
+    let stored = state
+        .store
+        .get_document(&principal.scope, Table::Mentees, id.as_str())
+        .await?;
+    let seen = match &stored {
+        Some(s) => Some(
+            privacy::read_mentee(principal, s).map_err(|e| ApiError::Internal(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let (mut incoming, patched) = match change {
+        MenteeChange::Replace(body) => (body, false),
+        MenteeChange::Patch(patch) => {
+            let mut doc = seen.as_ref().ok_or(ApiError::NotFound)?.doc.clone();
+            conditional::merge_patch(&mut doc, &patch);
+            (doc, true)
+        }
+    };
+    conditional::check(&wanted, seen.as_ref().map(|s| s.etag.as_str()))?;
+    let stored_doc = stored.as_ref().map(stored_json).transpose()?;
+    // A write built from what was read (a patch, kept hidden fields, a
+    // `restricted` category) must land on that version and no other.
+    let reads_all = stored_doc
+        .as_ref()
+        .is_none_or(|d| privacy::reads_sensitive_doc(principal, d))
+        && privacy::reads_sensitive_doc(principal, &incoming);
+    let sent_restricted = incoming["category"].as_str() == Some(privacy::RESTRICTED);
+    let preconditions = if patched || sent_restricted || !reads_all {
+        Preconditions::pinned(stored.as_ref().map(|s| s.etag.as_str()))
+    } else {
+        wanted
+    };
+    let mut errors = privacy::guard_mentee_write(principal, &mut incoming, stored_doc.as_ref());
+    let profile = match MenteeProfile::parse(&incoming, Some(id)) {
+        Ok(profile) if errors.is_empty() => profile,
+        Ok(_) => return Err(ApiError::Invalid(errors)),
+        Err(mut invalid) => {
+            invalid.append(&mut errors);
+            return Err(ApiError::Invalid(invalid));
+        }
+    };
+    let doc = mentee_document(&profile);
+    let (outcome, etag) = documents::write(
+        state,
+        caller,
         Permission::WriteProfiles,
-        mentee_document(&profile),
-        if_match(&req)?,
-        location,
+        &doc,
+        &preconditions,
     )
-    .await
+    .await?;
+    let written = Stored {
+        id: doc.id.clone(),
+        doc: doc.doc.clone(),
+        etag,
+    };
+    let view =
+        privacy::read_mentee(principal, &written).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(documents::written_response(
+        outcome,
+        &view.etag,
+        &view.doc.to_string(),
+        format!("/api/v1/mentees/{id}"),
+    ))
 }
 
 /// Read a mentee profile.
+///
+/// A sensitive category you may not read shows as `restricted`, and notes
+/// are left out. With `If-None-Match` naming the current `ETag`, the answer
+/// is `304` without a body.
 #[utoipa::path(
     tag = "mentees",
-    params(("id" = String, Path)),
+    params(("id" = String, Path),
+           ("If-None-Match" = Option<String>, Header, description = "ETag of your copy")),
     responses(
-        (status = 200, description = "The profile, with its ETag", body = MenteeProfile),
+        (status = 200, description = "The profile as you may read it, with its ETag", body = MenteeView),
+        (status = 304, description = "Your copy is current"),
         (status = 404, description = "No such profile in your scope", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -193,7 +390,9 @@ pub async fn put_mentee(
 pub async fn get_mentee(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
     id: Path<String>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::ReadProfiles)?;
     let id = path_id(&id)?;
@@ -202,11 +401,12 @@ pub async fn get_mentee(
         .get_document(&principal.scope, Table::Mentees, id.as_str())
         .await?
         .ok_or(ApiError::NotFound)?;
-    let mut doc: serde_json::Value =
-        serde_json::from_str(&stored.doc).map_err(|e| ApiError::Internal(e.to_string()))?;
-    if !privacy::reads_sensitive(principal) {
-        privacy::mask_mentee(&mut doc);
-    } else if privacy::is_sensitive_mentee(&doc) {
+    let read =
+        privacy::read_mentee(principal, &stored).map_err(|e| ApiError::Internal(e.to_string()))?;
+    if let Some(not_modified) = conditional::not_modified(&req, &read.etag)? {
+        return Ok(not_modified);
+    }
+    if read.sensitive {
         audit::record(
             &state,
             &caller,
@@ -217,11 +417,8 @@ pub async fn get_mentee(
         .await;
     }
     Ok(HttpResponse::Ok()
-        .insert_header((
-            actix_web::http::header::ETAG,
-            documents::quoted(&stored.etag),
-        ))
-        .json(doc))
+        .insert_header((actix_web::http::header::ETAG, documents::quoted(&read.etag)))
+        .json(read.doc))
 }
 
 /// Delete a mentee profile.
@@ -238,6 +435,7 @@ pub async fn get_mentee(
 pub async fn delete_mentee(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
     id: Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -246,6 +444,9 @@ pub async fn delete_mentee(
 }
 
 /// List mentee profiles in your scope.
+///
+/// Sensitive fields you may not read are masked as in `GET`; selecting by
+/// a sensitive category lists only the pupils whose category you may read.
 #[utoipa::path(
     tag = "mentees",
     params(
@@ -255,7 +456,7 @@ pub async fn delete_mentee(
         ("kind" = Option<PersonKind>, Query),
         ("category" = Option<MenteeCategory>, Query),
     ),
-    responses((status = 200, description = "A page of profiles", body = ListPage<MenteeProfile>)),
+    responses((status = 200, description = "A page of profiles, each as you may read it", body = ListPage<MenteeView>)),
     security(("bearer" = []))
 )]
 #[get("/mentees")]
@@ -278,12 +479,10 @@ pub async fn list_mentees(
             .map(|c| c.as_str().to_owned()),
     };
     let principal = caller.require(Permission::ReadProfiles)?;
-    let privileged = privacy::reads_sensitive(principal);
-    if !privileged
-        && query
-            .vocabulary::<MenteeCategory>("category")?
-            .is_some_and(MenteeCategory::is_sensitive)
-    {
+    let by_sensitive_category = query
+        .vocabulary::<MenteeCategory>("category")?
+        .is_some_and(MenteeCategory::is_sensitive);
+    if by_sensitive_category && !privacy::reads_sensitive(principal) {
         return Err(ApiError::Forbidden(
             "your key's role may not select by a sensitive category",
         ));
@@ -295,12 +494,16 @@ pub async fn list_mentees(
     let mut items = Vec::with_capacity(page.items.len());
     let mut sensitive = Vec::new();
     for stored in &page.items {
-        let mut doc: serde_json::Value =
-            serde_json::from_str(&stored.doc).map_err(|e| ApiError::Internal(e.to_string()))?;
-        if !privileged {
+        let mut doc = stored_json(stored)?;
+        if privacy::reads_sensitive_doc(principal, &doc) {
+            if privacy::is_sensitive_mentee(&doc) {
+                sensitive.push(stored.id.clone());
+            }
+        } else if by_sensitive_category {
+            // Listing it, even masked, would tell its category.
+            continue;
+        } else {
             privacy::mask_mentee(&mut doc);
-        } else if privacy::is_sensitive_mentee(&doc) {
-            sensitive.push(stored.id.clone());
         }
         items.push(doc);
     }
@@ -374,6 +577,7 @@ async fn erase(
 pub async fn withdraw_mentee_consent(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&id)?;
@@ -399,6 +603,7 @@ pub async fn withdraw_mentee_consent(
 pub async fn withdraw_mentor_consent(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&id)?;
@@ -429,7 +634,16 @@ async fn erase_deleted(
             .get_document(&principal.scope, table, id)
             .await?
             .ok_or(ApiError::NotFound)?;
-        if !crate::store::if_match_holds(&tag, &stored.etag) {
+        // The tag the caller holds is the one it was shown.
+        let seen = match table {
+            Table::Mentees => {
+                privacy::read_mentee(principal, &stored)
+                    .map_err(|e| ApiError::Internal(e.to_string()))?
+                    .etag
+            }
+            _ => stored.etag,
+        };
+        if !crate::store::if_match_holds(&tag, &seen) {
             return Err(ApiError::PreconditionFailed);
         }
     }

@@ -291,7 +291,9 @@ fn csv_response(r: &Request, data: &Data) -> Result<HttpResponse, ApiError> {
     let io = |e: csv::Error| ApiError::Internal(e.to_string());
     writer.write_record(headings(r.lang)).map_err(io)?;
     for row in rows(r, data) {
-        writer.write_record(&row).map_err(io)?;
+        writer
+            .write_record(super::csv_cells::record(row.iter().map(String::as_str)))
+            .map_err(io)?;
     }
     let body = writer
         .into_inner()
@@ -424,6 +426,7 @@ pub async fn indicators_svg(
     }
     let svg = crate::charts::bar_chart(
         &format!("{} — {}", title(indicator, r.lang), r.period),
+        crate::charts::Axes::share_by_organization(r.lang),
         &bars,
         Some(1.0),
     );

@@ -2,7 +2,7 @@
 //! `/api/v1/proposals`.
 
 use super::AppState;
-use super::extract::{Caller, QueryParams, json_body, path_id};
+use super::extract::{Caller, JsonBody, NoQuery, QueryParams, json_body, path_id};
 use super::pairs::pair_view;
 use super::privacy;
 use super::problem::{ApiError, Problem};
@@ -26,22 +26,7 @@ pub fn language(req: &HttpRequest, query: &QueryParams) -> Result<Lang, ApiError
         return Lang::parse(raw)
             .ok_or_else(|| ApiError::Invalid(vec![FieldError::new("lang", "must be en or ru")]));
     }
-    let accepted = req
-        .headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let first = accepted
-        .split(',')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    Ok(if first.starts_with("ru") {
-        Lang::Ru
-    } else {
-        Lang::En
-    })
+    Ok(super::i18n::accept_language(req))
 }
 
 impl From<RunError> for ApiError {
@@ -63,23 +48,14 @@ fn optional_body(body: &Bytes) -> Result<Option<serde_json::Value>, ApiError> {
     }
 }
 
-/// Masks a run (or a comparison) for the caller's role: nothing for
-/// curators and admins, the special-needs rule for others, and
-/// pseudonymous ids for analysts.
+/// Masks a run (or a comparison) for the caller: see
+/// [`privacy::mask_run_for`].
 async fn mask_for(
     state: &AppState,
     principal: &crate::auth::Principal,
     view: &mut serde_json::Value,
 ) -> Result<(), ApiError> {
-    if privacy::reads_sensitive(principal) {
-        return Ok(());
-    }
-    let pseudonyms = if principal.role == crate::auth::Role::Analyst {
-        Some(privacy::Pseudonyms::load(state).await?)
-    } else {
-        None
-    };
-    privacy::mask_run(view, pseudonyms.as_ref());
+    privacy::mask_run_for(state, principal, view).await?;
     Ok(())
 }
 
@@ -105,8 +81,9 @@ async fn mask_for(
 pub async fn start_run(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
     id: Path<String>,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let body = optional_body(&body)?;
     let dry_run = body
@@ -133,11 +110,16 @@ pub async fn start_run(
         .json(runs::run_view(&record, &[], Lang::En)))
 }
 
-/// The newest runs of a programme.
+/// The runs of a programme, newest first, a page at a time: `{items,
+/// next}`; pass `next` as `after` for the following page.
 #[utoipa::path(
     tag = "runs",
-    params(("id" = String, Path, description = "Programme id")),
-    responses((status = 200, description = "Runs, newest first (without proposals)", body = serde_json::Value)),
+    params(
+        ("id" = String, Path, description = "Programme id"),
+        ("limit" = Option<u32>, Query, description = "Page size, 1..1000 (default 100)"),
+        ("after" = Option<String>, Query, description = "Last run id of the previous page"),
+    ),
+    responses((status = 200, description = "A page of runs, newest first (without proposals)", body = serde_json::Value)),
     security(("bearer" = []))
 )]
 #[get("/programmes/{id}/runs")]
@@ -145,14 +127,20 @@ pub async fn list_runs(
     state: Data<AppState>,
     caller: Caller,
     id: Path<String>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::ReadRuns)?;
+    let page = QueryParams::parse(&req, &["limit", "after"])?.page()?;
     let id = path_id(&id)?;
-    runs::programme_in_scope(state.store.as_ref(), &principal.scope, id.as_str()).await?;
-    let records = state
-        .store
-        .list_runs(&principal.scope, id.as_str(), 100)
-        .await?;
+    // A wider programme's runs are listed whole (without proposals) to
+    // the organisations it pairs people of.
+    let (_, access) =
+        runs::programme_access(state.store.as_ref(), &principal.scope, id.as_str()).await?;
+    let scope = match access {
+        runs::Access::Whole => principal.scope.clone(),
+        runs::Access::OwnMentees => crate::store::Scope::All,
+    };
+    let (records, next) = state.store.list_runs(&scope, id.as_str(), &page).await?;
     let items: Vec<_> = records
         .iter()
         .map(|r| {
@@ -165,7 +153,7 @@ pub async fn list_runs(
             view
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(super::documents::ListPage { items, next }))
 }
 
 /// A run: status and progress; when done, the weights used, statistics,
@@ -201,11 +189,8 @@ pub async fn get_run(
     let id = path_id(&id)?;
     let deadline = Instant::now() + Duration::from_secs(wait);
     loop {
-        let record = state
-            .store
-            .get_run(&principal.scope, id.as_str())
-            .await?
-            .ok_or(ApiError::NotFound)?;
+        let (record, access) =
+            runs::run_access(state.store.as_ref(), &principal.scope, id.as_str()).await?;
         let finished = matches!(record.status.as_str(), "done" | "failed");
         if finished || Instant::now() >= deadline {
             let proposals = if record.status == "done" {
@@ -214,6 +199,9 @@ pub async fn get_run(
                 Vec::new()
             };
             let mut view = runs::run_view(&record, &proposals, lang);
+            if access == runs::Access::OwnMentees {
+                runs::keep_own_mentees(state.store.as_ref(), &principal.scope, &mut view).await?;
+            }
             mask_for(&state, principal, &mut view).await?;
             return Ok(HttpResponse::Ok().json(view));
         }
@@ -237,6 +225,7 @@ pub async fn get_run(
 pub async fn run_scores(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::ReadRuns)?;
@@ -251,6 +240,9 @@ pub async fn run_scores(
     } else {
         csv
     };
+    // Ids may start with `-` or `@`; neutralised after pseudonymising so
+    // that pseudonyms are computed from the ids themselves.
+    let csv = super::csv_cells::plain_csv(&csv);
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
@@ -272,6 +264,7 @@ pub async fn run_scores(
 pub async fn compare_runs(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
     ids: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::ReadRuns)?;
@@ -316,15 +309,13 @@ pub async fn compare_runs(
 pub async fn approve(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::DecidePairs)?;
     let id = path_id(&id)?;
-    let (proposal, run) = state
-        .store
-        .get_proposal(&principal.scope, id.as_str())
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let (proposal, run) =
+        runs::proposal_access(state.store.as_ref(), &principal.scope, id.as_str()).await?;
     if run.dry_run {
         return Err(ApiError::Conflict(
             "proposals of a dry run cannot be approved".into(),
@@ -349,8 +340,9 @@ pub async fn approve(
         mentor_id: proposal.mentor_id.clone(),
         mentee_ids: proposal.mentee_ids.clone(),
         started_on: started_on(&programme),
-        snapshot: Some(doc.snapshot),
+        snapshot: Some(doc.seen_profiles()),
         proposal_id: Some(proposal.id.clone()),
+        override_rejection: None,
     };
     let pairs = state.store.make_pairs(&request, &caller.actor()).await?;
     tracing::info!(proposal_id = %id, pairs = pairs.len(), key_id = %principal.key_id, "proposal approved");
@@ -376,8 +368,9 @@ pub fn started_on(programme: &crate::domain::Programme) -> String {
 pub async fn reject(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
     id: Path<String>,
-    body: Bytes,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::DecidePairs)?;
     let id = path_id(&id)?;
@@ -395,9 +388,17 @@ pub async fn reject(
         }
         _ => return Err(ApiError::Invalid(errors)),
     };
+    // Access is decided here (a wider programme's proposal of one's own
+    // mentees is one's to decide); the store then acts on it.
+    runs::proposal_access(state.store.as_ref(), &principal.scope, id.as_str()).await?;
     state
         .store
-        .reject_proposal(&principal.scope, id.as_str(), &reason, &caller.actor())
+        .reject_proposal(
+            &crate::store::Scope::All,
+            id.as_str(),
+            &reason,
+            &caller.actor(),
+        )
         .await?;
     tracing::info!(proposal_id = %id, key_id = %principal.key_id, "proposal rejected");
     Ok(HttpResponse::NoContent().finish())
@@ -418,6 +419,7 @@ pub async fn reject(
 pub async fn readiness(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::ReadRuns)?;
@@ -437,7 +439,9 @@ pub async fn readiness(
 pub async fn score_histogram(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
     id: Path<String>,
+    language: super::i18n::Language,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::ReadRuns)?;
     let id = path_id(&id)?;
@@ -460,11 +464,7 @@ pub async fn score_histogram(
             }
         }
     }
-    let svg = crate::charts::histogram(
-        &format!("Pair scores, run {} ({} pairs)", record.id, scores.len()),
-        &scores,
-        10,
-    );
+    let svg = crate::charts::score_histogram(&record.id, &scores, language.0);
     Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
 }
 
@@ -481,6 +481,7 @@ pub async fn score_histogram(
 pub async fn sensitivity(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::ReadRuns)?;
@@ -504,6 +505,7 @@ pub async fn sensitivity(
 pub async fn outcomes(
     state: Data<AppState>,
     caller: Caller,
+    _query: NoQuery,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::ReadRuns)?;

@@ -69,6 +69,10 @@ pub struct RunInput<'a> {
     pub pinned: &'a [PairRef],
     /// Rejected pairs: never proposed.
     pub excluded: &'a [PairRef],
+    /// Mentees whose pair in this programme was completed: done here.
+    pub completed: &'a [Id],
+    /// Mentees who moved away: out of matching until their profile changes.
+    pub moved_away: &'a [Id],
     /// What to optimise after coverage.
     pub objective: Objective,
     /// Weights overriding the programme's.
@@ -94,6 +98,8 @@ impl<'a> RunInput<'a> {
             approved: &[],
             pinned: &[],
             excluded: &[],
+            completed: &[],
+            moved_away: &[],
             objective: Objective::Total,
             weights: None,
             lang: Lang::En,
@@ -320,11 +326,21 @@ fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
 }
 
+/// Who is out of the pool of a run besides what the profiles say.
+struct Pool<'a> {
+    /// Mentees with an approved pair in the programme.
+    approved: HashSet<&'a str>,
+    /// Mentees whose pair in the programme was completed.
+    completed: HashSet<&'a str>,
+    /// Mentees who moved away.
+    moved_away: HashSet<&'a str>,
+}
+
 /// Checks a mentee's eligibility for the run.
 fn ineligibility(
     ctx: &RuleContext,
     mentee: &MenteeProfile,
-    approved: &HashSet<&str>,
+    pool: &Pool<'_>,
 ) -> Option<IneligibleReason> {
     let p = &mentee.person;
     if !ctx.form.categories().contains(&mentee.category) {
@@ -333,8 +349,14 @@ fn ineligibility(
     if !ctx.scope.contains(&p.organization_id) {
         return Some(IneligibleReason::OutOfScope);
     }
-    if approved.contains(p.id.as_str()) {
+    if pool.approved.contains(p.id.as_str()) {
         return Some(IneligibleReason::AlreadyPaired);
+    }
+    if pool.completed.contains(p.id.as_str()) {
+        return Some(IneligibleReason::Completed);
+    }
+    if pool.moved_away.contains(p.id.as_str()) {
+        return Some(IneligibleReason::MovedAway);
     }
     match Consent::check_for_matching(p.consent.as_ref(), p.kind, p.birth_year, ctx.on) {
         Ok(()) => None,
@@ -394,6 +416,11 @@ pub fn run(input: &RunInput<'_>) -> Result<Outcome, MatchError> {
         pins.push((m, e));
     }
     let pinned_mentees: HashSet<usize> = pins.iter().map(|&(_, e)| e).collect();
+    let pool = Pool {
+        approved: approved_mentees,
+        completed: input.completed.iter().map(Id::as_str).collect(),
+        moved_away: input.moved_away.iter().map(Id::as_str).collect(),
+    };
 
     let mut eligible: Vec<usize> = Vec::new();
     let mut ineligible: Vec<Ineligible> = Vec::new();
@@ -401,7 +428,7 @@ pub fn run(input: &RunInput<'_>) -> Result<Outcome, MatchError> {
         if pinned_mentees.contains(&i) {
             continue;
         }
-        match ineligibility(&ctx, e, &approved_mentees) {
+        match ineligibility(&ctx, e, &pool) {
             None => eligible.push(i),
             Some(reason) => ineligible.push(Ineligible {
                 mentee_id: e.person.id.clone(),
@@ -808,7 +835,14 @@ pub fn check_pair(
         on: programme.period.start,
         scope: Scope::new(organizations, &programme.organization_ids),
     };
-    if let Some(reason) = ineligibility(&ctx, mentee, &HashSet::new()) {
+    // The pool's history (approved, completed, moved away) is the store's
+    // to check when a pair is made by hand.
+    let pool = Pool {
+        approved: HashSet::new(),
+        completed: HashSet::new(),
+        moved_away: HashSet::new(),
+    };
+    if let Some(reason) = ineligibility(&ctx, mentee, &pool) {
         return Err(PairProblem::Mentee(reason));
     }
     if let Some(rule) = mentor_rule(&ctx, mentor) {

@@ -162,6 +162,11 @@ pub enum IneligibleReason {
     OutOfScope,
     /// The mentee already has an approved pair.
     AlreadyPaired,
+    /// The mentee's pair in this programme was completed: done here.
+    Completed,
+    /// The mentee moved away (a pair ended so); back in matching once
+    /// their profile is updated.
+    MovedAway,
     /// No consent recorded.
     NoConsent,
     /// The consent does not cover matching.
@@ -188,6 +193,14 @@ impl IneligibleReason {
             (Self::OutOfScope, Lang::Ru) => "организация наставляемого не входит в программу",
             (Self::AlreadyPaired, Lang::En) => "already has an approved pair",
             (Self::AlreadyPaired, Lang::Ru) => "уже есть утверждённая пара",
+            (Self::Completed, Lang::En) => "already completed mentoring in this programme",
+            (Self::Completed, Lang::Ru) => "уже завершил(а) наставничество в этой программе",
+            (Self::MovedAway, Lang::En) => {
+                "moved away; back in matching once the profile is updated"
+            }
+            (Self::MovedAway, Lang::Ru) => {
+                "выбыл(а) из организации; вернётся в подбор после обновления профиля"
+            }
             (Self::NoConsent, Lang::En) => "no consent to processing of personal data",
             (Self::NoConsent, Lang::Ru) => "нет согласия на обработку персональных данных",
             (Self::ConsentNotForMatching, Lang::En) => "the consent does not cover matching",

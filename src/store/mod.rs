@@ -293,7 +293,7 @@ pub trait Store: Send + Sync {
         &self,
         scope: &Scope,
         row: &OrganizationRow,
-        if_match: Option<&str>,
+        preconditions: &Preconditions,
     ) -> StoreResult<(WriteOutcome, String)>;
     /// One organisation.
     async fn get_organization(&self, scope: &Scope, id: &str) -> StoreResult<Option<Stored>>;
@@ -317,7 +317,7 @@ pub trait Store: Send + Sync {
         &self,
         scope: &Scope,
         doc: &Document,
-        if_match: Option<&str>,
+        preconditions: &Preconditions,
     ) -> StoreResult<(WriteOutcome, String)>;
     /// One document.
     async fn get_document(
@@ -349,6 +349,9 @@ pub trait Store: Send + Sync {
         table: Table,
         ids: &[String],
     ) -> StoreResult<Vec<(String, ExistingRow)>>;
+    /// The stored documents of `table` with these ids, whatever the scope
+    /// (the caller decides what to reveal), in no particular order.
+    async fn documents_by_ids(&self, table: Table, ids: &[String]) -> StoreResult<Vec<Stored>>;
     /// Applies validated writes in one transaction: all or nothing.
     async fn apply_import(&self, writes: &[ImportWrite]) -> StoreResult<()>;
 
@@ -374,13 +377,15 @@ pub trait Store: Send + Sync {
     async fn fail_run(&self, id: &str, instance: &str, error: &str) -> StoreResult<()>;
     /// One run in the caller's scope.
     async fn get_run(&self, scope: &Scope, id: &str) -> StoreResult<Option<RunRecord>>;
-    /// The newest runs of a programme in the caller's scope.
+    /// A page of the runs of a programme in the caller's scope, newest
+    /// first, starting after the run `page.after`; with the id to pass as
+    /// `after` for the next page, `None` on the last one.
     async fn list_runs(
         &self,
         scope: &Scope,
         programme_id: &str,
-        limit: u32,
-    ) -> StoreResult<Vec<RunRecord>>;
+        page: &PageRequest,
+    ) -> StoreResult<(Vec<RunRecord>, Option<String>)>;
     /// A run's score matrix CSV, when finished.
     async fn run_scores(&self, scope: &Scope, id: &str) -> StoreResult<Option<String>>;
     /// A run's proposals.
@@ -428,6 +433,10 @@ pub trait Store: Send + Sync {
         closing: &PairClosing,
         actor: &Actor,
     ) -> StoreResult<PairRecord>;
+    /// Programmes anchored strictly above the organisation at `path` (a
+    /// municipal or regional programme seen from a school), ordered by id:
+    /// the candidates for a scoped caller's share of wider programmes.
+    async fn programmes_above(&self, path: &str) -> StoreResult<Vec<Stored>>;
     /// A per-install secret named `name`, made (from `fresh`) on first use;
     /// every instance sharing the database gets the same one.
     async fn secret(&self, name: &str, fresh: &str) -> StoreResult<String>;
@@ -475,8 +484,14 @@ pub trait Store: Send + Sync {
         subject: &str,
         detail: &str,
     ) -> StoreResult<()>;
-    /// The audit log, newest first.
-    async fn list_events(&self, filter: &EventFilter, limit: u32) -> StoreResult<Vec<EventRecord>>;
+    /// A page of the audit log, newest first, starting after the event
+    /// `page.after`; with the id to pass as `after` for the next page,
+    /// `None` on the last one.
+    async fn list_events(
+        &self,
+        filter: &EventFilter,
+        page: &PageRequest,
+    ) -> StoreResult<(Vec<EventRecord>, Option<String>)>;
 }
 
 /// Opens the store named by `url` (`sqlite:…` or `postgres://…`),
@@ -500,6 +515,77 @@ pub fn if_match_holds(if_match: &str, current: &str) -> bool {
         .split(',')
         .map(str::trim)
         .any(|tag| tag == "*" || tag.trim_matches('"') == current)
+}
+
+/// Checks an `If-None-Match` value against the stored tag, if any: `*`
+/// fails for an existing row; otherwise it fails when one of the listed
+/// tags equals the stored one (weak comparison, so `W/"x"` equals `"x"`).
+pub fn if_none_match_holds(if_none_match: &str, current: Option<&str>) -> bool {
+    let Some(current) = current else {
+        return true;
+    };
+    !if_none_match
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == current)
+}
+
+/// The conditions of a write (`If-Match`, `If-None-Match`), checked
+/// against the stored row inside the write's transaction.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Preconditions {
+    /// Tags one of which the stored row must carry (`*`: any row).
+    pub if_match: Option<String>,
+    /// Tags the stored row must not carry (`*`: the row must not exist).
+    pub if_none_match: Option<String>,
+}
+
+impl Preconditions {
+    /// No condition: the write goes ahead whatever is stored.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// The row must still be the one read: its tag `etag`, or absent when
+    /// `None` was read.
+    pub fn pinned(etag: Option<&str>) -> Self {
+        match etag {
+            Some(tag) => Self {
+                if_match: Some(tag.to_owned()),
+                if_none_match: None,
+            },
+            None => Self {
+                if_match: None,
+                if_none_match: Some("*".to_owned()),
+            },
+        }
+    }
+
+    /// Whether the conditions hold for a row whose tag is `current` (`None`:
+    /// no row), `If-Match` first as RFC 9110 orders them.
+    pub fn hold(&self, current: Option<&str>) -> bool {
+        let matched = match (&self.if_match, current) {
+            (None, _) => true,
+            (Some(tag), Some(current)) => if_match_holds(tag, current),
+            (Some(_), None) => false,
+        };
+        matched
+            && self
+                .if_none_match
+                .as_deref()
+                .is_none_or(|tags| if_none_match_holds(tags, current))
+    }
+
+    /// [`Preconditions::hold`] as a store result.
+    pub fn check(&self, current: Option<&str>) -> StoreResult<()> {
+        if self.hold(current) {
+            Ok(())
+        } else {
+            Err(StoreError::PreconditionFailed {
+                current: current.unwrap_or_default().to_owned(),
+            })
+        }
+    }
 }
 
 /// Who makes a change: the key's id and role, recorded with every event.
@@ -619,6 +705,14 @@ pub struct MatchingData {
     pub active_pairs: Vec<(String, String, String)>,
     /// Pairs never to propose again in this programme: (mentor, mentee).
     pub exclusions: Vec<(String, String)>,
+    /// Mentees whose pair in this programme was completed: done here.
+    pub completed_mentees: Vec<String>,
+    /// Mentees whose pair (in any programme) ended with `mentee_moved` and
+    /// whose profile has not been updated since: out of matching.
+    pub moved_mentees: Vec<String>,
+    /// Mentors whose pair (in any programme) ended with `mentor_left` and
+    /// whose profile has not been updated since: out of matching.
+    pub departed_mentors: Vec<String>,
 }
 
 /// What approving or making pairs must re-check inside the transaction.
@@ -634,9 +728,24 @@ pub struct PairRequest {
     pub started_on: String,
     /// The entity tags the run saw, when approving a proposal: the people's
     /// data must not have changed since.
-    pub snapshot: Option<Vec<(String, String)>>,
+    pub snapshot: Option<SeenProfiles>,
     /// The proposal being approved, if any.
     pub proposal_id: Option<String>,
+    /// For a pair made by hand that a curator rejected (or that ended
+    /// early): the reason to make it all the same. Without it such a pair
+    /// is a `Conflict` naming the rejection.
+    pub override_rejection: Option<String>,
+}
+
+/// The entity tags of a proposal's people as its run read them. The
+/// mentor's and the mentees' profiles are kept apart: one person can be in
+/// both banks under one id, with two different profiles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenProfiles {
+    /// The mentor profile's tag.
+    pub mentor: String,
+    /// Each mentee's id and mentee profile's tag.
+    pub mentees: Vec<(String, String)>,
 }
 
 /// Filters of the pair list.

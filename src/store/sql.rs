@@ -9,9 +9,9 @@ use super::{
     Actor, Document, DocumentFilter, Erasure, EventFilter, EventRecord, ExistingRow,
     FeedbackRecord, ImportWrite, KeyRecord, MatchingData, NewKey, OrganizationFilter,
     OrganizationNode, OrganizationRow, Page, PageRequest, PairClosing, PairFilter, PairRecord,
-    PairRequest, ProposalRecord, ReportData, RunRecord, Scope, Store, StoreError, StoreResult,
-    Stored, Table, WeightVersion, WriteOutcome, content_etag, if_match_holds, replace_in_csv,
-    replace_in_json,
+    PairRequest, Preconditions, ProposalRecord, ReportData, RunRecord, Scope, Store, StoreError,
+    StoreResult, Stored, Table, WeightVersion, WriteOutcome, content_etag, if_match_holds,
+    replace_in_csv, replace_in_json,
 };
 use crate::domain::FieldError;
 use async_trait::async_trait;
@@ -96,6 +96,117 @@ impl Statement {
 /// is not used because `_` in ids would act as a wildcard.
 fn under(column: &str, placeholder: &str) -> String {
     format!("substr({column}, 1, length({placeholder})) = {placeholder}")
+}
+
+/// Which organisations' rows a list may show, settled before the list is
+/// read so that both planners see a predicate they can run on an index.
+/// (Joined with the path test in one statement, PostgreSQL cannot
+/// estimate the test, gathers the whole bank and sorts it for every page.)
+enum Visible {
+    /// Every organisation: no test; the id index is read in order and the
+    /// read stops at a full page.
+    Everything,
+    /// None: the page is empty without a query.
+    Nothing,
+    /// A small share of the organisations, listed: their rows are
+    /// gathered through the `(organization_id, id)` indexes and only they
+    /// are sorted.
+    Few(Vec<String>),
+    /// A large share, all under this path: the id index is read in order,
+    /// each row's organisation tested, and the read stops at a full page.
+    Under(String),
+}
+
+/// Up to one organisation in `GATHER_SHARE` is a small share (see
+/// [`Visible::Few`]): gathering costs the rows in scope, walking the id
+/// index costs a page divided by the share in scope, and the two meet
+/// near one in ten on a 200-school region.
+const GATHER_SHARE: usize = 8;
+
+/// Most organisations listed in one statement, far below either
+/// backend's limit on parameters.
+const GATHER_MAX: usize = 500;
+
+impl Visible {
+    /// The test on `org_column` as `WHERE` conditions.
+    fn conditions(&self, st: &mut Statement, org_column: &str) -> Vec<String> {
+        match self {
+            Visible::Everything | Visible::Nothing => Vec::new(),
+            Visible::Few(ids) => {
+                let list: Vec<String> = ids.iter().map(|id| st.arg(id.as_str())).collect();
+                vec![format!("{org_column} IN ({})", list.join(", "))]
+            }
+            Visible::Under(path) => {
+                // A scalar subquery, not a join, so that neither planner
+                // turns it into "gather everything, then sort"; inside
+                // COALESCE PostgreSQL guesses half the rows pass (for an
+                // equality it guesses 0.5 %, and would then rather sort).
+                let p = st.arg(path.as_str());
+                let test = under(
+                    &format!("(SELECT o.path FROM organizations o WHERE o.id = {org_column})"),
+                    &p,
+                );
+                vec![format!("COALESCE({test}, FALSE)")]
+            }
+        }
+    }
+}
+
+/// The organisations under `scope` and, when given, under the filter
+/// organisation (which need not itself be in scope: a school's curator
+/// may filter by the school's municipality). Paths are chains of ids, so
+/// the two prefixes either nest or have nothing in common.
+async fn visible_organizations<DB>(
+    pool: &Pool<DB>,
+    scope: &Scope,
+    filter: Option<&str>,
+) -> StoreResult<Visible>
+where
+    DB: Database,
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    usize: ColumnIndex<DB::Row>,
+    for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> i64: Decode<'q, DB> + Type<DB>,
+{
+    let mut prefix = scope.prefix().to_owned();
+    if let Some(org) = filter {
+        let mut st = Statement::new("SELECT path FROM organizations WHERE id = ");
+        let a = st.arg(org);
+        st.push(&a);
+        let Some(row) = fetch_all::<DB>(pool, st).await?.into_iter().next() else {
+            return Ok(Visible::Nothing);
+        };
+        let path: String = row.try_get(0)?;
+        if path.starts_with(&prefix) {
+            prefix = path;
+        } else if !prefix.starts_with(&path) {
+            return Ok(Visible::Nothing);
+        }
+    }
+    if prefix.is_empty() {
+        return Ok(Visible::Everything);
+    }
+    let mut st =
+        Statement::new("SELECT id, (SELECT COUNT(*) FROM organizations) FROM organizations WHERE ");
+    let p = st.arg(prefix.as_str());
+    st.push(&under("path", &p));
+    let rows = fetch_all::<DB>(pool, st).await?;
+    let Some(first) = rows.first() else {
+        return Ok(Visible::Nothing);
+    };
+    let total = usize::try_from(first.try_get::<i64, _>(1)?).unwrap_or(usize::MAX);
+    Ok(if rows.len() >= total {
+        Visible::Everything
+    } else if rows.len() <= GATHER_MAX && rows.len().saturating_mul(GATHER_SHARE) <= total {
+        Visible::Few(
+            rows.iter()
+                .map(|r| r.try_get(0))
+                .collect::<Result<_, _>>()?,
+        )
+    } else {
+        Visible::Under(prefix)
+    })
 }
 
 fn page_of<DB: Database>(rows: Vec<DB::Row>, limit: u32) -> StoreResult<Page>
@@ -243,7 +354,7 @@ where
         &self,
         scope: &Scope,
         row: &OrganizationRow,
-        if_match: Option<&str>,
+        preconditions: &Preconditions,
     ) -> StoreResult<(WriteOutcome, String)> {
         let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
         let existing = organization_for_write::<DB>(&mut tx, &row.id).await?;
@@ -252,7 +363,7 @@ where
         {
             return Err(StoreError::NotFound);
         }
-        check_if_match(if_match, existing.as_ref().map(|e| e.etag.as_str()))?;
+        preconditions.check(existing.as_ref().map(|e| e.etag.as_str()))?;
         let path = resolve_path::<DB>(&mut tx, scope, row, existing.as_ref()).await?;
         let outcome = write_organization::<DB>(&mut tx, row, &path, existing.as_ref()).await?;
         tx.commit().await?;
@@ -276,18 +387,21 @@ where
         filter: &OrganizationFilter,
         page: &PageRequest,
     ) -> StoreResult<Page> {
-        let mut st = Statement::new("SELECT id, doc, etag FROM organizations WHERE ");
-        let p = st.arg(scope.prefix());
-        st.push(&under("path", &p));
+        let mut st = Statement::new("SELECT id, doc, etag FROM organizations");
+        let mut conditions = Vec::new();
+        if !scope.prefix().is_empty() {
+            let p = st.arg(scope.prefix());
+            conditions.push(under("path", &p));
+        }
         if let Some(parent) = &filter.parent_id {
             let a = st.arg(parent.as_str());
-            st.push(&format!(" AND parent_id = {a}"));
+            conditions.push(format!("parent_id = {a}"));
         }
         if let Some(kind) = &filter.kind {
             let a = st.arg(kind.as_str());
-            st.push(&format!(" AND kind = {a}"));
+            conditions.push(format!("kind = {a}"));
         }
-        push_page(&mut st, "id", page);
+        push_page(&mut st, conditions, "id", page);
         let rows = fetch_all::<DB>(&self.pool, st).await?;
         page_of::<DB>(rows, page.limit)
     }
@@ -344,7 +458,7 @@ where
         &self,
         scope: &Scope,
         doc: &Document,
-        if_match: Option<&str>,
+        preconditions: &Preconditions,
     ) -> StoreResult<(WriteOutcome, String)> {
         let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
         let org_path = organization_path::<DB>(&mut tx, &doc.organization_id).await?;
@@ -357,7 +471,7 @@ where
         {
             return Err(StoreError::NotFound);
         }
-        check_if_match(if_match, existing.as_ref().map(|e| e.etag.as_str()))?;
+        preconditions.check(existing.as_ref().map(|e| e.etag.as_str()))?;
         let etag = doc.etag();
         let outcome = match &existing {
             Some(e) if e.etag == etag => WriteOutcome::Unchanged,
@@ -397,30 +511,29 @@ where
         filter: &DocumentFilter,
         page: &PageRequest,
     ) -> StoreResult<Page> {
+        let visible =
+            visible_organizations::<DB>(&self.pool, scope, filter.organization_id.as_deref())
+                .await?;
+        if let Visible::Nothing = visible {
+            return Ok(Page {
+                items: Vec::new(),
+                next: None,
+            });
+        }
         let mut st = Statement::new(format!(
-            "SELECT d.id, d.doc, d.etag FROM {} d JOIN organizations o ON o.id = d.organization_id WHERE ",
+            "SELECT d.id, d.doc, d.etag FROM {} d",
             table.name()
         ));
-        let p = st.arg(scope.prefix());
-        st.push(&under("o.path", &p));
-        if let Some(org) = &filter.organization_id {
-            // "This organisation and everything under it": the filter
-            // organisation's path is looked up in the same statement.
-            let a = st.arg(org.as_str());
-            st.push(&format!(
-                " AND substr(o.path, 1, length((SELECT f.path FROM organizations f WHERE f.id = {a}))) = \
-                 (SELECT f.path FROM organizations f WHERE f.id = {a})"
-            ));
-        }
+        let mut conditions = visible.conditions(&mut st, "d.organization_id");
         if let Some(kind) = &filter.kind {
             let a = st.arg(kind.as_str());
-            st.push(&format!(" AND d.kind = {a}"));
+            conditions.push(format!("d.kind = {a}"));
         }
         if let Some(label) = &filter.label {
             let a = st.arg(format!("%|{label}|%"));
-            st.push(&format!(" AND d.labels LIKE {a}"));
+            conditions.push(format!("d.labels LIKE {a}"));
         }
-        push_page(&mut st, "d.id", page);
+        push_page(&mut st, conditions, "d.id", page);
         let rows = fetch_all::<DB>(&self.pool, st).await?;
         page_of::<DB>(rows, page.limit)
     }
@@ -471,6 +584,28 @@ where
                         path: row.try_get(2)?,
                     },
                 ));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn documents_by_ids(&self, table: Table, ids: &[String]) -> StoreResult<Vec<Stored>> {
+        let mut out = Vec::with_capacity(ids.len());
+        // Bounded IN lists, as in `existing_rows`.
+        for chunk in ids.chunks(500) {
+            let mut st = Statement::new(format!(
+                "SELECT d.id, d.doc, d.etag FROM {} d WHERE d.id IN (",
+                table.name()
+            ));
+            let placeholders: Vec<String> = chunk.iter().map(|id| st.arg(id.as_str())).collect();
+            st.push(&placeholders.join(", "));
+            st.push(")");
+            for row in fetch_all::<DB>(&self.pool, st).await? {
+                out.push(Stored {
+                    id: row.try_get(0)?,
+                    doc: row.try_get(1)?,
+                    etag: row.try_get(2)?,
+                });
             }
         }
         Ok(out)
@@ -648,8 +783,8 @@ where
         &self,
         scope: &Scope,
         programme_id: &str,
-        limit: u32,
-    ) -> StoreResult<Vec<RunRecord>> {
+        page: &PageRequest,
+    ) -> StoreResult<(Vec<RunRecord>, Option<String>)> {
         let mut st = Statement::new(format!(
             "SELECT {RUN_COLUMNS} FROM runs r JOIN organizations o ON o.id = r.organization_id WHERE r.programme_id = "
         ));
@@ -658,11 +793,31 @@ where
         st.push(" AND ");
         let p = st.arg(scope.prefix());
         st.push(&under("o.path", &p));
+        if let Some(after) = &page.after {
+            // Newest first, so the next page holds what sorts below the
+            // cursor run; an unknown cursor compares with NULL: no rows.
+            let c = st.arg(after.as_str());
+            st.push(&format!(
+                " AND (r.created_at, r.id) < (SELECT c.created_at, c.id FROM runs c WHERE c.id = {c})"
+            ));
+        }
+        // One row more than asked tells whether another page follows.
         st.push(&format!(
-            " ORDER BY r.created_at DESC, r.id DESC LIMIT {limit}"
+            " ORDER BY r.created_at DESC, r.id DESC LIMIT {}",
+            u64::from(page.limit) + 1
         ));
         let rows = fetch_all::<DB>(&self.pool, st).await?;
-        rows.iter().map(run_from_row::<DB>).collect()
+        let mut runs = rows
+            .iter()
+            .map(run_from_row::<DB>)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let next = if runs.len() > page.limit as usize {
+            runs.truncate(page.limit as usize);
+            runs.last().map(|r| r.id.clone())
+        } else {
+            None
+        };
+        Ok((runs, next))
     }
 
     async fn run_scores(&self, scope: &Scope, id: &str) -> StoreResult<Option<String>> {
@@ -753,6 +908,34 @@ where
         .await?
         {
             data.exclusions.push((row.try_get(0)?, row.try_get(1)?));
+        }
+        // The pool over time: a completed mentee is done in this programme;
+        // a mentee who moved away or a mentor who left is out of matching
+        // everywhere until a write changes their profile after the ending.
+        for row in sqlx::query::<DB>(
+            "SELECT DISTINCT mentee_id FROM pairs WHERE programme_id = $1 AND status = 'completed'",
+        )
+        .bind(programme_id.to_owned())
+        .fetch_all(&self.pool)
+        .await?
+        {
+            data.completed_mentees.push(row.try_get(0)?);
+        }
+        for (sql, out) in [
+            (
+                "SELECT DISTINCT x.mentee_id FROM pairs x JOIN mentees d ON d.id = x.mentee_id \
+                 WHERE x.status = 'ended' AND x.end_reason = 'mentee_moved' AND d.updated_at <= x.updated_at",
+                &mut data.moved_mentees,
+            ),
+            (
+                "SELECT DISTINCT x.mentor_id FROM pairs x JOIN mentors d ON d.id = x.mentor_id \
+                 WHERE x.status = 'ended' AND x.end_reason = 'mentor_left' AND d.updated_at <= x.updated_at",
+                &mut data.departed_mentors,
+            ),
+        ] {
+            for row in sqlx::query::<DB>(sql).fetch_all(&self.pool).await? {
+                out.push(row.try_get(0)?);
+            }
         }
         Ok(data)
     }
@@ -882,15 +1065,25 @@ where
                 ));
             }
         }
-        if let Some(snapshot) = &request.snapshot {
-            for (id, etag) in &etags {
-                let seen = snapshot.iter().find(|(s, _)| s == id).map(|(_, e)| e);
-                if seen != Some(etag) {
+        if let Some(seen) = &request.snapshot {
+            let (mentor_etag, mentee_etags) = (&etags[0].1, &etags[1..]);
+            if &seen.mentor != mentor_etag {
+                return conflict(format!(
+                    "the profile of mentor {} changed after the run; start a new run to approve with current data",
+                    request.mentor_id
+                ));
+            }
+            for (id, etag) in mentee_etags {
+                if !seen.mentees.iter().any(|(s, e)| s == id && e == etag) {
                     return conflict(format!(
-                        "the profile of {id} changed after the run; start a new run to approve with current data"
+                        "the profile of mentee {id} changed after the run; start a new run to approve with current data"
                     ));
                 }
             }
+        }
+        departed_check::<DB>(&mut tx, request).await?;
+        if request.proposal_id.is_none() {
+            exclusion_check::<DB>(&mut tx, request).await?;
         }
         let load: i64 = sqlx::query::<DB>(
             "SELECT COUNT(*) FROM pairs WHERE mentor_id = $1 AND status = 'active'",
@@ -967,13 +1160,16 @@ where
             Some(id) => ("proposal.approved", format!("proposal:{id}")),
             None => ("pair.created_by_hand", format!("group:{group_id}")),
         };
-        let detail = serde_json::json!({
+        let mut detail = serde_json::json!({
             "programme_id": request.programme_id,
             "mentor_id": request.mentor_id,
             "mentee_ids": request.mentee_ids,
             "pair_ids": made.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
-        })
-        .to_string();
+        });
+        if let Some(reason) = &request.override_rejection {
+            detail["override_rejection"] = serde_json::Value::String(reason.clone());
+        }
+        let detail = detail.to_string();
         record_event::<DB>(&mut tx, actor, action, &subject, &detail).await?;
         tx.commit().await?;
         Ok(made)
@@ -1045,11 +1241,14 @@ where
         filter: &PairFilter,
         page: &PageRequest,
     ) -> StoreResult<(Vec<PairRecord>, Option<String>)> {
-        let mut st = Statement::new(format!(
-            "SELECT {PAIR_COLUMNS} FROM pairs x JOIN organizations o ON o.id = x.organization_id WHERE "
-        ));
-        let p = st.arg(scope.prefix());
-        st.push(&under("o.path", &p));
+        let visible =
+            visible_organizations::<DB>(&self.pool, scope, filter.organization_id.as_deref())
+                .await?;
+        if let Visible::Nothing = visible {
+            return Ok((Vec::new(), None));
+        }
+        let mut st = Statement::new(format!("SELECT {PAIR_COLUMNS} FROM pairs x"));
+        let mut conditions = visible.conditions(&mut st, "x.organization_id");
         for (column, value) in [
             ("x.programme_id", &filter.programme_id),
             ("x.mentor_id", &filter.mentor_id),
@@ -1058,17 +1257,10 @@ where
         ] {
             if let Some(value) = value {
                 let a = st.arg(value.as_str());
-                st.push(&format!(" AND {column} = {a}"));
+                conditions.push(format!("{column} = {a}"));
             }
         }
-        if let Some(org) = &filter.organization_id {
-            let a = st.arg(org.as_str());
-            st.push(&format!(
-                " AND substr(o.path, 1, length((SELECT f.path FROM organizations f WHERE f.id = {a}))) = \
-                 (SELECT f.path FROM organizations f WHERE f.id = {a})"
-            ));
-        }
-        push_page(&mut st, "x.id", page);
+        push_page(&mut st, conditions, "x.id", page);
         let rows = fetch_all::<DB>(&self.pool, st).await?;
         let mut pairs = rows
             .iter()
@@ -1498,6 +1690,33 @@ where
         Ok(data)
     }
 
+    async fn programmes_above(&self, path: &str) -> StoreResult<Vec<Stored>> {
+        // The ancestors' ids are the path's segments; the organisation
+        // itself (the last one) is the caller's own scope.
+        let mut ancestors: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        ancestors.pop();
+        if ancestors.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut st = Statement::new(
+            "SELECT d.id, d.doc, d.etag FROM programmes d WHERE d.organization_id IN (",
+        );
+        let placeholders: Vec<String> = ancestors.iter().map(|id| st.arg(*id)).collect();
+        st.push(&placeholders.join(", "));
+        st.push(") ORDER BY d.id");
+        fetch_all::<DB>(&self.pool, st)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(Stored {
+                    id: row.try_get(0)?,
+                    doc: row.try_get(1)?,
+                    etag: row.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
     async fn secret(&self, name: &str, fresh: &str) -> StoreResult<String> {
         sqlx::query::<DB>(
             "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
@@ -1526,9 +1745,13 @@ where
         Ok(())
     }
 
-    async fn list_events(&self, filter: &EventFilter, limit: u32) -> StoreResult<Vec<EventRecord>> {
+    async fn list_events(
+        &self,
+        filter: &EventFilter,
+        page: &PageRequest,
+    ) -> StoreResult<(Vec<EventRecord>, Option<String>)> {
         let mut st = Statement::new(
-            "SELECT at, key_id, role, action, subject, detail, origin FROM events WHERE 1 = 1",
+            "SELECT at, key_id, role, action, subject, detail, origin, id FROM events WHERE 1 = 1",
         );
         if let Some(subject) = &filter.subject {
             let a = st.arg(subject.as_str());
@@ -1546,22 +1769,153 @@ where
             let a = st.arg(since.as_str());
             st.push(&format!(" AND at >= {a}"));
         }
-        st.push(&format!(" ORDER BY at DESC, id DESC LIMIT {limit}"));
+        if let Some(after) = &page.after {
+            // Newest first, so the next page holds what sorts below the
+            // cursor event; an unknown cursor compares with NULL: no rows.
+            let c = st.arg(after.as_str());
+            st.push(&format!(
+                " AND (at, id) < (SELECT c.at, c.id FROM events c WHERE c.id = {c})"
+            ));
+        }
+        // One row more than asked tells whether another page follows.
+        st.push(&format!(
+            " ORDER BY at DESC, id DESC LIMIT {}",
+            u64::from(page.limit) + 1
+        ));
         let rows = fetch_all::<DB>(&self.pool, st).await?;
-        rows.iter()
-            .map(|row| {
-                Ok(EventRecord {
-                    at: row.try_get(0)?,
-                    key_id: row.try_get(1)?,
-                    role: row.try_get(2)?,
-                    action: row.try_get(3)?,
-                    subject: row.try_get(4)?,
-                    detail: row.try_get(5)?,
-                    origin: row.try_get(6)?,
-                })
-            })
-            .collect()
+        let mut events = Vec::with_capacity(rows.len());
+        let mut ids: Vec<String> = Vec::with_capacity(rows.len());
+        for row in &rows {
+            events.push(EventRecord {
+                at: row.try_get(0)?,
+                key_id: row.try_get(1)?,
+                role: row.try_get(2)?,
+                action: row.try_get(3)?,
+                subject: row.try_get(4)?,
+                detail: row.try_get(5)?,
+                origin: row.try_get(6)?,
+            });
+            ids.push(row.try_get(7)?);
+        }
+        let limit = page.limit as usize;
+        let next = if events.len() > limit {
+            events.truncate(limit);
+            ids.truncate(limit);
+            ids.pop()
+        } else {
+            None
+        };
+        Ok((events, next))
     }
+}
+
+/// Refuses a pair whose mentee moved away or whose mentor left (a pair
+/// ended so) when the profile was not updated since: they are out of
+/// matching, by hand too.
+async fn departed_check<DB>(
+    tx: &mut Transaction<'static, DB>,
+    request: &PairRequest,
+) -> StoreResult<()>
+where
+    DB: Backend,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    usize: ColumnIndex<DB::Row>,
+    for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+{
+    let mentor_left = sqlx::query::<DB>(
+        "SELECT x.ended_on FROM pairs x JOIN mentors d ON d.id = x.mentor_id \
+         WHERE x.mentor_id = $1 AND x.status = 'ended' AND x.end_reason = 'mentor_left' \
+         AND d.updated_at <= x.updated_at ORDER BY x.updated_at DESC LIMIT 1",
+    )
+    .bind(request.mentor_id.clone())
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(row) = mentor_left {
+        let on: Option<String> = row.try_get(0)?;
+        return Err(StoreError::Conflict(format!(
+            "mentor {} left on {}; update their profile to bring them back into matching",
+            request.mentor_id,
+            on.unwrap_or_default()
+        )));
+    }
+    for mentee_id in &request.mentee_ids {
+        let moved = sqlx::query::<DB>(
+            "SELECT x.ended_on FROM pairs x JOIN mentees d ON d.id = x.mentee_id \
+             WHERE x.mentee_id = $1 AND x.status = 'ended' AND x.end_reason = 'mentee_moved' \
+             AND d.updated_at <= x.updated_at ORDER BY x.updated_at DESC LIMIT 1",
+        )
+        .bind(mentee_id.clone())
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(row) = moved {
+            let on: Option<String> = row.try_get(0)?;
+            return Err(StoreError::Conflict(format!(
+                "mentee {mentee_id} moved away on {}; update their profile to bring them back into matching",
+                on.unwrap_or_default()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a pair made by hand that a curator rejected, or that ended
+/// early, unless the request overrides it with a reason; the conflict
+/// names when and why.
+async fn exclusion_check<DB>(
+    tx: &mut Transaction<'static, DB>,
+    request: &PairRequest,
+) -> StoreResult<()>
+where
+    DB: Backend,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    usize: ColumnIndex<DB::Row>,
+    for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+{
+    if request.override_rejection.is_some() {
+        return Ok(());
+    }
+    for mentee_id in &request.mentee_ids {
+        let rejected = sqlx::query::<DB>(
+            "SELECT created_at, reason FROM exclusions WHERE programme_id = $1 AND mentor_id = $2 AND mentee_id = $3",
+        )
+        .bind(request.programme_id.clone())
+        .bind(request.mentor_id.clone())
+        .bind(mentee_id.clone())
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(row) = rejected {
+            let (at, reason): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+            return Err(StoreError::Conflict(format!(
+                "the pair of mentor {} and mentee {mentee_id} was rejected on {at}: {reason}; \
+                 to pair them all the same send override_rejection: true with a reason",
+                request.mentor_id
+            )));
+        }
+        let ended = sqlx::query::<DB>(
+            "SELECT ended_on, end_reason FROM pairs WHERE programme_id = $1 AND mentor_id = $2 \
+             AND mentee_id = $3 AND status = 'ended' ORDER BY updated_at DESC LIMIT 1",
+        )
+        .bind(request.programme_id.clone())
+        .bind(request.mentor_id.clone())
+        .bind(mentee_id.clone())
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(row) = ended {
+            let (on, reason): (Option<String>, Option<String>) = (row.try_get(0)?, row.try_get(1)?);
+            return Err(StoreError::Conflict(format!(
+                "the pair of mentor {} and mentee {mentee_id} ended early on {}: {}; \
+                 to pair them all the same send override_rejection: true with a reason",
+                request.mentor_id,
+                on.unwrap_or_default(),
+                reason.unwrap_or_default()
+            )));
+        }
+    }
+    Ok(())
 }
 
 async fn fetch_all<DB>(pool: &Pool<DB>, st: Statement) -> StoreResult<Vec<DB::Row>>
@@ -1590,10 +1944,16 @@ fn scoped_by_id(head: impl Into<String>, path_column: &str, id: &str, scope: &Sc
     st
 }
 
-fn push_page(st: &mut Statement, id_column: &str, page: &PageRequest) {
+/// Appends `WHERE conditions` and the keyset page: rows after the cursor,
+/// in id order, so that each page is a range of the id index.
+fn push_page(st: &mut Statement, mut conditions: Vec<String>, id_column: &str, page: &PageRequest) {
     if let Some(after) = &page.after {
         let a = st.arg(after.as_str());
-        st.push(&format!(" AND {id_column} > {a}"));
+        conditions.push(format!("{id_column} > {a}"));
+    }
+    if !conditions.is_empty() {
+        st.push(" WHERE ");
+        st.push(&conditions.join(" AND "));
     }
     // One row more than asked tells whether a next page exists.
     st.push(&format!(
