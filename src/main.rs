@@ -1,12 +1,12 @@
 //! The `mentor-match` binary: parses the command line and calls the library.
 
 use clap::Parser;
-use mentor_match::auth::{self, Role};
 use mentor_match::cli::{Cli, Command, ImportArgs, KeysCommand};
 use mentor_match::http::{self, Application};
-use mentor_match::import::{self, Batch, CsvKind, ImportError};
 use mentor_match::matching::Lang;
 use mentor_match::matching::cli::{generate_command, match_all_command, match_command};
+use mentor_match::service::auth::{self, Role};
+use mentor_match::service::import::{self, Batch, CsvKind, ImportError};
 use mentor_match::store::{self, Scope};
 use mentor_match::telemetry;
 use std::net::TcpListener;

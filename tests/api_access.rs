@@ -3,7 +3,7 @@
 mod common;
 
 use common::TestApp;
-use mentor_match::auth::Role;
+use mentor_match::service::auth::Role;
 use serde_json::json;
 
 /// A second school in the same municipality, with one pupil.
@@ -162,7 +162,7 @@ async fn forged_revoked_and_expired_keys_are_refused(app: &TestApp) {
     assert_eq!(no_key.header("www-authenticate"), Some("Bearer"));
 
     let (record, secret) =
-        mentor_match::auth::create_key(app.store.as_ref(), Role::System, None, None, None)
+        mentor_match::service::auth::create_key(app.store.as_ref(), Role::System, None, None, None)
             .await
             .expect("key");
     assert_eq!(
@@ -180,10 +180,15 @@ async fn forged_revoked_and_expired_keys_are_refused(app: &TestApp) {
         .assert_problem(401);
 
     let past = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
-    let (_, expired) =
-        mentor_match::auth::create_key(app.store.as_ref(), Role::Admin, None, None, Some(past))
-            .await
-            .expect("key");
+    let (_, expired) = mentor_match::service::auth::create_key(
+        app.store.as_ref(),
+        Role::Admin,
+        None,
+        None,
+        Some(past),
+    )
+    .await
+    .expect("key");
     app.get_as(expired.expose(), "/api/v1/mentees")
         .await
         .assert_problem(401);
@@ -199,7 +204,7 @@ async fn keys_are_stored_only_as_hashes(app: &TestApp) {
     );
     let (record, _) = app
         .store
-        .find_key(&mentor_match::auth::hash_key(&app.admin))
+        .find_key(&mentor_match::service::auth::hash_key(&app.admin))
         .await
         .expect("find")
         .expect("by hash");

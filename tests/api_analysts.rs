@@ -4,7 +4,7 @@
 mod common;
 
 use common::TestApp;
-use mentor_match::auth::Role;
+use mentor_match::service::auth::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};

@@ -3,8 +3,8 @@
 mod common;
 
 use common::TestApp;
-use mentor_match::auth::Role;
 use mentor_match::matching::assignment::{self, Objective, ScoreMatrix};
+use mentor_match::service::auth::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;

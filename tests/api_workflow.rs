@@ -5,8 +5,8 @@
 mod common;
 
 use common::TestApp;
-use mentor_match::auth::Role;
 use mentor_match::matching::synth::generate;
+use mentor_match::service::auth::Role;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 

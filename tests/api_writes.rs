@@ -5,7 +5,7 @@
 mod common;
 
 use common::{Reply, TestApp};
-use mentor_match::auth::Role;
+use mentor_match::service::auth::Role;
 use mentor_match::store::{Preconditions, StoreError, Table};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -236,7 +236,7 @@ async fn a_write_pinned_to_the_version_read_is_refused_after_a_change(app: &Test
     let mut ours = read.body.clone();
     ours["capacity"] = json!(2);
     let profile = mentor_match::domain::MentorProfile::parse(&ours, None).expect("valid");
-    let doc = mentor_match::banks::mentor_document(&profile);
+    let doc = mentor_match::service::banks::mentor_document(&profile);
     let outcome = app
         .store
         .put_document(

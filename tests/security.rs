@@ -5,7 +5,7 @@
 mod common;
 
 use common::TestApp;
-use mentor_match::auth::{self, Role};
+use mentor_match::service::auth::{self, Role};
 use reqwest::Method;
 use serde_json::{Value, json};
 

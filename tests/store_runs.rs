@@ -10,16 +10,22 @@ use std::sync::Arc;
 
 async fn queue_contract(store: Arc<dyn Store>) {
     let school = common::fixture_json("school.json");
-    let batch =
-        mentor_match::import::Batch::from_json(school.to_string().as_bytes()).expect("batch");
+    let batch = mentor_match::service::import::Batch::from_json(school.to_string().as_bytes())
+        .expect("batch");
     let importer = Actor {
         key_id: "test".into(),
         role: "admin".into(),
         origin: None,
     };
-    mentor_match::import::import(store.as_ref(), &store::Scope::All, batch, false, &importer)
-        .await
-        .expect("import");
+    mentor_match::service::import::import(
+        store.as_ref(),
+        &store::Scope::All,
+        batch,
+        false,
+        &importer,
+    )
+    .await
+    .expect("import");
     let record = RunRecord {
         id: "orphan-run".into(),
         programme_id: "tp-2026".into(),

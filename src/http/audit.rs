@@ -4,7 +4,7 @@ use super::AppState;
 use super::documents::ListPage;
 use super::extract::{Caller, QueryParams};
 use super::problem::ApiError;
-use crate::auth::Permission;
+use crate::service::auth::Permission;
 use crate::store::EventFilter;
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse, get};

@@ -5,7 +5,7 @@ use super::AppState;
 use super::audit;
 use super::extract::{Caller, QueryParams};
 use super::problem::ApiError;
-use crate::auth::Permission;
+use crate::service::auth::Permission;
 use crate::store::{Document, DocumentFilter, Page, Preconditions, Stored, Table, WriteOutcome};
 use actix_web::HttpResponse;
 use actix_web::http::header;

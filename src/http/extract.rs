@@ -8,8 +8,8 @@
 
 use super::AppState;
 use super::problem::ApiError;
-use crate::auth::{self, AuthError, Permission, Principal};
 use crate::domain::{FieldError, Id};
+use crate::service::auth::{self, AuthError, Permission, Principal};
 use crate::store::{Actor, PageRequest};
 use actix_web::dev::Payload;
 use actix_web::http::header;

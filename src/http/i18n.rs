@@ -19,10 +19,10 @@
 //! English: the catalog never fails a response.
 
 use super::problem::Problem;
-use crate::import::{ImportReport, RejectedRow};
 use crate::matching::Lang;
 use crate::matching::rules::Rule;
 use crate::matching::unmatched::{IneligibleReason, rule_words};
+use crate::service::import::{ImportReport, RejectedRow};
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest};

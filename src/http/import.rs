@@ -3,9 +3,9 @@
 use super::AppState;
 use super::extract::{Caller, QueryParams, media_type};
 use super::problem::{ApiError, Problem};
-use crate::auth::Permission;
 use crate::domain::FieldError;
-use crate::import::{self, Batch, CsvKind, ImportReport};
+use crate::service::auth::Permission;
+use crate::service::import::{self, Batch, CsvKind, ImportReport};
 use actix_web::web::{BytesMut, Data, Payload};
 use actix_web::{HttpRequest, HttpResponse, post};
 use futures_util::StreamExt;
@@ -108,7 +108,7 @@ pub async fn import_batch(
     };
     // A key that may not read some pupils' sensitive fields keeps them as
     // stored and cannot set them, in bulk as in a PUT.
-    if principal.role != crate::auth::Role::Admin {
+    if principal.role != crate::service::auth::Role::Admin {
         let stored: std::collections::HashMap<String, serde_json::Value> = state
             .store
             .documents_by_ids(crate::store::Table::Mentees, &batch.mentee_ids())

@@ -1,6 +1,7 @@
 //! The HTTP edge: routes, authentication, problem+json, the spec.
 
 pub mod audit;
+pub mod charts;
 pub mod conditional;
 pub mod csv_cells;
 pub mod documents;
@@ -72,7 +73,7 @@ impl Default for Settings {
         license(name = "MIT OR Apache-2.0")
     ),
     modifiers(&BearerAuth),
-    components(schemas(problem::Problem, crate::domain::FieldError, crate::import::CsvKind)),
+    components(schemas(problem::Problem, crate::domain::FieldError, crate::service::import::CsvKind)),
     tags(
         (name = "organizations", description = "The tree region → municipality → organisation"),
         (name = "mentors", description = "The bank of mentors"),
@@ -258,7 +259,7 @@ impl Application {
         });
         let spec = openapi();
         if settings.run_worker {
-            crate::runs::spawn_worker(state.store.clone());
+            crate::service::runs::spawn_worker(state.store.clone());
         }
         let routes = Data::new(ops::KnownRoutes::from_openapi(&spec));
         let server = HttpServer::new(move || {

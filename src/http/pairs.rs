@@ -5,12 +5,12 @@ use super::AppState;
 use super::extract::{Caller, JsonBody, NoQuery, QueryParams, json_body, path_id};
 use super::problem::{ApiError, Problem};
 use super::runs::started_on;
-use crate::auth::Permission;
 use crate::domain::{FieldError, FieldReader, MenteeProfile, MentorProfile, Organization};
 use crate::matching::engine::{PairProblem, check_pair};
 use crate::matching::explain::Lang;
 use crate::matching::unmatched::rule_words;
-use crate::runs;
+use crate::service::auth::Permission;
+use crate::service::runs;
 use crate::store::{PairClosing, PairFilter, PairRecord, PairRequest, Scope, Table};
 use actix_web::http::header;
 use actix_web::web::{Data, Path};
@@ -733,7 +733,7 @@ pub async fn list_feedback(
         .await?
         .ok_or(ApiError::NotFound)?;
     let items = state.store.list_feedback(Some(id.as_str()), None).await?;
-    let growth = crate::reports::pair_growth(&items)
+    let growth = crate::service::reports::pair_growth(&items)
         .remove(id.as_str())
         .unwrap_or_default();
     Ok(HttpResponse::Ok().json(json!({

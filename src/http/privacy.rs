@@ -8,8 +8,8 @@
 //! cannot read; analysts see runs with pseudonymous ids.
 
 use super::AppState;
-use crate::auth::{Principal, Role};
 use crate::domain::{FieldError, MenteeCategory, MenteeProfile};
+use crate::service::auth::{Principal, Role};
 use crate::store::{Scope, StoreError, Stored, Table, content_etag};
 use serde_json::Value;
 use sha2::{Digest, Sha256};

@@ -1,10 +1,10 @@
 //! `application/problem+json` (RFC 9457) for every error the API returns.
 
 use super::i18n;
-use crate::auth::AuthError;
 use crate::domain::FieldError;
-use crate::import::{ImportError, ImportReport, RejectedRow};
 use crate::matching::Lang;
+use crate::service::auth::AuthError;
+use crate::service::import::{ImportError, ImportReport, RejectedRow};
 use crate::store::StoreError;
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::ServiceResponse;

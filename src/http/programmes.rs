@@ -5,9 +5,9 @@ use super::conditional::{self, ProgrammePatch};
 use super::documents::{self, ListPage};
 use super::extract::{Caller, JsonBody, NoQuery, QueryParams, if_match, json_body, path_id};
 use super::problem::{ApiError, Problem};
-use crate::auth::Permission;
-use crate::banks::{Tree, programme_document};
 use crate::domain::{Form, Id, Programme};
+use crate::service::auth::Permission;
+use crate::service::banks::{Tree, programme_document};
 use crate::store::{DocumentFilter, Preconditions, Scope, Table};
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, put};
@@ -162,7 +162,8 @@ pub async fn get_programme(
     let principal = caller.require(Permission::ReadProgrammes)?;
     let id = path_id(&id)?;
     // A wider programme that pairs the caller's people is readable too.
-    crate::runs::programme_access(state.store.as_ref(), &principal.scope, id.as_str()).await?;
+    crate::service::runs::programme_access(state.store.as_ref(), &principal.scope, id.as_str())
+        .await?;
     let stored = state
         .store
         .get_document(&crate::store::Scope::All, Table::Programmes, id.as_str())
@@ -228,7 +229,7 @@ pub async fn list_programmes(
         label: None,
     };
     let principal = caller.require(Permission::ReadProgrammes)?;
-    let page = crate::runs::programmes_page(
+    let page = crate::service::runs::programmes_page(
         state.store.as_ref(),
         &principal.scope,
         &filter,
@@ -256,7 +257,8 @@ pub async fn weight_history(
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::ReadProgrammes)?;
     let id = path_id(&id)?;
-    crate::runs::programme_in_scope(state.store.as_ref(), &principal.scope, id.as_str()).await?;
+    crate::service::runs::programme_in_scope(state.store.as_ref(), &principal.scope, id.as_str())
+        .await?;
     let versions = state.store.weight_history(id.as_str()).await?;
     let items: Vec<serde_json::Value> = versions
         .iter()

@@ -5,10 +5,10 @@ use super::AppState;
 use super::extract::{Caller, QueryParams};
 use super::problem::ApiError;
 use super::runs::language;
-use crate::auth::Permission;
 use crate::domain::{FieldError, Form, Organization};
 use crate::matching::explain::Lang;
-use crate::reports::{self, Data, INDICATORS, Indicator};
+use crate::service::auth::Permission;
+use crate::service::reports::{self, Data, INDICATORS, Indicator};
 use actix_web::http::header;
 use actix_web::web::Data as WebData;
 use actix_web::{HttpRequest, HttpResponse, get};
@@ -424,9 +424,9 @@ pub async fn indicators_svg(
                 .unwrap_or(0.0),
         ));
     }
-    let svg = crate::charts::bar_chart(
+    let svg = crate::http::charts::bar_chart(
         &format!("{} — {}", title(indicator, r.lang), r.period),
-        crate::charts::Axes::share_by_organization(r.lang),
+        crate::http::charts::Axes::share_by_organization(r.lang),
         &bars,
         Some(1.0),
     );

@@ -6,10 +6,10 @@ use super::extract::{Caller, JsonBody, NoQuery, QueryParams, json_body, path_id}
 use super::pairs::pair_view;
 use super::privacy;
 use super::problem::{ApiError, Problem};
-use crate::auth::Permission;
 use crate::domain::FieldError;
 use crate::matching::explain::Lang;
-use crate::runs::{self, RunError};
+use crate::service::auth::Permission;
+use crate::service::runs::{self, RunError};
 use crate::store::PairRequest;
 use actix_web::http::header;
 use actix_web::web::{Bytes, Data, Path};
@@ -52,7 +52,7 @@ fn optional_body(body: &Bytes) -> Result<Option<serde_json::Value>, ApiError> {
 /// [`privacy::mask_run_for`].
 async fn mask_for(
     state: &AppState,
-    principal: &crate::auth::Principal,
+    principal: &crate::service::auth::Principal,
     view: &mut serde_json::Value,
 ) -> Result<(), ApiError> {
     privacy::mask_run_for(state, principal, view).await?;
@@ -235,7 +235,7 @@ pub async fn run_scores(
         .run_scores(&principal.scope, id.as_str())
         .await?
         .ok_or_else(|| ApiError::Conflict("the run is not done yet".into()))?;
-    let csv = if principal.role == crate::auth::Role::Analyst {
+    let csv = if principal.role == crate::service::auth::Role::Analyst {
         privacy::Pseudonyms::load(&state).await?.apply_csv(&csv)
     } else {
         csv
@@ -464,7 +464,7 @@ pub async fn score_histogram(
             }
         }
     }
-    let svg = crate::charts::score_histogram(&record.id, &scores, language.0);
+    let svg = crate::http::charts::score_histogram(&record.id, &scores, language.0);
     Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
 }
 

@@ -4,8 +4,8 @@
 
 #![allow(dead_code)]
 
-use mentor_match::auth::{self, Role};
 use mentor_match::http::Application;
+use mentor_match::service::auth::{self, Role};
 use mentor_match::store::{self, Store};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};

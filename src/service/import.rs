@@ -5,10 +5,12 @@
 //! applied. With `partial`, the good rows are applied in one transaction
 //! and the bad ones reported. Re-importing the same data writes nothing.
 
-use crate::banks::{Tree, mentee_document, mentor_document, organization_row, programme_document};
 use crate::domain::parse::NOT_A_KNOWN_FIELD;
 use crate::domain::{
     FieldError, Id, MenteeProfile, MentorProfile, Organization, Programme, Spelling,
+};
+use crate::service::banks::{
+    Tree, mentee_document, mentor_document, organization_row, programme_document,
 };
 use crate::store::{Actor, Document, ImportWrite, Scope, Store, StoreError, Table, content_etag};
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,6 @@
 //! Runs: the engine's proposals for a programme, computed by a worker in
 //! whichever instance claims the job, and kept as immutable snapshots.
 
-use crate::banks::Tree;
 use crate::domain::{
     FieldError, FieldReader, Id, MenteeProfile, MentorProfile, Organization, Programme, Weights,
 };
@@ -10,6 +9,7 @@ use crate::matching::explain::Lang;
 use crate::matching::outcome::{Proposal, write_scores_csv};
 use crate::matching::unmatched::{Ineligible, Unmatched};
 use crate::matching::{Objective, Stats};
+use crate::service::banks::Tree;
 use crate::store::{Actor, ProposalRecord, RunRecord, Scope, Store, StoreError, Table, sql_now};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -1073,7 +1073,7 @@ pub async fn outcomes(
     let programme = programme_in_scope(store, scope, programme_id).await?;
     let pairs = programme_pairs(store, scope, programme_id).await?;
     let feedback = store.list_feedback(None, Some(programme_id)).await?;
-    let growth_by_pair = crate::reports::pair_growth(&feedback);
+    let growth_by_pair = crate::service::reports::pair_growth(&feedback);
     let growth_of = |pair: &str| -> Option<f64> {
         let questions = growth_by_pair.get(pair)?;
         (!questions.is_empty()).then(|| questions.values().sum::<f64>() / questions.len() as f64)
@@ -1159,7 +1159,7 @@ pub async fn outcomes(
             json!({
                 "version": version,
                 "weights": w,
-                "spearman_score_growth": crate::reports::spearman(&scores, &growths),
+                "spearman_score_growth": crate::service::reports::spearman(&scores, &growths),
                 "pairs_with_growth": with_growth.len(),
                 "early_end_share_lowest_quarter": early(&low),
                 "early_end_share_others": early(&rest),

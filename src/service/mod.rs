@@ -1,0 +1,10 @@
+//! Use cases: what the HTTP edge and the command line ask of the service.
+//! Each module takes validated domain values, talks to the store through
+//! its traits and to the pure matching core, and answers with domain
+//! results or its own error type; none of them knows HTTP.
+
+pub mod auth;
+pub mod banks;
+pub mod import;
+pub mod reports;
+pub mod runs;
