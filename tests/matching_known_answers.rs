@@ -333,7 +333,7 @@ fn breakdown_contributions_sum_to_the_score() {
 fn groups_stay_within_their_limits_and_report_cohesion() {
     let mut data = generate(3, 5);
     let mut p = data.programmes.remove(1);
-    p.group = Some(mentor_match::domain::GroupSize { min: 2, max: 3 });
+    p.group = Some(mentor_match::domain::GroupSize::new(2, 3));
     let out = run(&RunInput::new(
         &p,
         &data.organizations,

@@ -311,6 +311,62 @@ fn brute(rows: &[Vec<Option<i64>>], cap: &mut [u32]) -> ((usize, i64), (usize, i
     best
 }
 
+/// Best (matched, total) and the best lowest score at the best coverage
+/// over every grouping: each mentor takes no new mentee, or enough to reach
+/// `min..=max` counting `held`, and at most `cap`.
+fn brute_groups(
+    rows: &[Vec<Option<i64>>],
+    cap: &[u32],
+    held: &[u32],
+    g: GroupSize,
+) -> ((usize, i64), i64) {
+    fn go(
+        r: usize,
+        rows: &[Vec<Option<i64>>],
+        count: &mut [u32],
+        acc: &mut Vec<i64>,
+        limits: (&[u32], &[u32], GroupSize),
+        best: &mut ((usize, i64), (usize, i64)),
+    ) {
+        let (cap, held, g) = limits;
+        if r == rows.len() {
+            let ok = (0..count.len()).all(|c| {
+                count[c] == 0
+                    || (count[c] <= cap[c] && (g.min..=g.max).contains(&(count[c] + held[c])))
+            });
+            if ok {
+                let min = acc.iter().copied().min().unwrap_or(i64::MAX);
+                best.0 = best.0.max((acc.len(), acc.iter().sum()));
+                best.1 = best.1.max((acc.len(), min));
+            }
+            return;
+        }
+        go(r + 1, rows, count, acc, limits, best);
+        for c in 0..count.len() {
+            if let Some(s) = rows[r][c]
+                && count[c] < cap[c]
+            {
+                count[c] += 1;
+                acc.push(s);
+                go(r + 1, rows, count, acc, limits, best);
+                acc.pop();
+                count[c] -= 1;
+            }
+        }
+    }
+    let mut best = ((0, 0), (0, i64::MIN));
+    let mut count = vec![0; cap.len()];
+    go(
+        0,
+        rows,
+        &mut count,
+        &mut Vec::new(),
+        (cap, held, g),
+        &mut best,
+    );
+    (best.0, best.1.1)
+}
+
 fn check(inst: &Instance) -> Result<(), TestCaseError> {
     let b = build(inst);
     let input = RunInput {
@@ -367,7 +423,7 @@ fn check(inst: &Instance) -> Result<(), TestCaseError> {
     // The engine's allowed cells are exactly the brute-force allowed pairs.
     let cand: Vec<&MentorProfile> = b.mentors.iter().filter(|m| spare(m) > 0).collect();
     let cap_of = |m: &MentorProfile| match b.programme.group {
-        Some(GroupSize { min, max }) => {
+        Some(GroupSize { min, max, .. }) => {
             let held = load.get(m.person.id.as_str()).copied().unwrap_or(0);
             let s = spare(m).min(max.saturating_sub(held));
             if held + s < min { 0 } else { s }
@@ -400,7 +456,31 @@ fn check(inst: &Instance) -> Result<(), TestCaseError> {
         rows.push(row);
     }
     prop_assert_eq!(out.stats.mentees_eligible, elig.len());
-    if b.programme.group.is_some() {
+    if let Some(g) = b.programme.group {
+        // Groups: coverage, then the objective, exactly as brute force
+        // finds them over every valid grouping.
+        let held: Vec<u32> = cand
+            .iter()
+            .map(|m| load.get(m.person.id.as_str()).copied().unwrap_or(0))
+            .collect();
+        let caps: Vec<u32> = cand.iter().map(|m| cap_of(m)).collect();
+        let (total_best, fair_best) = brute_groups(&rows, &caps, &held, g);
+        let member_scores: Vec<i64> = out
+            .proposals
+            .iter()
+            .flat_map(|p| p.members.iter().map(|m| scaled(m.score)))
+            .collect();
+        prop_assert_eq!(out.stats.mentees_matched, total_best.0, "group coverage");
+        let stats = out.stats.groups.as_ref().expect("group statistics");
+        prop_assert_eq!(stats.optimal_components, stats.components);
+        prop_assert_eq!(stats.coverage_gap, 0);
+        if inst.fair {
+            let min = member_scores.iter().copied().min().unwrap_or(i64::MAX);
+            prop_assert_eq!(min, fair_best);
+        } else {
+            prop_assert_eq!(member_scores.iter().sum::<i64>(), total_best.1);
+        }
+        prop_assert!(out.proposals.iter().all(|p| p.group_reason.is_some()));
         return Ok(());
     }
     let mut caps: Vec<u32> = cand.iter().map(|m| cap_of(m)).collect();

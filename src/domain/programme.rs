@@ -33,6 +33,31 @@ pub struct GroupSize {
     pub min: u32,
     /// Most mentees in a group.
     pub max: u32,
+    /// Milliseconds the exact group search may spend per connected
+    /// component before it returns its best grouping with a proven bound
+    /// (default 2000, at most 60000).
+    #[serde(default = "default_time_budget_ms")]
+    pub time_budget_ms: u32,
+}
+
+/// Largest search budget per component a programme may set.
+pub const MAX_GROUP_TIME_BUDGET_MS: i64 = 60_000;
+/// Search budget per component when a programme does not set one.
+pub const DEFAULT_GROUP_TIME_BUDGET_MS: u32 = 2_000;
+
+fn default_time_budget_ms() -> u32 {
+    DEFAULT_GROUP_TIME_BUDGET_MS
+}
+
+impl GroupSize {
+    /// Limits `min..=max` with the default search budget.
+    pub fn new(min: u32, max: u32) -> Self {
+        Self {
+            min,
+            max,
+            time_budget_ms: default_time_budget_ms(),
+        }
+    }
 }
 
 /// Weight of each soft criterion; a pair's score is the weighted sum of
@@ -238,6 +263,7 @@ impl Programme {
         let group = r.nested("group", |g| {
             let min = g.opt_int("min", 1, MAX_GROUP);
             let max = g.opt_int("max", 1, MAX_GROUP);
+            let budget = g.opt_int("time_budget_ms", 1, MAX_GROUP_TIME_BUDGET_MS);
             if min.is_none() && g.raw("min").is_none() {
                 g.error("min", "is required");
             }
@@ -248,6 +274,7 @@ impl Programme {
                 (lo, hi) if lo <= hi => Some(GroupSize {
                     min: lo as u32,
                     max: hi as u32,
+                    time_budget_ms: budget.map_or_else(default_time_budget_ms, |ms| ms as u32),
                 }),
                 _ => {
                     g.error("max", "must not be below min");

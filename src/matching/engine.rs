@@ -14,18 +14,25 @@
 //! no mentor exceeds capacity counting approved and pinned pairs; the
 //! number of matched mentees is maximal (coverage first, per component and
 //! so overall); then the total score is maximal (`Total`) or the lowest
-//! score is maximal, then the total (`Fair`). With group limits the repair
-//! of [`super::groups`] is a heuristic.
+//! score is maximal, then the total (`Fair`). With group limits the same
+//! order is searched exactly per component by [`super::groups`] within the
+//! programme's time budget; a component where the budget ran out keeps the
+//! best grouping found, and `Stats::groups` says which components are
+//! proven optimal and the proven gaps of the others.
 //!
 //! Complexity: `O(B)` rule checks for `B` = Σ block rows × block columns,
 //! `O(A)` scoring for `A` = Σ component sizes, plus the solver's cost per
 //! component; memory `O(B / 64 + A)`.
 
 use super::assignment::{self, AssignmentError, Objective, ScoreMatrix};
-use super::explain::{BreakdownItem, Lang, breakdown, mean_breakdown, summary};
+use super::explain::{BreakdownItem, GroupReason, Lang, breakdown, mean_breakdown, summary};
 use super::features::{Features, encode};
-use super::groups::{cohesion, group_capacity, weakest_below_min};
-use super::outcome::{MemberBreakdown, Outcome, Proposal, ScoreTable, Stats, Timings};
+use super::groups::{
+    GroupProblem, cohesion, covered_needs, group_capacity, shared_needs, solve_groups,
+};
+use super::outcome::{
+    GroupComponentStats, GroupStats, MemberBreakdown, Outcome, Proposal, ScoreTable, Stats, Timings,
+};
 use super::rules::{
     Interner, Rule, RuleContext, RuleMentee, RuleMentor, Scope, mentor_rule, pair_rule,
 };
@@ -41,7 +48,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// A mentor–mentee pair named by ids (approved, pinned or rejected).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -279,14 +286,15 @@ fn components_of(data: &RuleData<'_>, mentees: &[usize], mentors: &[usize]) -> V
         .collect()
 }
 
-/// Solves one component. **The only place that calls the assignment
-/// solver**: swapping the stand-in for the real module changes nothing
-/// else. With group limits, repairs groups below `min` (see
-/// [`super::groups`]) by closing the weakest mentor and re-solving.
-/// A component's assignment (row, column pairs) and the places each of its
-/// mentors finally had.
-type Solved = (Vec<(usize, usize)>, Vec<u32>);
+/// A component's assignment (row, column pairs), the places each of its
+/// mentors finally had, and for group programmes what the search proved.
+type Solved = (Vec<(usize, usize)>, Vec<u32>, Option<GroupComponentStats>);
 
+/// Solves one component. **The only place that calls a solver**: the
+/// assignment solver for pairs, the exact group search of
+/// [`super::groups`] with group limits (where a mentor's final places are
+/// its group's new members, so the exported matrix has the run's own
+/// optimum).
 fn solve_component(
     rows: usize,
     cols: usize,
@@ -296,30 +304,62 @@ fn solve_component(
     objective: Objective,
     group: Option<GroupSize>,
 ) -> Result<Solved, MatchError> {
-    // The engine and the solver share the sentinel for forbidden cells.
-    let matrix = ScoreMatrix::new(rows, cols, scores.to_vec())?;
-    let mut capacity = capacity.to_vec();
-    loop {
-        let solution = assignment::solve(&matrix, &capacity, objective)?;
-        // Trust but verify: forbidden cells and capacities, whatever the solver.
-        let mut used = vec![0u32; cols];
-        for &(r, c) in &solution.pairs {
-            used[c] += 1;
-            if matrix.get(r, c).is_none() || used[c] > capacity[c] {
+    let started = Instant::now();
+    let (pairs, places, report) = match group {
+        None => {
+            // The engine and the solver share the sentinel for forbidden cells.
+            let matrix = ScoreMatrix::new(rows, cols, scores.to_vec())?;
+            let solution = assignment::solve(&matrix, capacity, objective)?;
+            (solution.pairs, capacity.to_vec(), None)
+        }
+        Some(size) => {
+            let problem = GroupProblem {
+                rows,
+                cols,
+                scores,
+                room: capacity,
+                held: members,
+                size,
+            };
+            let budget = Duration::from_millis(u64::from(size.time_budget_ms));
+            let found = solve_groups(&problem, objective, budget)?;
+            let report = GroupComponentStats {
+                mentees: rows,
+                mentors: cols,
+                matched: found.matched,
+                matched_bound: found.matched_bound,
+                total_score: from_scaled(found.total),
+                score_bound: from_scaled(found.total_bound),
+                optimal: found.optimal,
+                budget_hit: found.budget_hit,
+                nodes: found.nodes,
+                solve_ms: ms(started),
+            };
+            (found.pairs, found.count, Some(report))
+        }
+    };
+    // Trust but verify: forbidden cells, capacities and group limits,
+    // whatever the solver.
+    let mut used = vec![0u32; cols];
+    for &(r, c) in &pairs {
+        if r >= rows || c >= cols || scores[r * cols + c] == FORBIDDEN || used[c] >= capacity[c] {
+            return Err(MatchError::InvalidSolution(format!(
+                "solver returned cell ({r}, {c})"
+            )));
+        }
+        used[c] += 1;
+    }
+    if let Some(size) = group {
+        for (c, (&k, &held)) in used.iter().zip(members).enumerate() {
+            if k > 0 && !(size.min..=size.max).contains(&(k + held)) {
                 return Err(MatchError::InvalidSolution(format!(
-                    "solver returned cell ({r}, {c})"
+                    "group of mentor {c} has {} members",
+                    k + held
                 )));
             }
         }
-        let Some(size) = group else {
-            return Ok((solution.pairs, capacity));
-        };
-        let score = |r: usize, c: usize| matrix.get(r, c).unwrap_or(0);
-        match weakest_below_min(&solution.pairs, score, members, size) {
-            None => return Ok((solution.pairs, capacity)),
-            Some(c) => capacity[c] = 0,
-        }
     }
+    Ok((pairs, places, report))
 }
 
 fn ms(since: Instant) -> f64 {
@@ -567,12 +607,15 @@ pub fn run(input: &RunInput<'_>) -> Result<Outcome, MatchError> {
     // The places each mentor finally had (a group repair may have closed
     // some), so the exported matrix has the run's own optimum.
     let mut final_cap = run_cap.clone();
-    for (c, (_, caps)) in components.iter().zip(&solved) {
+    for (c, (_, caps, _)) in components.iter().zip(&solved) {
         for (&m, &cap) in c.mentors.iter().zip(caps) {
             final_cap[m] = cap;
         }
     }
-    let solutions: Vec<Vec<(usize, usize)>> = solved.into_iter().map(|(pairs, _)| pairs).collect();
+    let group_reports: Vec<Option<GroupComponentStats>> =
+        solved.iter().map(|(_, _, report)| report.clone()).collect();
+    let solutions: Vec<Vec<(usize, usize)>> =
+        solved.into_iter().map(|(pairs, _, _)| pairs).collect();
     let solve_ms = ms(t);
 
     // Explain.
@@ -605,13 +648,14 @@ pub fn run(input: &RunInput<'_>) -> Result<Outcome, MatchError> {
             breakdown: items,
             members: Vec::new(),
             cohesion: None,
+            group_reason: None,
             pinned: true,
         });
     }
     let mut matched = vec![false; mentees.len()];
     let mut new_proposals: Vec<Proposal> = Vec::new();
     let mut cohesions: Vec<f64> = Vec::new();
-    for (c, pairs) in components.iter().zip(&solutions) {
+    for ((c, pairs), report) in components.iter().zip(&solutions).zip(&group_reports) {
         let mut by_mentor: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for &(r, col) in pairs {
             by_mentor
@@ -629,13 +673,25 @@ pub fn run(input: &RunInput<'_>) -> Result<Outcome, MatchError> {
                     (e, s, items)
                 })
                 .collect();
-            if programme.group.is_some() {
+            if let Some(size) = programme.group {
                 let lines: Vec<&[BreakdownItem]> =
                     explained.iter().map(|(_, _, b)| b.as_slice()).collect();
                 let mean = mean_breakdown(&lines, input.lang);
                 let profiles: Vec<&MenteeProfile> = group.iter().map(|&e| &mentees[e]).collect();
                 let k = cohesion(&profiles);
                 cohesions.push(k);
+                let mut reason = GroupReason {
+                    members: group.len() + members[m] as usize,
+                    held: members[m],
+                    min: size.min,
+                    max: size.max,
+                    covered: covered_needs(&mentors[m], &profiles, 5),
+                    shared: shared_needs(&profiles, 5),
+                    cohesion: k,
+                    optimal: report.as_ref().is_some_and(|r| r.optimal),
+                    text: String::new(),
+                };
+                reason.text = reason.render(input.lang);
                 let score = explained
                     .iter()
                     .map(|(_, s, _)| from_scaled(*s))
@@ -659,6 +715,7 @@ pub fn run(input: &RunInput<'_>) -> Result<Outcome, MatchError> {
                         })
                         .collect(),
                     cohesion: Some(k),
+                    group_reason: Some(reason),
                     pinned: false,
                 });
             } else {
@@ -671,6 +728,7 @@ pub fn run(input: &RunInput<'_>) -> Result<Outcome, MatchError> {
                         breakdown: items,
                         members: Vec::new(),
                         cohesion: None,
+                        group_reason: None,
                         pinned: false,
                     });
                 }
@@ -749,6 +807,9 @@ pub fn run(input: &RunInput<'_>) -> Result<Outcome, MatchError> {
             .max_by_key(|(r, c)| r * c)
             .unwrap_or((0, 0)),
         timings: Timings::default(),
+        groups: programme
+            .group
+            .map(|size| group_stats(group_reports, size.time_budget_ms)),
     };
     let score_tables: Vec<ScoreTable> = components
         .iter()
@@ -796,6 +857,26 @@ pub fn run(input: &RunInput<'_>) -> Result<Outcome, MatchError> {
         explain_ms: ms(t),
     };
     Ok(outcome)
+}
+
+/// Sums what the group search proved over the components.
+fn group_stats(per_component: Vec<Option<GroupComponentStats>>, budget_ms: u32) -> GroupStats {
+    let per_component: Vec<GroupComponentStats> = per_component.into_iter().flatten().collect();
+    GroupStats {
+        components: per_component.len(),
+        optimal_components: per_component.iter().filter(|c| c.optimal).count(),
+        budget_hit: per_component.iter().filter(|c| c.budget_hit).count(),
+        coverage_gap: per_component
+            .iter()
+            .map(|c| c.matched_bound.saturating_sub(c.matched))
+            .sum(),
+        score_gap: per_component
+            .iter()
+            .map(|c| (c.score_bound - c.total_score).max(0.0))
+            .sum(),
+        time_budget_ms: budget_ms,
+        per_component,
+    }
 }
 
 /// Features of a run, for benches and tools that score outside a run.

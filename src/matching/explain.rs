@@ -33,7 +33,7 @@ impl Lang {
 }
 
 /// Unit of an age or grade gap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GapUnit {
     /// School grades (`pupil_pupil`).
@@ -43,7 +43,7 @@ pub enum GapUnit {
 }
 
 /// What matched for one criterion, as data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fact {
     /// Subjects in common, out of the mentee's.
@@ -101,7 +101,7 @@ pub enum Fact {
 }
 
 /// One line of a breakdown.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BreakdownItem {
     /// The criterion.
     pub criterion: Criterion,
@@ -412,6 +412,103 @@ pub fn mean_breakdown(members: &[&[BreakdownItem]], lang: Lang) -> Vec<Breakdown
             }
         })
         .collect()
+}
+
+/// Why a group was formed: its size against the limits, what the mentor
+/// covers, what the members share, and what the search proved. Kept as
+/// data with the run; [`GroupReason::render`] gives the words again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupReason {
+    /// Members after the run (approved and pinned included).
+    pub members: usize,
+    /// Members already approved or pinned before the run.
+    #[serde(default)]
+    pub held: u32,
+    /// The programme's smallest group.
+    pub min: u32,
+    /// The programme's largest group.
+    pub max: u32,
+    /// Members' needs (subjects, requests) the mentor's subjects or
+    /// competencies cover, the most widely covered first.
+    #[serde(default)]
+    pub covered: Vec<String>,
+    /// Needs at least two members share.
+    #[serde(default)]
+    pub shared: Vec<String>,
+    /// The group's cohesion 0..1.
+    pub cohesion: f64,
+    /// The component's grouping is proven optimal (coverage first, then
+    /// the run's objective).
+    pub optimal: bool,
+    /// The reason in words, in the run's language.
+    #[serde(default)]
+    pub text: String,
+}
+
+impl GroupReason {
+    /// The reason in words. `O(tags)`.
+    pub fn render(&self, lang: Lang) -> String {
+        let list = |v: &[String]| v.join(", ");
+        match lang {
+            Lang::En => {
+                let mut out = format!(
+                    "Group of {} (limits {}–{}",
+                    self.members, self.min, self.max
+                );
+                if self.held > 0 {
+                    out.push_str(&format!(", {} already approved", self.held));
+                }
+                out.push(')');
+                if !self.covered.is_empty() {
+                    out.push_str(&format!("; the mentor covers {}", list(&self.covered)));
+                }
+                if !self.shared.is_empty() {
+                    out.push_str(&format!("; members share {}", list(&self.shared)));
+                }
+                out.push_str(&format!("; cohesion {:.2}. ", self.cohesion));
+                out.push_str(if self.optimal {
+                    "Of all valid groupings of these mentees and mentors, this one matches the \
+                     most mentees, then scores best (proven)."
+                } else {
+                    "The best grouping found within the time budget; the run's statistics \
+                     give the proven bound."
+                });
+                out
+            }
+            Lang::Ru => {
+                let n = self.members;
+                let word = if n % 10 == 1 && n % 100 != 11 {
+                    "участника"
+                } else {
+                    "участников"
+                };
+                let mut out = format!("Группа из {n} {word} (допустимо {}–{}", self.min, self.max);
+                if self.held > 0 {
+                    out.push_str(&format!(", из них уже утверждено: {}", self.held));
+                }
+                out.push(')');
+                if !self.covered.is_empty() {
+                    out.push_str(&format!(
+                        "; наставник закрывает потребности: {}",
+                        list(&self.covered)
+                    ));
+                }
+                if !self.shared.is_empty() {
+                    out.push_str(&format!("; общее у участников: {}", list(&self.shared)));
+                }
+                out.push_str(&format!("; сплочённость {:.2}. ", self.cohesion));
+                out.push_str(if self.optimal {
+                    "Из всех допустимых разбиений этих наставников и наставляемых это \
+                     охватывает больше всего наставляемых, а затем даёт лучшую оценку \
+                     (доказано)."
+                } else {
+                    "Лучшее разбиение, найденное за отведённое время; доказанная граница — \
+                     в статистике запуска."
+                });
+                out
+            }
+        }
+    }
 }
 
 /// One sentence summarising a pair: the details that scored, joined.

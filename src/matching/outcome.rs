@@ -2,7 +2,7 @@
 //! statistics, and the score matrix (per component) with its CSV export.
 
 use super::assignment::Objective;
-use super::explain::{BreakdownItem, Lang};
+use super::explain::{BreakdownItem, GroupReason, Lang};
 use super::score::{FORBIDDEN, format_scaled};
 use super::unmatched::{Ineligible, Unmatched};
 use crate::domain::{Form, Id, Weights};
@@ -39,6 +39,9 @@ pub struct Proposal {
     /// Group cohesion 0..1 (groups only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cohesion: Option<f64>,
+    /// Why the group was formed (groups only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_reason: Option<GroupReason>,
     /// Kept as the curator pinned it, not chosen by the run.
     pub pinned: bool,
     /// The scoring details in one sentence.
@@ -57,12 +60,15 @@ impl Proposal {
                 item.detail = item.fact.render(lang);
             }
         }
+        if let Some(reason) = &mut self.group_reason {
+            reason.text = reason.render(lang);
+        }
         self.summary = super::explain::summary(&self.breakdown);
     }
 }
 
 /// Milliseconds spent in each phase.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Timings {
     /// Eligibility, mentor rules, feature encoding.
     pub encode_ms: f64,
@@ -77,7 +83,7 @@ pub struct Timings {
 }
 
 /// Run statistics.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Stats {
     /// Mentees the run considered (not pinned).
     pub mentees_eligible: usize,
@@ -106,6 +112,72 @@ pub struct Stats {
     pub largest_component: (usize, usize),
     /// Time per phase.
     pub timings: Timings,
+    /// How the groups were formed (group programmes only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<GroupStats>,
+}
+
+/// What the exact group search proved, over all components of a group
+/// programme. Scores are 0..1 per pair, as elsewhere.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct GroupStats {
+    /// Components searched.
+    #[serde(default)]
+    pub components: usize,
+    /// Components whose grouping is proven optimal.
+    #[serde(default)]
+    pub optimal_components: usize,
+    /// Components where the time budget ran out.
+    #[serde(default)]
+    pub budget_hit: usize,
+    /// Σ (proven bound on matched − matched): mentees a better grouping
+    /// might still match; 0 when every component is optimal.
+    #[serde(default)]
+    pub coverage_gap: usize,
+    /// Σ (proven bound on the total − total), in score units.
+    #[serde(default)]
+    pub score_gap: f64,
+    /// The search budget per component, in milliseconds.
+    #[serde(default)]
+    pub time_budget_ms: u32,
+    /// Per component, in the order of `score_tables`.
+    #[serde(default)]
+    pub per_component: Vec<GroupComponentStats>,
+}
+
+/// The exact group search on one component.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct GroupComponentStats {
+    /// Mentees in the component.
+    #[serde(default)]
+    pub mentees: usize,
+    /// Mentors in the component.
+    #[serde(default)]
+    pub mentors: usize,
+    /// Mentees matched.
+    #[serde(default)]
+    pub matched: usize,
+    /// Proven upper bound on the mentees any valid grouping matches.
+    #[serde(default)]
+    pub matched_bound: usize,
+    /// Total score of the grouping.
+    #[serde(default)]
+    pub total_score: f64,
+    /// Proven upper bound on the optimum's total score.
+    #[serde(default)]
+    pub score_bound: f64,
+    /// Proven optimal.
+    #[serde(default)]
+    pub optimal: bool,
+    /// The time budget ran out.
+    #[serde(default)]
+    pub budget_hit: bool,
+    /// Relaxations solved.
+    #[serde(default)]
+    pub nodes: u64,
+    /// Search time in milliseconds.
+    #[serde(default)]
+    pub solve_ms: f64,
 }
 
 /// The score matrix of one connected component of the allowed-pair graph.
