@@ -640,7 +640,54 @@ async fn readiness_counts_demand_and_supply_before_matching(app: &TestApp) {
     assert_eq!(after.body["totals"]["mentor_free_places"], places - 1);
 }
 
+async fn proposals_name_their_people_for_those_who_may_read_names(app: &TestApp) {
+    let school = app.load_school().await;
+    let name_of = |kind: &str, id: &str| -> Option<String> {
+        school[kind].as_array()?.iter().find(|p| p["id"] == id)?["full_name"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    let result = run(app, &app.admin, "tp-2026", json!({})).await;
+    let all = proposals(&result);
+    assert!(!all.is_empty());
+    for p in &all {
+        let mentor = p["mentor_id"].as_str().expect("mentor");
+        assert_eq!(
+            p["mentor_name"].as_str().map(str::to_owned),
+            name_of("mentors", mentor)
+        );
+        let mentees = p["mentee_ids"].as_array().expect("mentees");
+        let names = p["mentee_names"].as_array().expect("names");
+        assert_eq!(mentees.len(), names.len());
+        for (id, name) in mentees.iter().zip(names) {
+            assert_eq!(
+                name.as_str().map(str::to_owned),
+                name_of("mentees", id.as_str().expect("id"))
+            );
+        }
+    }
+    let analyst = app.key(Role::Analyst, None).await;
+    let id = result["id"].as_str().expect("id");
+    let seen = app.get_as(&analyst, &format!("/api/v1/runs/{id}")).await;
+    assert_eq!(seen.status, 200, "{}", seen.text);
+    for p in proposals(&seen.body) {
+        assert!(p.get("mentor_name").is_none() && p.get("mentee_names").is_none());
+        assert!(
+            p["mentor_id"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("anon-"))
+        );
+    }
+    for m in school["mentees"].as_array().expect("mentees") {
+        assert!(
+            !seen.text.contains(m["full_name"].as_str().unwrap_or("?")),
+            "an analyst reads no names"
+        );
+    }
+}
+
 on_both_backends!(
+    proposals_name_their_people_for_those_who_may_read_names,
     readiness_counts_demand_and_supply_before_matching,
     every_run_obeys_the_rules_and_reaches_the_optimum_of_its_matrix,
     approvals_recheck_and_a_second_run_fills_only_what_is_left,

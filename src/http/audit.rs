@@ -1,14 +1,14 @@
 //! `GET /api/v1/audit`: who read or changed what, when, from where.
 
 use super::AppState;
-use super::documents::ListPage;
 use super::extract::{Caller, QueryParams};
-use super::problem::ApiError;
+use super::problem::{ApiError, Problem};
+use super::views::audit::{AuditEvent, AuditPage};
 use crate::service::auth::Permission;
 use crate::store::EventFilter;
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse, get};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Records an access or change; a failure to record is logged, never
 /// shown to the caller (the action itself already happened).
@@ -38,7 +38,10 @@ pub async fn record(state: &AppState, caller: &Caller, action: &str, subject: &s
         ("limit" = Option<u32>, Query, description = "Page size, 1..1000 (default 100)"),
         ("after" = Option<String>, Query, description = "The `next` of the previous page"),
     ),
-    responses((status = 200, description = "Events", body = serde_json::Value)),
+    responses(
+        (status = 200, description = "A page of events, newest first", body = AuditPage),
+        (status = 422, description = "A bad filter or page", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[get("/audit")]
@@ -60,12 +63,9 @@ pub async fn list_audit(
         since: query.get("since").map(str::to_owned),
     };
     let (events, next) = state.store.list_events(&filter, &page).await?;
-    let items: Vec<Value> = events
+    let items = events
         .iter()
-        .map(|e| {
-            json!({"at": e.at, "key_id": e.key_id, "role": e.role, "action": e.action, "subject": e.subject,
-                   "origin": e.origin, "detail": serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::Null)})
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(ListPage { items, next }))
+        .map(AuditEvent::new)
+        .collect::<Result<_, _>>()?;
+    Ok(HttpResponse::Ok().json(AuditPage { items, next }))
 }

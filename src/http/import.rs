@@ -3,6 +3,8 @@
 use super::AppState;
 use super::extract::{Caller, QueryParams, media_type};
 use super::problem::{ApiError, Problem};
+use super::views::files::CsvText;
+use super::views::import::ImportRequest;
 use crate::domain::FieldError;
 use crate::service::auth::Permission;
 use crate::service::import::{self, Batch, CsvKind, ImportReport};
@@ -37,8 +39,8 @@ pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
     request_body(
         description = "JSON {organizations, mentors, mentees, programmes}, or one CSV file of a kind",
         content(
-            (serde_json::Value = "application/json"),
-            (String = "text/csv"),
+            (ImportRequest = "application/json"),
+            (CsvText = "text/csv"),
         )
     ),
     responses(

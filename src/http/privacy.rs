@@ -8,7 +8,12 @@
 //! cannot read; analysts see runs with pseudonymous ids.
 
 use super::AppState;
+use super::views::runs::{
+    Comparison, RestrictedCode, RestrictedReason, RestrictedRule, RunView, UnmatchedReasonView,
+};
 use crate::domain::{FieldError, MenteeCategory, MenteeProfile};
+use crate::matching::rules::Rule;
+use crate::matching::unmatched::UnmatchedReason;
 use crate::service::auth::{Principal, Role};
 use crate::store::{Scope, StoreError, Stored, Table, content_etag};
 use serde_json::Value;
@@ -240,32 +245,48 @@ impl ToSchema for MenteeView {
     }
 }
 
+/// Whether an unmatched reason would tell that the pupil has special
+/// needs: the rule that demands a tutor is among those that excluded
+/// mentors.
+fn tells_special_needs(reason: &UnmatchedReasonView) -> bool {
+    match reason {
+        UnmatchedReasonView::Given(UnmatchedReason::NoMentorPassesRules {
+            top_rule,
+            excluded_by,
+            ..
+        }) => {
+            *top_rule == Rule::NeedsTutor || excluded_by.iter().any(|(r, _)| *r == Rule::NeedsTutor)
+        }
+        _ => false,
+    }
+}
+
 /// Masks what a run says about people for a caller without the right:
 /// an unmatched reason that names the special-needs rule is restricted,
-/// and for analysts every person id becomes a pseudonym.
-pub fn mask_run(view: &mut Value, pseudonyms: Option<&Pseudonyms>) {
+/// and for analysts every person id becomes a pseudonym and no name is
+/// shown.
+pub fn mask_run(view: &mut RunView, pseudonyms: Option<&Pseudonyms>) {
     mask_run_except(view, pseudonyms, |_| false);
 }
 
 /// As [`mask_run`], but the reasons of the mentees for which `readable`
 /// (given the real mentee id) is true stay as they are.
 pub fn mask_run_except(
-    view: &mut Value,
+    view: &mut RunView,
     pseudonyms: Option<&Pseudonyms>,
     readable: impl Fn(&str) -> bool,
 ) {
-    if let Some(unmatched) = view.get_mut("unmatched").and_then(Value::as_array_mut) {
-        for u in unmatched {
-            let shown = u["mentee_id"].as_str().is_some_and(&readable);
-            if !shown && u["reason"].to_string().contains("needs_tutor") {
-                u["reason"] =
-                    serde_json::json!({"code": "no_mentor_passes_rules", "top_rule": RESTRICTED});
-                u["text"] = Value::String("no mentor passes the rules (details restricted)".into());
-            }
+    for u in view.unmatched.iter_mut().flatten() {
+        if !readable(&u.mentee_id) && tells_special_needs(&u.reason) {
+            u.reason = UnmatchedReasonView::Restricted(RestrictedReason {
+                code: RestrictedCode::NoMentorPassesRules,
+                top_rule: RestrictedRule::Restricted,
+            });
+            u.text = "no mentor passes the rules (details restricted)".into();
         }
     }
     if let Some(p) = pseudonyms {
-        p.apply(view);
+        p.apply_run(view);
     }
 }
 
@@ -291,14 +312,14 @@ pub async fn readable_mentees(
     }
 }
 
-/// Masks a run view (or a comparison) for the caller: nothing for admins;
-/// for a curator, the special-needs rule in the reasons of pupils of other
-/// organisations than the key's own; for everyone else all of them, and
-/// for analysts every person id becomes a pseudonym.
+/// Masks a run view for the caller: nothing for admins; for a curator,
+/// the special-needs rule in the reasons of pupils of other organisations
+/// than the key's own; for everyone else all of them, and for analysts
+/// every person id becomes a pseudonym and no name is shown.
 pub async fn mask_run_for(
     state: &AppState,
     principal: &Principal,
-    view: &mut Value,
+    view: &mut RunView,
 ) -> Result<(), StoreError> {
     if principal.role == Role::Admin {
         return Ok(());
@@ -308,20 +329,31 @@ pub async fn mask_run_for(
     } else {
         None
     };
-    let ids: Vec<String> = view["unmatched"]
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .filter_map(|u| u["mentee_id"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
+    let ids: Vec<String> = view
+        .unmatched
+        .iter()
+        .flatten()
+        .map(|u| u.mentee_id.clone())
+        .collect();
     let readable = if ids.is_empty() {
         HashSet::new()
     } else {
         readable_mentees(state, principal, &ids).await?
     };
     mask_run_except(view, pseudonyms.as_ref(), |id| readable.contains(id));
+    Ok(())
+}
+
+/// Masks a comparison of two runs for the caller: for analysts every
+/// person id becomes a pseudonym (it names no reasons).
+pub async fn mask_comparison_for(
+    state: &AppState,
+    principal: &Principal,
+    comparison: &mut Comparison,
+) -> Result<(), StoreError> {
+    if principal.role == Role::Analyst {
+        Pseudonyms::load(state).await?.apply_pairs(comparison);
+    }
     Ok(())
 }
 
@@ -346,27 +378,38 @@ impl Pseudonyms {
         format!("anon-{}", hex::encode(&digest[..6]))
     }
 
-    /// Replaces person ids in every `mentor_id`, `mentee_id` and
-    /// `mentee_ids` field of a JSON tree.
-    pub fn apply(&self, value: &mut Value) {
-        match value {
-            Value::Object(map) => {
-                for (key, v) in map.iter_mut() {
-                    match (key.as_str(), &mut *v) {
-                        ("mentor_id" | "mentee_id", Value::String(s)) => *s = self.of(s),
-                        ("mentee_ids", Value::Array(items)) => {
-                            for item in items {
-                                if let Value::String(s) = item {
-                                    *s = self.of(s);
-                                }
-                            }
-                        }
-                        _ => self.apply(v),
-                    }
-                }
+    /// Replaces every person id of a run view by its pseudonym, and
+    /// drops the names.
+    pub fn apply_run(&self, view: &mut RunView) {
+        for p in view.proposals.iter_mut().flatten() {
+            p.mentor_id = self.of(&p.mentor_id);
+            for m in &mut p.mentee_ids {
+                *m = self.of(m);
             }
-            Value::Array(items) => items.iter_mut().for_each(|v| self.apply(v)),
-            _ => {}
+            for m in &mut p.members {
+                m.mentee_id = self.of(&m.mentee_id);
+            }
+            p.mentor_name = None;
+            p.mentee_names = None;
+        }
+        for u in view.unmatched.iter_mut().flatten() {
+            u.mentee_id = self.of(&u.mentee_id);
+        }
+        for i in view.ineligible.iter_mut().flatten() {
+            i.mentee_id = self.of(&i.mentee_id);
+        }
+    }
+
+    /// Replaces every person id of a comparison by its pseudonym.
+    pub fn apply_pairs(&self, comparison: &mut Comparison) {
+        for pair in comparison
+            .pairs_kept
+            .iter_mut()
+            .chain(&mut comparison.pairs_added)
+            .chain(&mut comparison.pairs_dropped)
+        {
+            pair.mentor_id = self.of(&pair.mentor_id);
+            pair.mentee_id = self.of(&pair.mentee_id);
         }
     }
 

@@ -7,6 +7,7 @@ use super::documents::{self, ListPage};
 use super::extract::{Caller, JsonBody, NoQuery, QueryParams, if_match, json_body, path_id};
 use super::privacy::{self, MenteeView};
 use super::problem::{ApiError, Problem};
+use super::views::consent::ErasureView;
 use crate::domain::{Form, Id, MenteeCategory, MenteeProfile, MentorProfile, PersonKind};
 use crate::service::auth::Permission;
 use crate::service::banks::{mentee_document, mentor_document};
@@ -552,12 +553,7 @@ async fn erase(
         key_id = %principal.key_id,
         "person erased"
     );
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "erased": true,
-        "proposals_withdrawn": erasure.proposals_withdrawn,
-        "pairs_ended": erasure.pairs_ended,
-        "runs_rewritten": erasure.runs_rewritten,
-    })))
+    Ok(HttpResponse::Ok().json(ErasureView::from(erasure)))
 }
 
 /// Record that a mentee (or their parent or guardian) withdrew consent.
@@ -570,7 +566,10 @@ async fn erase(
 #[utoipa::path(
     tag = "mentees",
     params(("id" = String, Path)),
-    responses((status = 200, description = "Erased", body = serde_json::Value)),
+    responses(
+        (status = 200, description = "Erased: what went with the person", body = ErasureView),
+        (status = 404, description = "No such person in your scope", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("/mentees/{id}/consent/withdraw")]
@@ -596,7 +595,10 @@ pub async fn withdraw_mentee_consent(
 #[utoipa::path(
     tag = "mentors",
     params(("id" = String, Path)),
-    responses((status = 200, description = "Erased", body = serde_json::Value)),
+    responses(
+        (status = 200, description = "Erased: what went with the person", body = ErasureView),
+        (status = 404, description = "No such person in your scope", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("/mentors/{id}/consent/withdraw")]

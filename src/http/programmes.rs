@@ -245,7 +245,10 @@ pub async fn list_programmes(
 #[utoipa::path(
     tag = "programmes",
     params(("id" = String, Path)),
-    responses((status = 200, description = "The versions", body = serde_json::Value)),
+    responses(
+        (status = 200, description = "The versions", body = super::views::runs::WeightHistory),
+        (status = 404, description = "No such programme in your scope", body = super::problem::Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[get("/programmes/{id}/weights")]
@@ -257,18 +260,8 @@ pub async fn weight_history(
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::ReadProgrammes)?;
     let id = path_id(&id)?;
-    crate::service::runs::programme_in_scope(state.store.as_ref(), &principal.scope, id.as_str())
-        .await?;
-    let versions = state.store.weight_history(id.as_str()).await?;
-    let items: Vec<serde_json::Value> = versions
-        .iter()
-        .map(|v| serde_json::json!({
-            "version": v.version,
-            "weights": serde_json::from_str::<serde_json::Value>(&v.weights).unwrap_or_default(),
-            "changed_by": v.changed_by,
-            "changed_at": v.changed_at,
-            "reason": v.reason,
-        }))
-        .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+    let items =
+        crate::service::runs::weight_history(state.store.as_ref(), &principal.scope, id.as_str())
+            .await?;
+    Ok(HttpResponse::Ok().json(super::views::runs::WeightHistory { items }))
 }

@@ -3,8 +3,13 @@
 
 use super::AppState;
 use super::extract::{Caller, QueryParams};
-use super::problem::ApiError;
+use super::problem::{ApiError, Problem};
 use super::runs::language;
+use super::views::files::{CsvText, SvgImage, Xlsx};
+use super::views::reports::{
+    FormIndicators, GrowthView, IndicatorId, IndicatorView, IndicatorsReport,
+    OrganizationIndicators, ReportLinks, title,
+};
 use crate::domain::{FieldError, Form, Organization};
 use crate::matching::explain::Lang;
 use crate::service::auth::Permission;
@@ -12,7 +17,6 @@ use crate::service::reports::{self, Data, INDICATORS, Indicator};
 use actix_web::http::header;
 use actix_web::web::Data as WebData;
 use actix_web::{HttpRequest, HttpResponse, get};
-use serde_json::{Value, json};
 use time::{Date, Month};
 
 /// A parsed report request: the organisation, its path and the period.
@@ -129,9 +133,73 @@ async fn load(state: &AppState, path: &str) -> Result<Data, ApiError> {
 }
 
 /// The report as JSON: the whole subtree, each child organisation, each form.
-fn report(r: &Request, data: &Data) -> Value {
-    let children: Vec<(&Organization, &String)> = data
-        .organizations
+fn report(r: &Request, data: &Data) -> Result<IndicatorsReport, ApiError> {
+    let base = format!(
+        "/api/v1/reports/indicators?organization_id={}&period={}",
+        r.organization.id, r.period
+    );
+    let file = |extension: &str| {
+        format!("{base}&lang={}", lang_code(r.lang))
+            .replace("indicators?", &format!("indicators.{extension}?"))
+    };
+    Ok(IndicatorsReport {
+        organization_id: r.organization.id.to_string(),
+        period: r.period.clone(),
+        as_of: crate::domain::parse::format_date(r.to),
+        indicators: IndicatorView::all(
+            reports::indicators(data, &r.path, None, r.from, r.to),
+            r.lang,
+        )?,
+        by_organization: children(r, data)
+            .map(|(o, p)| {
+                Ok(OrganizationIndicators {
+                    organization_id: o.id.to_string(),
+                    name: o.name.clone(),
+                    indicators: IndicatorView::all(
+                        reports::indicators(data, p, None, r.from, r.to),
+                        r.lang,
+                    )?,
+                })
+            })
+            .collect::<Result<_, ApiError>>()?,
+        by_form: Form::ALL
+            .iter()
+            .map(|f| {
+                Ok(FormIndicators {
+                    form: *f,
+                    indicators: IndicatorView::all(
+                        reports::indicators(data, &r.path, Some(*f), r.from, r.to),
+                        r.lang,
+                    )?,
+                })
+            })
+            .collect::<Result<_, ApiError>>()?,
+        growth: reports::growth(data, &r.path)
+            .into_iter()
+            .map(GrowthView::from)
+            .collect(),
+        links: ReportLinks {
+            csv: file("csv"),
+            xlsx: file("xlsx"),
+            svg: INDICATORS
+                .iter()
+                .map(|(id, _, _)| {
+                    (
+                        (*id).to_owned(),
+                        format!("{base}&indicator={id}").replace("indicators?", "indicators.svg?"),
+                    )
+                })
+                .collect(),
+        },
+    })
+}
+
+/// The child organisations of the report's organisation, with their paths.
+fn children<'a>(
+    r: &'a Request,
+    data: &'a Data,
+) -> impl Iterator<Item = (&'a Organization, &'a String)> + 'a {
+    data.organizations
         .iter()
         .filter(|(o, _)| {
             o.parent_id
@@ -139,32 +207,6 @@ fn report(r: &Request, data: &Data) -> Value {
                 .is_some_and(|p| *p == r.organization.id)
         })
         .map(|(o, p)| (o, p))
-        .collect();
-    let base = format!(
-        "/api/v1/reports/indicators?organization_id={}&period={}",
-        r.organization.id, r.period
-    );
-    json!({
-        "organization_id": r.organization.id,
-        "period": r.period,
-        "as_of": crate::domain::parse::format_date(r.to),
-        "indicators": titled(reports::indicators(data, &r.path, None, r.from, r.to), r.lang),
-        "by_organization": children.iter().map(|(o, p)| json!({
-            "organization_id": o.id,
-            "name": o.name,
-            "indicators": titled(reports::indicators(data, p, None, r.from, r.to), r.lang),
-        })).collect::<Vec<_>>(),
-        "by_form": Form::ALL.iter().map(|f| json!({
-            "form": f,
-            "indicators": titled(reports::indicators(data, &r.path, Some(*f), r.from, r.to), r.lang),
-        })).collect::<Vec<_>>(),
-        "growth": reports::growth(data, &r.path),
-        "links": {
-            "csv": format!("{base}&lang={}", lang_code(r.lang)).replace("indicators?", "indicators.csv?"),
-            "xlsx": format!("{base}&lang={}", lang_code(r.lang)).replace("indicators?", "indicators.xlsx?"),
-            "svg": INDICATORS.iter().map(|(id, _, _)| (id.to_string(), Value::String(format!("{base}&indicator={id}").replace("indicators?", "indicators.svg?")))).collect::<serde_json::Map<String, Value>>(),
-        },
-    })
 }
 
 fn lang_code(lang: Lang) -> &'static str {
@@ -172,23 +214,6 @@ fn lang_code(lang: Lang) -> &'static str {
         Lang::En => "en",
         Lang::Ru => "ru",
     }
-}
-
-fn title(id: &str, lang: Lang) -> &'static str {
-    INDICATORS
-        .iter()
-        .find(|(i, _, _)| *i == id)
-        .map_or("", |(_, en, ru)| if lang == Lang::Ru { ru } else { en })
-}
-
-fn titled(list: Vec<Indicator>, lang: Lang) -> Vec<Value> {
-    list.into_iter()
-        .map(|i| {
-            let mut v = json!(i);
-            v["title"] = json!(title(i.id, lang));
-            v
-        })
-        .collect()
 }
 
 /// The monitoring indicators of an organisation and everything under it,
@@ -199,7 +224,14 @@ fn titled(list: Vec<Indicator>, lang: Lang) -> Vec<Value> {
 #[utoipa::path(
     tag = "reports",
     params(("organization_id" = String, Query), ("period" = String, Query, description = "YYYY-MM"), ("lang" = Option<String>, Query)),
-    responses((status = 200, description = "The indicators", body = serde_json::Value)),
+    responses(
+        (status = 200, description = "The indicators", content(
+            (IndicatorsReport = "application/json"),
+            (CsvText = "text/csv"),
+        )),
+        (status = 404, description = "No such organisation in your scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A missing or bad organisation, period or language", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[get("/reports/indicators")]
@@ -218,7 +250,7 @@ pub async fn indicators(
     if wants_csv {
         return csv_response(&r, &data);
     }
-    Ok(HttpResponse::Ok().json(report(&r, &data)))
+    Ok(HttpResponse::Ok().json(report(&r, &data)?))
 }
 
 /// One row per scope and indicator.
@@ -314,7 +346,7 @@ fn csv_response(r: &Request, data: &Data) -> Result<HttpResponse, ApiError> {
 #[utoipa::path(
     tag = "reports",
     params(("organization_id" = String, Query), ("period" = String, Query), ("lang" = Option<String>, Query)),
-    responses((status = 200, description = "CSV", body = String, content_type = "text/csv")),
+    responses((status = 200, description = "CSV", body = CsvText, content_type = "text/csv")),
     security(("bearer" = []))
 )]
 #[get("/reports/indicators.csv")]
@@ -332,7 +364,7 @@ pub async fn indicators_csv(
 #[utoipa::path(
     tag = "reports",
     params(("organization_id" = String, Query), ("period" = String, Query), ("lang" = Option<String>, Query)),
-    responses((status = 200, description = "XLSX", body = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
+    responses((status = 200, description = "XLSX", body = Xlsx, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
     security(("bearer" = []))
 )]
 #[get("/reports/indicators.xlsx")]
@@ -380,8 +412,11 @@ pub async fn indicators_xlsx(
 /// One indicator's share across the child organisations, as an SVG bar chart.
 #[utoipa::path(
     tag = "reports",
-    params(("organization_id" = String, Query), ("period" = String, Query), ("indicator" = String, Query), ("lang" = Option<String>, Query)),
-    responses((status = 200, description = "SVG", body = String, content_type = "image/svg+xml")),
+    params(("organization_id" = String, Query), ("period" = String, Query), ("indicator" = Option<IndicatorId>, Query, description = "Which indicator (default `teachers_mentoring`)"), ("lang" = Option<String>, Query)),
+    responses(
+        (status = 200, description = "SVG", body = SvgImage, content_type = "image/svg+xml"),
+        (status = 422, description = "An unknown indicator, or a bad organisation, period or language", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[get("/reports/indicators.svg")]

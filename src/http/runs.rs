@@ -3,19 +3,24 @@
 
 use super::AppState;
 use super::extract::{Caller, JsonBody, NoQuery, QueryParams, json_body, path_id};
-use super::pairs::pair_view;
 use super::privacy;
 use super::problem::{ApiError, Problem};
+use super::views::pairs::{MadePairs, PairView};
+use super::views::runs::{
+    Comparison, Readiness, RejectRequest, RunPage, RunSummary, RunView, Sensitivity,
+    StartRunRequest, WeightOutcomes,
+};
 use crate::domain::FieldError;
 use crate::matching::explain::Lang;
-use crate::service::auth::Permission;
+use crate::service::auth::{Permission, Role};
 use crate::service::runs::{self, RunError};
-use crate::store::PairRequest;
 use actix_web::http::header;
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, post};
-use serde_json::json;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+/// The day new pairs start; see [`runs::started_on`].
+pub use crate::service::runs::started_on;
 
 /// Longest `?wait=` honoured, in seconds.
 pub const MAX_WAIT_SECONDS: u64 = 60;
@@ -36,27 +41,19 @@ impl From<RunError> for ApiError {
             RunError::NotFound => ApiError::NotFound,
             RunError::Conflict(detail) => ApiError::Conflict(detail),
             RunError::Store(store) => store.into(),
+            // The cause is logged when the problem is rendered; the client
+            // gets a plain 500.
+            RunError::Internal(cause) => ApiError::Internal(cause),
         }
     }
 }
 
+/// An optional JSON body: none, whitespace or `null` all mean "no options".
 fn optional_body(body: &Bytes) -> Result<Option<serde_json::Value>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        Ok(None)
-    } else {
-        json_body(body).map(Some)
+        return Ok(None);
     }
-}
-
-/// Masks a run (or a comparison) for the caller: see
-/// [`privacy::mask_run_for`].
-async fn mask_for(
-    state: &AppState,
-    principal: &crate::service::auth::Principal,
-    view: &mut serde_json::Value,
-) -> Result<(), ApiError> {
-    privacy::mask_run_for(state, principal, view).await?;
-    Ok(())
+    Ok(Some(json_body(body)?).filter(|value| !value.is_null()))
 }
 
 /// Start a run of a programme.
@@ -70,10 +67,12 @@ async fn mask_for(
 #[utoipa::path(
     tag = "runs",
     params(("id" = String, Path, description = "Programme id")),
-    request_body(content = serde_json::Value, description = "{weights?, objective?, dry_run?}"),
+    request_body(content = Option<StartRunRequest>, description = "Run options, all optional; an empty body is fine"),
     responses(
-        (status = 202, description = "Queued", body = serde_json::Value),
+        (status = 202, description = "Queued; `Location` names the run", body = RunView,
+            headers(("Location" = String, description = "The run"))),
         (status = 404, description = "No such programme in your scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad options, each named", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -86,17 +85,19 @@ pub async fn start_run(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let body = optional_body(&body)?;
+    // The permission depends on the body; the options are parsed (and
+    // every bad one named) by the service.
     let dry_run = body
         .as_ref()
         .and_then(|b| b.get("dry_run"))
-        .is_some_and(|v| v == &json!(true) || v == &json!("true"));
+        .is_some_and(|v| v.as_bool() == Some(true) || v.as_str() == Some("true"));
     let principal = caller.require(if dry_run {
         Permission::StartDryRuns
     } else {
         Permission::StartRuns
     })?;
     let id = path_id(&id)?;
-    let record = runs::start_run(
+    let detail = runs::start_run(
         state.store.as_ref(),
         &principal.scope,
         &caller.actor(),
@@ -104,10 +105,13 @@ pub async fn start_run(
         body.as_ref(),
     )
     .await?;
-    tracing::info!(run_id = %record.id, programme_id = %id, dry_run = record.dry_run, key_id = %principal.key_id, "run queued");
+    tracing::info!(run_id = %detail.record.id, programme_id = %id, dry_run = detail.record.dry_run, key_id = %principal.key_id, "run queued");
     Ok(HttpResponse::Accepted()
-        .insert_header((header::LOCATION, format!("/api/v1/runs/{}", record.id)))
-        .json(runs::run_view(&record, &[], Lang::En)))
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/runs/{}", detail.record.id),
+        ))
+        .json(RunView::new(&detail, Lang::En)?))
 }
 
 /// The runs of a programme, newest first, a page at a time: `{items,
@@ -119,7 +123,11 @@ pub async fn start_run(
         ("limit" = Option<u32>, Query, description = "Page size, 1..1000 (default 100)"),
         ("after" = Option<String>, Query, description = "Last run id of the previous page"),
     ),
-    responses((status = 200, description = "A page of runs, newest first (without proposals)", body = serde_json::Value)),
+    responses(
+        (status = 200, description = "A page of runs, newest first (without proposals)", body = RunPage),
+        (status = 404, description = "No such programme in your scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad paging", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[get("/programmes/{id}/runs")]
@@ -132,38 +140,32 @@ pub async fn list_runs(
     let principal = caller.require(Permission::ReadRuns)?;
     let page = QueryParams::parse(&req, &["limit", "after"])?.page()?;
     let id = path_id(&id)?;
-    // A wider programme's runs are listed whole (without proposals) to
-    // the organisations it pairs people of.
-    let (_, access) =
-        runs::programme_access(state.store.as_ref(), &principal.scope, id.as_str()).await?;
-    let scope = match access {
-        runs::Access::Whole => principal.scope.clone(),
-        runs::Access::OwnMentees => crate::store::Scope::All,
-    };
-    let (records, next) = state.store.list_runs(&scope, id.as_str(), &page).await?;
-    let items: Vec<_> = records
+    let (details, next) =
+        runs::list_runs(state.store.as_ref(), &principal.scope, id.as_str(), &page).await?;
+    let items = details
         .iter()
-        .map(|r| {
-            let mut view = runs::run_view(r, &[], Lang::En);
-            if let Some(object) = view.as_object_mut() {
-                object.remove("proposals");
-                object.remove("unmatched");
-                object.remove("ineligible");
-            }
-            view
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(super::documents::ListPage { items, next }))
+        .map(RunSummary::new)
+        .collect::<Result<_, _>>()?;
+    Ok(HttpResponse::Ok().json(RunPage { items, next }))
 }
 
 /// A run: status and progress; when done, the weights used, statistics,
 /// every proposal with its score and breakdown, and every unmatched mentee
 /// with the reason. `?wait=N` waits up to N seconds (at most 60) for it to
 /// finish. Texts follow `?lang=` or `Accept-Language` (English by default).
+/// Proposals name their people for callers who may read names.
 #[utoipa::path(
     tag = "runs",
-    params(("id" = String, Path), ("wait" = Option<u64>, Query), ("lang" = Option<String>, Query)),
-    responses((status = 200, description = "The run", body = serde_json::Value)),
+    params(
+        ("id" = String, Path),
+        ("wait" = Option<u64>, Query, description = "Seconds to wait for the run to finish, at most 60"),
+        ("lang" = Option<String>, Query, description = "`en` or `ru`"),
+    ),
+    responses(
+        (status = 200, description = "The run", body = RunView),
+        (status = 404, description = "No such run in your scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad `wait` or `lang`", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[get("/runs/{id}")]
@@ -187,26 +189,17 @@ pub async fn get_run(
     }
     .min(MAX_WAIT_SECONDS);
     let id = path_id(&id)?;
-    let deadline = Instant::now() + Duration::from_secs(wait);
-    loop {
-        let (record, access) =
-            runs::run_access(state.store.as_ref(), &principal.scope, id.as_str()).await?;
-        let finished = matches!(record.status.as_str(), "done" | "failed");
-        if finished || Instant::now() >= deadline {
-            let proposals = if record.status == "done" {
-                state.store.run_proposals(&record.id).await?
-            } else {
-                Vec::new()
-            };
-            let mut view = runs::run_view(&record, &proposals, lang);
-            if access == runs::Access::OwnMentees {
-                runs::keep_own_mentees(state.store.as_ref(), &principal.scope, &mut view).await?;
-            }
-            mask_for(&state, principal, &mut view).await?;
-            return Ok(HttpResponse::Ok().json(view));
-        }
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
+    let detail = runs::wait_for_run(
+        state.store.as_ref(),
+        &principal.scope,
+        id.as_str(),
+        Duration::from_secs(wait),
+        principal.role != Role::Analyst,
+    )
+    .await?;
+    let mut view = RunView::new(&detail, lang)?;
+    privacy::mask_run_for(&state, principal, &mut view).await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// The run's score matrix as CSV: a header of mentor ids, a row per
@@ -217,6 +210,7 @@ pub async fn get_run(
     params(("id" = String, Path)),
     responses(
         (status = 200, description = "The matrix", body = String, content_type = "text/csv"),
+        (status = 404, description = "No such run in your scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The run is not done", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -230,12 +224,8 @@ pub async fn run_scores(
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::ReadRuns)?;
     let id = path_id(&id)?;
-    let csv = state
-        .store
-        .run_scores(&principal.scope, id.as_str())
-        .await?
-        .ok_or_else(|| ApiError::Conflict("the run is not done yet".into()))?;
-    let csv = if principal.role == crate::service::auth::Role::Analyst {
+    let csv = runs::run_scores_csv(state.store.as_ref(), &principal.scope, id.as_str()).await?;
+    let csv = if principal.role == Role::Analyst {
         privacy::Pseudonyms::load(&state).await?.apply_csv(&csv)
     } else {
         csv
@@ -257,7 +247,11 @@ pub async fn run_scores(
 #[utoipa::path(
     tag = "runs",
     params(("a" = String, Path), ("b" = String, Path)),
-    responses((status = 200, description = "The comparison", body = serde_json::Value)),
+    responses(
+        (status = 200, description = "The comparison", body = Comparison),
+        (status = 404, description = "No such run in your scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A run is not done, or the runs belong to different programmes", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[get("/runs/{a}/compare/{b}")]
@@ -269,24 +263,15 @@ pub async fn compare_runs(
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::ReadRuns)?;
     let (a, b) = ids.into_inner();
-    let load = |id: String| {
-        let state = state.clone();
-        let scope = principal.scope.clone();
-        async move {
-            let id = path_id(&id)?;
-            let record = state
-                .store
-                .get_run(&scope, id.as_str())
-                .await?
-                .ok_or(ApiError::NotFound)?;
-            let proposals = state.store.run_proposals(&record.id).await?;
-            Ok::<_, ApiError>((record, proposals))
-        }
-    };
-    let (ra, pa) = load(a).await?;
-    let (rb, pb) = load(b).await?;
-    let mut view = runs::compare(&ra, &pa, &rb, &pb)?;
-    mask_for(&state, principal, &mut view).await?;
+    let (a, b) = (path_id(&a)?, path_id(&b)?);
+    let mut view = runs::compare_runs(
+        state.store.as_ref(),
+        &principal.scope,
+        a.as_str(),
+        b.as_str(),
+    )
+    .await?;
+    privacy::mask_comparison_for(&state, principal, &mut view).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -300,7 +285,8 @@ pub async fn compare_runs(
     tag = "proposals",
     params(("id" = String, Path)),
     responses(
-        (status = 200, description = "The new pairs", body = serde_json::Value),
+        (status = 200, description = "The new pairs", body = MadePairs),
+        (status = 404, description = "No such proposal in your scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Cannot be approved now; the reason says why", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -311,48 +297,21 @@ pub async fn approve(
     caller: Caller,
     _query: NoQuery,
     id: Path<String>,
+    language: super::i18n::Language,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::DecidePairs)?;
     let id = path_id(&id)?;
-    let (proposal, run) =
-        runs::proposal_access(state.store.as_ref(), &principal.scope, id.as_str()).await?;
-    if run.dry_run {
-        return Err(ApiError::Conflict(
-            "proposals of a dry run cannot be approved".into(),
-        ));
-    }
-    if proposal.status != "proposed" {
-        return Err(ApiError::Conflict(format!(
-            "the proposal is already {}",
-            proposal.status
-        )));
-    }
-    let doc: runs::ProposalDoc = serde_json::from_str(&proposal.doc)
-        .map_err(|e| ApiError::Internal(format!("stored proposal unreadable: {e}")))?;
-    let programme = runs::programme_in_scope(
+    let pairs = runs::approve_proposal(
         state.store.as_ref(),
-        &crate::store::Scope::All,
-        &proposal.programme_id,
+        &principal.scope,
+        &caller.actor(),
+        id.as_str(),
     )
     .await?;
-    let request = PairRequest {
-        programme_id: proposal.programme_id.clone(),
-        mentor_id: proposal.mentor_id.clone(),
-        mentee_ids: proposal.mentee_ids.clone(),
-        started_on: started_on(&programme),
-        snapshot: Some(doc.seen_profiles()),
-        proposal_id: Some(proposal.id.clone()),
-        override_rejection: None,
-    };
-    let pairs = state.store.make_pairs(&request, &caller.actor()).await?;
     tracing::info!(proposal_id = %id, pairs = pairs.len(), key_id = %principal.key_id, "proposal approved");
-    Ok(HttpResponse::Ok().json(json!({"pairs": pairs.iter().map(pair_view).collect::<Vec<_>>()})))
-}
-
-/// The day new pairs start: today, but not before the programme's period.
-pub fn started_on(programme: &crate::domain::Programme) -> String {
-    let today = time::OffsetDateTime::now_utc().date();
-    crate::domain::parse::format_date(today.max(programme.period.start))
+    Ok(HttpResponse::Ok().json(MadePairs {
+        pairs: PairView::all(&pairs, language.0)?,
+    }))
 }
 
 /// Reject a proposal, with a reason: the pair is never proposed again in
@@ -360,8 +319,13 @@ pub fn started_on(programme: &crate::domain::Programme) -> String {
 #[utoipa::path(
     tag = "proposals",
     params(("id" = String, Path)),
-    request_body(content = serde_json::Value, description = "{reason}"),
-    responses((status = 204, description = "Rejected")),
+    request_body(content = RejectRequest),
+    responses(
+        (status = 204, description = "Rejected"),
+        (status = 404, description = "No such proposal in your scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The proposal is already decided", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No reason, or a bad one", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("/proposals/{id}/reject")]
@@ -374,34 +338,32 @@ pub async fn reject(
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::DecidePairs)?;
     let id = path_id(&id)?;
-    let body = json_body(&body)?;
-    let mut r = crate::domain::FieldReader::object(&body, "").map_err(ApiError::Invalid)?;
-    let reason = r.text("reason", 1000);
-    let errors = r.finish();
-    let reason = match (errors.is_empty(), reason) {
-        (true, Some(reason)) if !reason.is_empty() => reason,
-        _ if errors.is_empty() => {
-            return Err(ApiError::Invalid(vec![FieldError::new(
-                "reason",
-                "is required",
-            )]));
-        }
-        _ => return Err(ApiError::Invalid(errors)),
-    };
-    // Access is decided here (a wider programme's proposal of one's own
-    // mentees is one's to decide); the store then acts on it.
-    runs::proposal_access(state.store.as_ref(), &principal.scope, id.as_str()).await?;
-    state
-        .store
-        .reject_proposal(
-            &crate::store::Scope::All,
-            id.as_str(),
-            &reason,
-            &caller.actor(),
-        )
-        .await?;
+    let reason = reject_reason(&json_body(&body)?)?;
+    runs::reject_proposal(
+        state.store.as_ref(),
+        &principal.scope,
+        &caller.actor(),
+        id.as_str(),
+        &reason,
+    )
+    .await?;
     tracing::info!(proposal_id = %id, key_id = %principal.key_id, "proposal rejected");
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Reads `{reason}` ([`RejectRequest`]): required, 1 to 1000 characters.
+fn reject_reason(body: &serde_json::Value) -> Result<String, ApiError> {
+    let mut r = crate::domain::FieldReader::object(body, "").map_err(ApiError::Invalid)?;
+    let reason = r.text("reason", 1000);
+    let errors = r.finish();
+    match (errors.is_empty(), reason) {
+        (true, Some(reason)) if !reason.is_empty() => Ok(reason),
+        _ if errors.is_empty() => Err(ApiError::Invalid(vec![FieldError::new(
+            "reason",
+            "is required",
+        )])),
+        _ => Err(ApiError::Invalid(errors)),
+    }
 }
 
 /// Readiness before matching: demand and supply per organisation and
@@ -412,7 +374,10 @@ pub async fn reject(
 #[utoipa::path(
     tag = "runs",
     params(("id" = String, Path, description = "Programme id")),
-    responses((status = 200, description = "Readiness", body = serde_json::Value)),
+    responses(
+        (status = 200, description = "Readiness", body = Readiness),
+        (status = 404, description = "No such programme in your scope", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[get("/programmes/{id}/readiness")]
@@ -432,7 +397,11 @@ pub async fn readiness(
 #[utoipa::path(
     tag = "runs",
     params(("id" = String, Path)),
-    responses((status = 200, description = "SVG", body = String, content_type = "image/svg+xml")),
+    responses(
+        (status = 200, description = "SVG", body = String, content_type = "image/svg+xml"),
+        (status = 404, description = "No such run in your scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The run is not done", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[get("/runs/{id}/scores.svg")]
@@ -445,26 +414,8 @@ pub async fn score_histogram(
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::ReadRuns)?;
     let id = path_id(&id)?;
-    let record = state
-        .store
-        .get_run(&principal.scope, id.as_str())
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if record.status != "done" {
-        return Err(ApiError::Conflict("the run is not done yet".into()));
-    }
-    let proposals = state.store.run_proposals(&record.id).await?;
-    let mut scores = Vec::new();
-    for p in &proposals {
-        if let Ok(doc) = serde_json::from_str::<runs::ProposalDoc>(&p.doc) {
-            if doc.proposal.members.is_empty() {
-                scores.push(doc.proposal.score);
-            } else {
-                scores.extend(doc.proposal.members.iter().map(|m| m.score));
-            }
-        }
-    }
-    let svg = crate::http::charts::score_histogram(&record.id, &scores, language.0);
+    let scores = runs::run_pair_scores(state.store.as_ref(), &principal.scope, id.as_str()).await?;
+    let svg = crate::http::charts::score_histogram(id.as_str(), &scores, language.0);
     Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
 }
 
@@ -474,7 +425,10 @@ pub async fn score_histogram(
 #[utoipa::path(
     tag = "runs",
     params(("id" = String, Path, description = "Programme id")),
-    responses((status = 200, description = "Per criterion, pairs changed at −25% and +25%", body = serde_json::Value)),
+    responses(
+        (status = 200, description = "Per criterion, pairs changed at −25% and +25%", body = Sensitivity),
+        (status = 404, description = "No such programme in your scope", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[get("/programmes/{id}/sensitivity")]
@@ -498,7 +452,10 @@ pub async fn sensitivity(
 #[utoipa::path(
     tag = "runs",
     params(("id" = String, Path, description = "Programme id")),
-    responses((status = 200, description = "Per weight profile", body = serde_json::Value)),
+    responses(
+        (status = 200, description = "Per weight profile", body = WeightOutcomes),
+        (status = 404, description = "No such programme in your scope", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[get("/programmes/{id}/outcomes")]

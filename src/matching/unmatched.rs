@@ -11,7 +11,7 @@ use crate::domain::Id;
 use serde::{Deserialize, Serialize};
 
 /// Why an eligible mentee was left without a mentor.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum UnmatchedReason {
     /// No mentor passes the hard rules for this mentee.
@@ -153,7 +153,7 @@ pub struct Unmatched {
 }
 
 /// Why a mentee was not considered by the run at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IneligibleReason {
     /// The mentee's category is not served by the programme's form.

@@ -6,5 +6,6 @@
 pub mod auth;
 pub mod banks;
 pub mod import;
+pub mod pairs;
 pub mod reports;
 pub mod runs;

@@ -12,7 +12,7 @@ use crate::matching::{Objective, Stats};
 use crate::service::banks::Tree;
 use crate::store::{Actor, ProposalRecord, RunRecord, Scope, Store, StoreError, Table, sql_now};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,6 +41,10 @@ pub enum RunError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A fault inside (an unreadable stored document, an engine error, a
+    /// panicked task): logged with its cause, never shown to the client.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 /// How a run was asked for.
@@ -113,7 +117,7 @@ pub async fn programme_in_scope(
         .await?
         .ok_or(RunError::NotFound)?;
     serde_json::from_str(&stored.doc)
-        .map_err(|e| RunError::Conflict(format!("stored programme unreadable: {e}")))
+        .map_err(|e| RunError::Internal(format!("stored programme unreadable: {e}")))
 }
 
 /// How much of a programme a caller sees.
@@ -194,7 +198,7 @@ pub async fn programmes_page(
             continue;
         }
         let programme: Programme = serde_json::from_str(&stored.doc)
-            .map_err(|e| RunError::Conflict(format!("stored programme unreadable: {e}")))?;
+            .map_err(|e| RunError::Internal(format!("stored programme unreadable: {e}")))?;
         let form_matches = filter
             .kind
             .as_deref()
@@ -282,38 +286,26 @@ pub async fn mentees_in_scope(
         .collect())
 }
 
-/// Keeps, in a run's view, only what concerns mentees inside `scope`:
+/// Keeps, of a run, only what concerns mentees inside `scope`:
 /// proposals all of whose mentees are the caller's, and the caller's
 /// unmatched and ineligible mentees. Programme-wide statistics stay.
 pub async fn keep_own_mentees(
     store: &dyn Store,
     scope: &Scope,
-    view: &mut Value,
+    detail: &mut RunDetail,
 ) -> Result<(), RunError> {
-    let mut ids: Vec<String> = Vec::new();
-    for list in ["unmatched", "ineligible"] {
-        for entry in view[list].as_array().into_iter().flatten() {
-            ids.extend(entry["mentee_id"].as_str().map(str::to_owned));
-        }
-    }
-    for proposal in view["proposals"].as_array().into_iter().flatten() {
-        for m in proposal["mentee_ids"].as_array().into_iter().flatten() {
-            ids.extend(m.as_str().map(str::to_owned));
-        }
-    }
-    let own = mentees_in_scope(store, scope, &ids).await?;
-    let is_own = |v: &Value| v.as_str().is_some_and(|id| own.contains(id));
-    if let Some(list) = view["proposals"].as_array_mut() {
-        list.retain(|p| {
-            p["mentee_ids"]
-                .as_array()
-                .is_some_and(|ms| !ms.is_empty() && ms.iter().all(is_own))
-        });
-    }
-    for list in ["unmatched", "ineligible"] {
-        if let Some(list) = view[list].as_array_mut() {
-            list.retain(|entry| is_own(&entry["mentee_id"]));
-        }
+    let own = mentees_in_scope(store, scope, &detail.mentee_ids()).await?;
+    detail.proposals.retain(|p| {
+        let ids = &p.record.mentee_ids;
+        !ids.is_empty() && ids.iter().all(|m| own.contains(m))
+    });
+    if let Some(result) = &mut detail.result {
+        result
+            .unmatched
+            .retain(|u| own.contains(u.mentee_id.as_str()));
+        result
+            .ineligible
+            .retain(|i| own.contains(i.mentee_id.as_str()));
     }
     Ok(())
 }
@@ -325,7 +317,7 @@ pub async fn start_run(
     actor: &Actor,
     programme_id: &str,
     body: Option<&Value>,
-) -> Result<RunRecord, RunError> {
+) -> Result<RunDetail, RunError> {
     let programme = programme_in_scope(store, scope, programme_id).await?;
     let mut options = RunOptions::parse(body, programme.weights).map_err(RunError::Invalid)?;
     let current = serde_json::to_string(&programme.weights).unwrap_or_default();
@@ -354,7 +346,7 @@ pub async fn start_run(
         result: None,
     };
     store.create_run(&record, actor).await?;
-    Ok(record)
+    RunDetail::parse(record, &[])
 }
 
 /// Starts the worker of this instance: it claims queued runs (and runs
@@ -640,103 +632,481 @@ async fn execute(store: Arc<dyn Store>, instance: &str, record: &RunRecord) -> R
     Ok(())
 }
 
-/// A run as the API shows it, texts in `lang`.
-pub fn run_view(record: &RunRecord, proposals: &[ProposalRecord], lang: Lang) -> Value {
-    let result: Option<RunResult> = record
-        .result
-        .as_deref()
-        .and_then(|r| serde_json::from_str(r).ok());
-    let options: Option<RunOptions> = serde_json::from_str(&record.options).ok();
-    let mut view = json!({
-        "id": record.id,
-        "programme_id": record.programme_id,
-        "status": record.status,
-        "progress": record.progress as f64 / 1000.0,
-        "dry_run": record.dry_run,
-        "objective": options.as_ref().map(|o| o.objective),
-        "weights_version": options.as_ref().and_then(|o| o.weights_version),
-        "weights_overridden": options.as_ref().is_some_and(|o| o.weights.is_some()),
-        "links": {
-            "scores": format!("/api/v1/runs/{}/scores", record.id),
-            "histogram": format!("/api/v1/runs/{}/scores.svg", record.id),
-        },
-        "created_by": record.created_by,
-        "created_at": record.created_at,
-        "started_at": record.started_at,
-        "finished_at": record.finished_at,
-    });
-    if let Some(error) = &record.error {
-        view["error"] = json!(error);
-    }
-    if let Some(mut result) = result {
-        for u in &mut result.unmatched {
-            u.text = u.reason.render(lang);
-        }
-        for i in &mut result.ineligible {
-            i.text = i.reason.render(lang).to_owned();
-        }
-        view["weights"] = json!(result.weights);
-        view["stats"] = json!(result.stats);
-        view["unmatched"] = json!(result.unmatched);
-        view["ineligible"] = json!(result.ineligible);
-        view["proposals"] =
-            Value::Array(proposals.iter().map(|p| proposal_view(p, lang)).collect());
-    } else if let Some(options) = options {
-        view["weights"] = json!(options.weights);
-    }
-    view
+/// A stored proposal, its document parsed.
+#[derive(Debug, Clone)]
+pub struct StoredProposal {
+    /// The row.
+    pub record: ProposalRecord,
+    /// The engine's proposal and the profiles it saw.
+    pub doc: ProposalDoc,
 }
 
-/// A proposal as the API shows it.
-pub fn proposal_view(record: &ProposalRecord, lang: Lang) -> Value {
-    let doc: Option<ProposalDoc> = serde_json::from_str(&record.doc).ok();
-    let mut view = json!({
-        "id": record.id,
-        "run_id": record.run_id,
-        "mentor_id": record.mentor_id,
-        "mentee_ids": record.mentee_ids,
-        "status": record.status,
-    });
-    if let Some(mut doc) = doc {
-        doc.proposal.localize(lang);
-        let p = doc.proposal;
-        view["score"] = json!(p.score);
-        view["breakdown"] = json!(p.breakdown);
-        view["summary"] = json!(p.summary);
-        if !p.members.is_empty() {
-            view["members"] = json!(p.members);
-        }
-        if let Some(c) = p.cohesion {
-            view["cohesion"] = json!(c);
+impl StoredProposal {
+    /// Parses a stored proposal; an unreadable document is a fault inside.
+    pub fn parse(record: &ProposalRecord) -> Result<Self, RunError> {
+        let doc = serde_json::from_str(&record.doc).map_err(|e| {
+            RunError::Internal(format!("stored proposal {} unreadable: {e}", record.id))
+        })?;
+        Ok(Self {
+            record: record.clone(),
+            doc,
+        })
+    }
+
+    /// Every pair score of the proposal: its own, or each member's in a group.
+    pub fn scores(&self) -> Vec<f64> {
+        let p = &self.doc.proposal;
+        if p.members.is_empty() {
+            vec![p.score]
+        } else {
+            p.members.iter().map(|m| m.score).collect()
         }
     }
-    for (key, value) in [
-        ("decided_by", &record.decided_by),
-        ("decided_at", &record.decided_at),
-        ("reason", &record.reason),
-    ] {
-        if let Some(v) = value {
-            view[key] = json!(v);
-        }
+}
+
+/// Full names of the people a run proposes, by id.
+#[derive(Debug, Clone, Default)]
+pub struct PersonNames {
+    /// Mentors' full names.
+    pub mentors: HashMap<String, String>,
+    /// Mentees' full names.
+    pub mentees: HashMap<String, String>,
+}
+
+/// A run as stored, its documents parsed once, with the names of the
+/// people it proposes when the caller may read them.
+#[derive(Debug, Clone)]
+pub struct RunDetail {
+    /// The row.
+    pub record: RunRecord,
+    /// How the run was asked for.
+    pub options: RunOptions,
+    /// The snapshot, once done.
+    pub result: Option<RunResult>,
+    /// The proposals, once done (a wider programme's: the caller's own).
+    pub proposals: Vec<StoredProposal>,
+    /// Names of the proposed people (empty unless asked for).
+    pub names: PersonNames,
+}
+
+impl RunDetail {
+    /// Parses a stored run and its proposals; anything unreadable is a
+    /// fault inside.
+    pub fn parse(record: RunRecord, proposals: &[ProposalRecord]) -> Result<Self, RunError> {
+        let unreadable = |what: &str, e: serde_json::Error| {
+            RunError::Internal(format!(
+                "stored {what} of run {} unreadable: {e}",
+                record.id
+            ))
+        };
+        let options =
+            serde_json::from_str(&record.options).map_err(|e| unreadable("options", e))?;
+        let result = record
+            .result
+            .as_deref()
+            .map(serde_json::from_str::<RunResult>)
+            .transpose()
+            .map_err(|e| unreadable("result", e))?;
+        let proposals = proposals
+            .iter()
+            .map(StoredProposal::parse)
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            record,
+            options,
+            result,
+            proposals,
+            names: PersonNames::default(),
+        })
     }
-    view
+
+    /// Every mentee id the run speaks of.
+    pub fn mentee_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .proposals
+            .iter()
+            .flat_map(|p| p.record.mentee_ids.iter().cloned())
+            .collect();
+        if let Some(result) = &self.result {
+            ids.extend(result.unmatched.iter().map(|u| u.mentee_id.to_string()));
+            ids.extend(result.ineligible.iter().map(|i| i.mentee_id.to_string()));
+        }
+        ids
+    }
+}
+
+/// Loads the full names of the people of these proposals in two bulk reads.
+pub async fn person_names(
+    store: &dyn Store,
+    proposals: &[StoredProposal],
+) -> Result<PersonNames, RunError> {
+    async fn names(
+        store: &dyn Store,
+        table: Table,
+        mut ids: Vec<String>,
+    ) -> Result<HashMap<String, String>, RunError> {
+        ids.sort();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut out = HashMap::new();
+        for stored in store.documents_by_ids(table, &ids).await? {
+            let doc: Value = serde_json::from_str(&stored.doc).map_err(|e| {
+                RunError::Internal(format!("stored profile {} unreadable: {e}", stored.id))
+            })?;
+            if let Some(name) = doc["full_name"].as_str() {
+                out.insert(stored.id, name.to_owned());
+            }
+        }
+        Ok(out)
+    }
+    let mentors = proposals
+        .iter()
+        .map(|p| p.record.mentor_id.clone())
+        .collect();
+    let mentees = proposals
+        .iter()
+        .flat_map(|p| p.record.mentee_ids.iter().cloned())
+        .collect();
+    Ok(PersonNames {
+        mentors: names(store, Table::Mentors, mentors).await?,
+        mentees: names(store, Table::Mentees, mentees).await?,
+    })
+}
+
+/// The runs of a programme the caller may read, newest first, a page at
+/// a time, without their proposals. A wider programme's runs are listed
+/// whole to the organisations it pairs people of: the list shows only
+/// programme-wide figures.
+pub async fn list_runs(
+    store: &dyn Store,
+    scope: &Scope,
+    programme_id: &str,
+    page: &crate::store::PageRequest,
+) -> Result<(Vec<RunDetail>, Option<String>), RunError> {
+    let (_, access) = programme_access(store, scope, programme_id).await?;
+    let scope = match access {
+        Access::Whole => scope.clone(),
+        Access::OwnMentees => Scope::All,
+    };
+    let (records, next) = store.list_runs(&scope, programme_id, page).await?;
+    let runs = records
+        .into_iter()
+        .map(|r| RunDetail::parse(r, &[]))
+        .collect::<Result<_, _>>()?;
+    Ok((runs, next))
+}
+
+/// A run the caller may read, waiting up to `wait` for it to finish;
+/// with its proposals once done (a wider programme's run: only what
+/// concerns the caller's own mentees), and the names of the proposed
+/// people when `with_names`.
+pub async fn wait_for_run(
+    store: &dyn Store,
+    scope: &Scope,
+    id: &str,
+    wait: Duration,
+    with_names: bool,
+) -> Result<RunDetail, RunError> {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        let (record, access) = run_access(store, scope, id).await?;
+        let finished = matches!(record.status.as_str(), "done" | "failed");
+        if finished || std::time::Instant::now() >= deadline {
+            let proposals = if record.status == "done" {
+                store.run_proposals(&record.id).await?
+            } else {
+                Vec::new()
+            };
+            let mut detail = RunDetail::parse(record, &proposals)?;
+            if access == Access::OwnMentees {
+                keep_own_mentees(store, scope, &mut detail).await?;
+            }
+            if with_names {
+                detail.names = person_names(store, &detail.proposals).await?;
+            }
+            return Ok(detail);
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+/// The score matrix of a done run in the caller's scope, as CSV.
+pub async fn run_scores_csv(
+    store: &dyn Store,
+    scope: &Scope,
+    id: &str,
+) -> Result<String, RunError> {
+    store
+        .run_scores(scope, id)
+        .await?
+        .ok_or_else(|| RunError::Conflict("the run is not done yet".into()))
+}
+
+/// Every pair score of a done run in the caller's scope (group members
+/// one by one).
+pub async fn run_pair_scores(
+    store: &dyn Store,
+    scope: &Scope,
+    id: &str,
+) -> Result<Vec<f64>, RunError> {
+    let record = store.get_run(scope, id).await?.ok_or(RunError::NotFound)?;
+    if record.status != "done" {
+        return Err(RunError::Conflict("the run is not done yet".into()));
+    }
+    let mut scores = Vec::new();
+    for p in &store.run_proposals(&record.id).await? {
+        scores.extend(StoredProposal::parse(p)?.scores());
+    }
+    Ok(scores)
+}
+
+/// Compares two runs in the caller's scope: see [`compare`].
+pub async fn compare_runs(
+    store: &dyn Store,
+    scope: &Scope,
+    a: &str,
+    b: &str,
+) -> Result<Comparison, RunError> {
+    let load = |id: &str| {
+        let id = id.to_owned();
+        async move {
+            let record = store.get_run(scope, &id).await?.ok_or(RunError::NotFound)?;
+            let proposals = store.run_proposals(&record.id).await?;
+            RunDetail::parse(record, &proposals)
+        }
+    };
+    let a = load(a).await?;
+    let b = load(b).await?;
+    compare(&a, &b)
+}
+
+/// Approves a proposal the caller may decide: its pair or group becomes
+/// active, re-checked by the store inside one transaction. Proposals of a
+/// dry run, and proposals already decided, are conflicts.
+pub async fn approve_proposal(
+    store: &dyn Store,
+    scope: &Scope,
+    actor: &Actor,
+    id: &str,
+) -> Result<Vec<crate::store::PairRecord>, RunError> {
+    let (proposal, run) = proposal_access(store, scope, id).await?;
+    if run.dry_run {
+        return Err(RunError::Conflict(
+            "proposals of a dry run cannot be approved".into(),
+        ));
+    }
+    if proposal.status != "proposed" {
+        return Err(RunError::Conflict(format!(
+            "the proposal is already {}",
+            proposal.status
+        )));
+    }
+    let stored = StoredProposal::parse(&proposal)?;
+    let programme = programme_in_scope(store, &Scope::All, &proposal.programme_id).await?;
+    let request = crate::store::PairRequest {
+        programme_id: proposal.programme_id.clone(),
+        mentor_id: proposal.mentor_id.clone(),
+        mentee_ids: proposal.mentee_ids.clone(),
+        started_on: started_on(&programme),
+        snapshot: Some(stored.doc.seen_profiles()),
+        proposal_id: Some(proposal.id.clone()),
+        override_rejection: None,
+    };
+    Ok(store.make_pairs(&request, actor).await?)
+}
+
+/// Rejects a proposal the caller may decide, with a reason: the pair is
+/// never proposed again in this programme.
+pub async fn reject_proposal(
+    store: &dyn Store,
+    scope: &Scope,
+    actor: &Actor,
+    id: &str,
+    reason: &str,
+) -> Result<(), RunError> {
+    // Access is decided here (a wider programme's proposal of one's own
+    // mentees is one's to decide); the store then acts on it.
+    proposal_access(store, scope, id).await?;
+    store
+        .reject_proposal(&Scope::All, id, reason, actor)
+        .await?;
+    Ok(())
+}
+
+/// The day new pairs start: today, but not before the programme's period.
+pub fn started_on(programme: &Programme) -> String {
+    let today = OffsetDateTime::now_utc().date();
+    crate::domain::parse::format_date(today.max(programme.period.start))
+}
+
+/// One version of a programme's weights.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WeightsVersion {
+    /// 1, 2, … (runs name the version they used).
+    pub version: i64,
+    /// The weights.
+    pub weights: Weights,
+    /// Key id of who changed them.
+    pub changed_by: String,
+    /// When (RFC 3339).
+    pub changed_at: String,
+    /// Why, when said.
+    pub reason: Option<String>,
+}
+
+/// Every version of the weights of a programme the caller may see, oldest first.
+pub async fn weight_history(
+    store: &dyn Store,
+    scope: &Scope,
+    programme_id: &str,
+) -> Result<Vec<WeightsVersion>, RunError> {
+    programme_in_scope(store, scope, programme_id).await?;
+    store
+        .weight_history(programme_id)
+        .await?
+        .into_iter()
+        .map(|v| {
+            let weights = serde_json::from_str(&v.weights).map_err(|e| {
+                RunError::Internal(format!(
+                    "stored weights version {} unreadable: {e}",
+                    v.version
+                ))
+            })?;
+            Ok(WeightsVersion {
+                version: v.version,
+                weights,
+                changed_by: v.changed_by,
+                changed_at: v.changed_at,
+                reason: v.reason,
+            })
+        })
+        .collect()
+}
+
+/// A figure in two runs.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ComparedValues {
+    /// In run `a`.
+    pub a: f64,
+    /// In run `b`.
+    pub b: f64,
+}
+
+/// A figure in two runs and its change from `a` to `b`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ComparedChange {
+    /// In run `a`.
+    pub a: f64,
+    /// In run `b`.
+    pub b: f64,
+    /// `b − a`.
+    pub change: f64,
+}
+
+/// A count in two runs.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ComparedCounts {
+    /// In run `a`.
+    pub a: usize,
+    /// In run `b`.
+    pub b: usize,
+}
+
+/// A count in two runs and its change from `a` to `b`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ComparedCountChange {
+    /// In run `a`.
+    pub a: usize,
+    /// In run `b`.
+    pub b: usize,
+    /// `b − a`.
+    pub change: i64,
+}
+
+/// The weights of two runs.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ComparedWeights {
+    /// Of run `a`.
+    pub a: Weights,
+    /// Of run `b`.
+    pub b: Weights,
+}
+
+/// Coverage of two runs.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ComparedCoverage {
+    /// Mentees considered.
+    pub eligible: ComparedCounts,
+    /// Mentees matched.
+    pub matched: ComparedCountChange,
+}
+
+/// One criterion in two runs.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ComparedCriterion {
+    /// The criterion.
+    pub criterion: crate::domain::Criterion,
+    /// Its weight.
+    pub weight: ComparedValues,
+    /// Its mean value over the proposed pairs.
+    pub mean_value: ComparedValues,
+    /// The sum of its contributions over the proposed pairs.
+    pub total_contribution: ComparedChange,
+}
+
+/// A proposed pair, by its people's ids.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ComparedPair {
+    /// The mentor.
+    pub mentor_id: String,
+    /// The mentee.
+    pub mentee_id: String,
+}
+
+/// What changed from run `a` to run `b` of one programme.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Comparison {
+    /// Run `a`.
+    pub a: String,
+    /// Run `b`.
+    pub b: String,
+    /// Per criterion: weights, mean values, contributions.
+    pub criteria: Vec<ComparedCriterion>,
+    /// The programme of both runs.
+    pub programme_id: String,
+    /// Mentees considered and matched.
+    pub coverage: ComparedCoverage,
+    /// Sum of the pair scores.
+    pub total_score: ComparedChange,
+    /// Mean pair score.
+    pub mean_score: ComparedChange,
+    /// Lowest pair score.
+    pub min_score: ComparedChange,
+    /// The weights used.
+    pub weights: ComparedWeights,
+    /// Pairs proposed by both.
+    pub pairs_kept: Vec<ComparedPair>,
+    /// Pairs only `b` proposes.
+    pub pairs_added: Vec<ComparedPair>,
+    /// Pairs only `a` proposes.
+    pub pairs_dropped: Vec<ComparedPair>,
 }
 
 /// Per criterion, over every proposed pair (group members one by one):
 /// the sum of values, the sum of contributions, and the number of pairs.
 fn criterion_totals(
-    props: &[ProposalRecord],
+    props: &[StoredProposal],
 ) -> HashMap<crate::domain::Criterion, (f64, f64, usize)> {
     let mut totals: HashMap<crate::domain::Criterion, (f64, f64, usize)> = HashMap::new();
     for p in props {
-        let Ok(doc) = serde_json::from_str::<ProposalDoc>(&p.doc) else {
-            continue;
-        };
+        let proposal = &p.doc.proposal;
         let breakdowns: Vec<&Vec<crate::matching::explain::BreakdownItem>> =
-            if doc.proposal.members.is_empty() {
-                vec![&doc.proposal.breakdown]
+            if proposal.members.is_empty() {
+                vec![&proposal.breakdown]
             } else {
-                doc.proposal.members.iter().map(|m| &m.breakdown).collect()
+                proposal.members.iter().map(|m| &m.breakdown).collect()
             };
         for items in breakdowns {
             for item in items {
@@ -752,74 +1122,203 @@ fn criterion_totals(
 
 /// What changed from run `a` to run `b` of one programme: coverage, score
 /// statistics, and the pairs kept, added and dropped.
-pub fn compare(
-    a: &RunRecord,
-    a_props: &[ProposalRecord],
-    b: &RunRecord,
-    b_props: &[ProposalRecord],
-) -> Result<Value, RunError> {
-    if a.programme_id != b.programme_id {
+pub fn compare(a: &RunDetail, b: &RunDetail) -> Result<Comparison, RunError> {
+    if a.record.programme_id != b.record.programme_id {
         return Err(RunError::Conflict(
             "the two runs belong to different programmes".into(),
         ));
     }
-    let result = |r: &RunRecord| -> Result<RunResult, RunError> {
+    let result = |r: &RunDetail| -> Result<RunResult, RunError> {
         r.result
-            .as_deref()
-            .and_then(|s| serde_json::from_str(s).ok())
-            .ok_or_else(|| RunError::Conflict(format!("run {} is not done", r.id)))
+            .clone()
+            .ok_or_else(|| RunError::Conflict(format!("run {} is not done", r.record.id)))
     };
     let (ra, rb) = (result(a)?, result(b)?);
-    let pairs = |props: &[ProposalRecord]| -> BTreeSet<(String, String)> {
+    let pairs = |props: &[StoredProposal]| -> BTreeSet<(String, String)> {
         props
             .iter()
             .flat_map(|p| {
-                p.mentee_ids
+                p.record
+                    .mentee_ids
                     .iter()
-                    .map(|m| (p.mentor_id.clone(), m.clone()))
+                    .map(|m| (p.record.mentor_id.clone(), m.clone()))
             })
             .collect()
     };
-    let (pa, pb) = (pairs(a_props), pairs(b_props));
-    let list = |set: Vec<&(String, String)>| -> Vec<Value> {
+    let (pa, pb) = (pairs(&a.proposals), pairs(&b.proposals));
+    let list = |set: Vec<&(String, String)>| -> Vec<ComparedPair> {
         set.into_iter()
-            .map(|(mentor, mentee)| json!({"mentor_id": mentor, "mentee_id": mentee}))
+            .map(|(mentor, mentee)| ComparedPair {
+                mentor_id: mentor.clone(),
+                mentee_id: mentee.clone(),
+            })
             .collect()
     };
-    let stat = |f: fn(&Stats) -> f64| json!({"a": f(&ra.stats), "b": f(&rb.stats), "change": f(&rb.stats) - f(&ra.stats)});
-    let (ca, cb) = (criterion_totals(a_props), criterion_totals(b_props));
-    let criteria: Vec<Value> = crate::domain::Criterion::ALL
+    let stat = |f: fn(&Stats) -> f64| ComparedChange {
+        a: f(&ra.stats),
+        b: f(&rb.stats),
+        change: f(&rb.stats) - f(&ra.stats),
+    };
+    let (ca, cb) = (
+        criterion_totals(&a.proposals),
+        criterion_totals(&b.proposals),
+    );
+    let criteria = crate::domain::Criterion::ALL
         .iter()
         .map(|c| {
             let (va, ta, na) = ca.get(c).copied().unwrap_or_default();
             let (vb, tb, nb) = cb.get(c).copied().unwrap_or_default();
             let mean = |sum: f64, n: usize| if n > 0 { sum / n as f64 } else { 0.0 };
-            json!({
-                "criterion": c,
-                "weight": {"a": ra.weights.get(*c), "b": rb.weights.get(*c)},
-                "mean_value": {"a": mean(va, na), "b": mean(vb, nb)},
-                "total_contribution": {"a": ta, "b": tb, "change": tb - ta},
-            })
+            ComparedCriterion {
+                criterion: *c,
+                weight: ComparedValues {
+                    a: ra.weights.get(*c),
+                    b: rb.weights.get(*c),
+                },
+                mean_value: ComparedValues {
+                    a: mean(va, na),
+                    b: mean(vb, nb),
+                },
+                total_contribution: ComparedChange {
+                    a: ta,
+                    b: tb,
+                    change: tb - ta,
+                },
+            }
         })
         .collect();
-    Ok(json!({
-        "a": a.id,
-        "b": b.id,
-        "criteria": criteria,
-        "programme_id": a.programme_id,
-        "coverage": {
-            "eligible": {"a": ra.stats.mentees_eligible, "b": rb.stats.mentees_eligible},
-            "matched": {"a": ra.stats.mentees_matched, "b": rb.stats.mentees_matched,
-                        "change": rb.stats.mentees_matched as i64 - ra.stats.mentees_matched as i64},
+    Ok(Comparison {
+        a: a.record.id.clone(),
+        b: b.record.id.clone(),
+        criteria,
+        programme_id: a.record.programme_id.clone(),
+        coverage: ComparedCoverage {
+            eligible: ComparedCounts {
+                a: ra.stats.mentees_eligible,
+                b: rb.stats.mentees_eligible,
+            },
+            matched: ComparedCountChange {
+                a: ra.stats.mentees_matched,
+                b: rb.stats.mentees_matched,
+                change: rb.stats.mentees_matched as i64 - ra.stats.mentees_matched as i64,
+            },
         },
-        "total_score": stat(|s| s.total_score),
-        "mean_score": stat(|s| s.mean_score),
-        "min_score": stat(|s| s.min_score),
-        "weights": {"a": ra.weights, "b": rb.weights},
-        "pairs_kept": list(pa.intersection(&pb).collect()),
-        "pairs_added": list(pb.difference(&pa).collect()),
-        "pairs_dropped": list(pa.difference(&pb).collect()),
-    }))
+        total_score: stat(|s| s.total_score),
+        mean_score: stat(|s| s.mean_score),
+        min_score: stat(|s| s.min_score),
+        weights: ComparedWeights {
+            a: ra.weights,
+            b: rb.weights,
+        },
+        pairs_kept: list(pa.intersection(&pb).collect()),
+        pairs_added: list(pb.difference(&pa).collect()),
+        pairs_dropped: list(pa.difference(&pb).collect()),
+    })
+}
+
+/// Mentees of one category in one organisation, before matching.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MenteeDemand {
+    /// The category (counts only: no one is named).
+    pub category: crate::domain::MenteeCategory,
+    /// Mentees a run would consider.
+    pub eligible: usize,
+    /// Of those, matched by a run now.
+    pub matched_now: usize,
+    /// Mentees no mentor passes the hard rules for, by the rule that
+    /// excluded most mentors.
+    pub blocked_by_rule: std::collections::BTreeMap<crate::matching::rules::Rule, usize>,
+    /// Mentees without the consent matching needs.
+    pub waiting_for_consent: usize,
+    /// Mentees already in an active pair.
+    pub already_paired: usize,
+    /// Mentees whose pair was completed.
+    pub completed: usize,
+    /// Mentees who moved away.
+    pub moved_away: usize,
+}
+
+impl MenteeDemand {
+    fn new(category: crate::domain::MenteeCategory) -> Self {
+        Self {
+            category,
+            eligible: 0,
+            matched_now: 0,
+            blocked_by_rule: Default::default(),
+            waiting_for_consent: 0,
+            already_paired: 0,
+            completed: 0,
+            moved_away: 0,
+        }
+    }
+}
+
+/// Mentors of one organisation, before matching.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct MentorSupply {
+    /// Mentors a run may use.
+    pub mentors_available: usize,
+    /// Their free places.
+    pub free_places: u32,
+    /// Of the available mentors, tutors.
+    pub tutors_available: usize,
+    /// The tutors' free places.
+    pub tutor_free_places: u32,
+    /// Mentors without a valid consent.
+    pub waiting_for_consent: usize,
+    /// Mentors who have not finished training.
+    pub waiting_for_training: usize,
+}
+
+/// Demand and supply of one organisation.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OrganizationReadiness {
+    /// The organisation.
+    pub organization_id: String,
+    /// Its mentees, by category.
+    pub mentees: Vec<MenteeDemand>,
+    /// Its mentors, when it has any accepting the form.
+    pub mentors: Option<MentorSupply>,
+}
+
+/// The programme-wide sums of a readiness check.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReadinessTotals {
+    /// Mentees a run would consider.
+    pub mentees_eligible: usize,
+    /// Of those, matched by a run now.
+    pub mentees_matchable_now: usize,
+    /// Mentees no mentor passes the hard rules for.
+    pub mentees_blocked_by_rules: usize,
+    /// Mentees without the consent matching needs.
+    pub mentees_waiting_for_consent: usize,
+    /// Mentees already in an active pair.
+    pub mentees_already_paired: usize,
+    /// Mentees whose pair was completed.
+    pub mentees_completed: usize,
+    /// Mentees who moved away.
+    pub mentees_moved_away: usize,
+    /// Mentors a run may use.
+    pub mentors_available: usize,
+    /// Their free places.
+    pub mentor_free_places: u32,
+    /// Mentors without a valid consent.
+    pub mentors_waiting_for_consent: usize,
+    /// Mentors who have not finished training.
+    pub mentors_waiting_for_training: usize,
+}
+
+/// Demand and supply of a programme before matching (counts only).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Readiness {
+    /// The programme.
+    pub programme_id: String,
+    /// Its form.
+    pub form: crate::domain::Form,
+    /// Programme-wide sums.
+    pub totals: ReadinessTotals,
+    /// Per organisation.
+    pub by_organization: Vec<OrganizationReadiness>,
 }
 
 /// Demand and supply of a programme before matching, per organisation and
@@ -831,7 +1330,7 @@ pub async fn readiness(
     store: &dyn Store,
     scope: &Scope,
     programme_id: &str,
-) -> Result<Value, RunError> {
+) -> Result<Readiness, RunError> {
     use crate::matching::engine::mentor_problem;
     use crate::matching::rules::Rule;
     use crate::matching::unmatched::{IneligibleReason, UnmatchedReason};
@@ -839,47 +1338,35 @@ pub async fn readiness(
 
     programme_in_scope(store, scope, programme_id).await?;
     let data = store.matching_data(programme_id).await?;
-    let inputs = Inputs::load(&data, programme_id).map_err(RunError::Conflict)?;
+    let inputs = Inputs::load(&data, programme_id).map_err(RunError::Internal)?;
     let outcome = tokio::task::spawn_blocking(move || {
         let outcome = run(&inputs.run_input()).map_err(|e| e.to_string());
         (inputs, outcome)
     })
     .await
-    .map_err(|e| RunError::Conflict(e.to_string()))?;
+    .map_err(|e| RunError::Internal(e.to_string()))?;
     let (inputs, outcome) = outcome;
-    let outcome = outcome.map_err(RunError::Conflict)?;
+    let outcome = outcome.map_err(RunError::Internal)?;
 
-    #[derive(Default, Serialize)]
-    struct Demand {
-        eligible: usize,
-        matched_now: usize,
-        blocked_by_rule: BTreeMap<&'static str, usize>,
-        waiting_for_consent: usize,
-        already_paired: usize,
-        completed: usize,
-        moved_away: usize,
-    }
-    #[derive(Default, Serialize)]
-    struct Supply {
-        mentors_available: usize,
-        free_places: u32,
-        tutors_available: usize,
-        tutor_free_places: u32,
-        waiting_for_consent: usize,
-        waiting_for_training: usize,
-    }
     let mentee_of: HashMap<&str, &MenteeProfile> = inputs
         .mentees
         .iter()
         .map(|m| (m.person.id.as_str(), m))
         .collect();
-    let mut demand: BTreeMap<(String, String), Demand> = BTreeMap::new();
-    let key = |m: &MenteeProfile| {
-        (
+    let mut demand: BTreeMap<(String, String), MenteeDemand> = BTreeMap::new();
+    // Rows are ordered by organisation, then category name.
+    fn row<'a>(
+        demand: &'a mut BTreeMap<(String, String), MenteeDemand>,
+        m: &MenteeProfile,
+    ) -> &'a mut MenteeDemand {
+        let key = (
             m.person.organization_id.to_string(),
             m.category.as_str().to_owned(),
-        )
-    };
+        );
+        demand
+            .entry(key)
+            .or_insert_with(|| MenteeDemand::new(m.category))
+    }
     let matched: std::collections::HashSet<&str> = outcome
         .proposals
         .iter()
@@ -887,7 +1374,7 @@ pub async fn readiness(
         .collect();
     for id in &outcome.matrix_mentee_ids {
         if let Some(m) = mentee_of.get(id.as_str()) {
-            let d = demand.entry(key(m)).or_default();
+            let d = row(&mut demand, m);
             d.eligible += 1;
             if matched.contains(id.as_str()) {
                 d.matched_now += 1;
@@ -898,9 +1385,9 @@ pub async fn readiness(
         if let (Some(m), UnmatchedReason::NoMentorPassesRules { top_rule, .. }) =
             (mentee_of.get(u.mentee_id.as_str()), &u.reason)
         {
-            let d = demand.entry(key(m)).or_default();
+            let d = row(&mut demand, m);
             d.eligible += usize::from(!outcome.matrix_mentee_ids.contains(&u.mentee_id));
-            *d.blocked_by_rule.entry(top_rule.code()).or_default() += 1;
+            *d.blocked_by_rule.entry(*top_rule).or_default() += 1;
         }
     }
     for i in &outcome.ineligible {
@@ -912,14 +1399,10 @@ pub async fn readiness(
             | IneligibleReason::ConsentNotForMatching
             | IneligibleReason::ConsentNeedsGuardian
             | IneligibleReason::ConsentNeedsPupilAgreement
-            | IneligibleReason::ConsentNeedsOwn => {
-                demand.entry(key(m)).or_default().waiting_for_consent += 1
-            }
-            IneligibleReason::AlreadyPaired => {
-                demand.entry(key(m)).or_default().already_paired += 1
-            }
-            IneligibleReason::Completed => demand.entry(key(m)).or_default().completed += 1,
-            IneligibleReason::MovedAway => demand.entry(key(m)).or_default().moved_away += 1,
+            | IneligibleReason::ConsentNeedsOwn => row(&mut demand, m).waiting_for_consent += 1,
+            IneligibleReason::AlreadyPaired => row(&mut demand, m).already_paired += 1,
+            IneligibleReason::Completed => row(&mut demand, m).completed += 1,
+            IneligibleReason::MovedAway => row(&mut demand, m).moved_away += 1,
             IneligibleReason::CategoryNotInForm | IneligibleReason::OutOfScope => {}
         }
     }
@@ -927,7 +1410,7 @@ pub async fn readiness(
     for p in &inputs.approved {
         *used.entry(p.mentor_id.as_str()).or_default() += 1;
     }
-    let mut supply: BTreeMap<String, Supply> = BTreeMap::new();
+    let mut supply: BTreeMap<String, MentorSupply> = BTreeMap::new();
     for mentor in inputs
         .mentors
         .iter()
@@ -953,42 +1436,128 @@ pub async fn readiness(
             Some(_) => {}
         }
     }
-    let mut organizations: BTreeMap<String, Value> = BTreeMap::new();
-    for ((org, category), d) in &demand {
-        let entry = organizations.entry(org.clone()).or_insert_with(
-            || json!({"organization_id": org, "mentees": [], "mentors": Value::Null}),
-        );
-        if let Some(list) = entry["mentees"].as_array_mut() {
-            let mut row = json!(d);
-            row["category"] = json!(category);
-            list.push(row);
-        }
-    }
-    for (org, s) in &supply {
-        let entry = organizations
+    let mut organizations: BTreeMap<String, OrganizationReadiness> = BTreeMap::new();
+    let organization = |org: &String| OrganizationReadiness {
+        organization_id: org.clone(),
+        mentees: Vec::new(),
+        mentors: None,
+    };
+    let totals = ReadinessTotals {
+        mentees_eligible: demand.values().map(|d| d.eligible).sum(),
+        mentees_matchable_now: demand.values().map(|d| d.matched_now).sum(),
+        mentees_blocked_by_rules: demand
+            .values()
+            .map(|d| d.blocked_by_rule.values().sum::<usize>())
+            .sum(),
+        mentees_waiting_for_consent: demand.values().map(|d| d.waiting_for_consent).sum(),
+        mentees_already_paired: demand.values().map(|d| d.already_paired).sum(),
+        mentees_completed: demand.values().map(|d| d.completed).sum(),
+        mentees_moved_away: demand.values().map(|d| d.moved_away).sum(),
+        mentors_available: supply.values().map(|s| s.mentors_available).sum(),
+        mentor_free_places: supply.values().map(|s| s.free_places).sum(),
+        mentors_waiting_for_consent: supply.values().map(|s| s.waiting_for_consent).sum(),
+        mentors_waiting_for_training: supply.values().map(|s| s.waiting_for_training).sum(),
+    };
+    for ((org, _), d) in demand {
+        organizations
             .entry(org.clone())
-            .or_insert_with(|| json!({"organization_id": org, "mentees": []}));
-        entry["mentors"] = json!(s);
+            .or_insert_with(|| organization(&org))
+            .mentees
+            .push(d);
     }
-    let total_demand = |f: fn(&Demand) -> usize| demand.values().map(f).sum::<usize>();
-    Ok(json!({
-        "programme_id": programme_id,
-        "form": inputs.programme.form,
-        "totals": {
-            "mentees_eligible": total_demand(|d| d.eligible),
-            "mentees_matchable_now": total_demand(|d| d.matched_now),
-            "mentees_blocked_by_rules": total_demand(|d| d.blocked_by_rule.values().sum()),
-            "mentees_waiting_for_consent": total_demand(|d| d.waiting_for_consent),
-            "mentees_already_paired": total_demand(|d| d.already_paired),
-            "mentees_completed": total_demand(|d| d.completed),
-            "mentees_moved_away": total_demand(|d| d.moved_away),
-            "mentors_available": supply.values().map(|s| s.mentors_available).sum::<usize>(),
-            "mentor_free_places": supply.values().map(|s| s.free_places).sum::<u32>(),
-            "mentors_waiting_for_consent": supply.values().map(|s| s.waiting_for_consent).sum::<usize>(),
-            "mentors_waiting_for_training": supply.values().map(|s| s.waiting_for_training).sum::<usize>(),
-        },
-        "by_organization": organizations.into_values().collect::<Vec<_>>(),
-    }))
+    for (org, s) in supply {
+        organizations
+            .entry(org.clone())
+            .or_insert_with(|| organization(&org))
+            .mentors = Some(s);
+    }
+    Ok(Readiness {
+        programme_id: programme_id.to_owned(),
+        form: inputs.programme.form,
+        totals,
+        by_organization: organizations.into_values().collect(),
+    })
+}
+
+/// How the proposals change when one weight moves.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SensitivityMove {
+    /// Baseline pairs no longer proposed.
+    pub pairs_changed: usize,
+    /// The mean pair score then.
+    pub mean_score: f64,
+}
+
+/// A weight moved down and up by a quarter.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SensitivityMoves {
+    /// At 75% of the weight.
+    pub minus_25: SensitivityMove,
+    /// At 125% of the weight.
+    pub plus_25: SensitivityMove,
+}
+
+/// How much one criterion steers the matching.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CriterionSensitivity {
+    /// The criterion.
+    pub criterion: crate::domain::Criterion,
+    /// Its weight now.
+    pub weight: f64,
+    /// The weight moved.
+    pub moves: SensitivityMoves,
+}
+
+/// The matching with today's weights.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SensitivityBaseline {
+    /// Pairs proposed.
+    pub pairs: usize,
+    /// Their mean score.
+    pub mean_score: f64,
+    /// The programme's weights.
+    pub weights: Weights,
+}
+
+/// Sensitivity of a programme's matching to its weights (counts only).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Sensitivity {
+    /// The programme.
+    pub programme_id: String,
+    /// Today's matching.
+    pub baseline: SensitivityBaseline,
+    /// Per criterion.
+    pub criteria: Vec<CriterionSensitivity>,
+}
+
+/// How well one version of the weights predicted finished pairs.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WeightProfileOutcome {
+    /// The version (absent for current weights never recorded).
+    pub version: Option<i64>,
+    /// The weights.
+    pub weights: Weights,
+    /// Spearman's rank correlation of score with growth, when computable.
+    pub spearman_score_growth: Option<f64>,
+    /// Finished pairs with entry and exit feedback.
+    pub pairs_with_growth: usize,
+    /// Share of early endings among the lowest-scored quarter.
+    pub early_end_share_lowest_quarter: Option<f64>,
+    /// Share of early endings among the rest.
+    pub early_end_share_others: Option<f64>,
+}
+
+/// Outcomes of a programme's finished pairs against its weights.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WeightOutcomes {
+    /// The programme.
+    pub programme_id: String,
+    /// Pairs completed or ended early (consent withdrawals apart).
+    pub pairs_finished: usize,
+    /// Of those, ended early.
+    pub pairs_ended_early: usize,
+    /// Per version of the weights.
+    pub profiles: Vec<WeightProfileOutcome>,
 }
 
 /// How much each criterion steers the matching of a programme now: for
@@ -999,14 +1568,14 @@ pub async fn sensitivity(
     store: &dyn Store,
     scope: &Scope,
     programme_id: &str,
-) -> Result<Value, RunError> {
+) -> Result<Sensitivity, RunError> {
     use crate::domain::Criterion;
     use std::collections::HashSet;
 
     programme_in_scope(store, scope, programme_id).await?;
     let data = store.matching_data(programme_id).await?;
-    let inputs = Inputs::load(&data, programme_id).map_err(RunError::Conflict)?;
-    let result = tokio::task::spawn_blocking(move || -> Result<Value, String> {
+    let inputs = Inputs::load(&data, programme_id).map_err(RunError::Internal)?;
+    let result = tokio::task::spawn_blocking(move || -> Result<Sensitivity, String> {
         let pairs_with = |weights: Weights| -> Result<(HashSet<(String, String)>, f64), String> {
             let input = RunInput {
                 weights: Some(weights),
@@ -1029,8 +1598,7 @@ pub async fn sensitivity(
         let mut criteria = Vec::new();
         for criterion in Criterion::ALL {
             let weight = base_weights.get(*criterion);
-            let mut moves = serde_json::Map::new();
-            for (name, factor) in [("minus_25", 0.75), ("plus_25", 1.25)] {
+            let moved = |factor: f64| -> Result<SensitivityMove, String> {
                 let mut w = base_weights;
                 w.set(*criterion, weight * factor);
                 let (pairs, mean) = if weight == 0.0 {
@@ -1038,22 +1606,34 @@ pub async fn sensitivity(
                 } else {
                     pairs_with(w)?
                 };
-                moves.insert(
-                    name.into(),
-                    json!({"pairs_changed": base.difference(&pairs).count(), "mean_score": mean}),
-                );
-            }
-            criteria.push(json!({"criterion": criterion, "weight": weight, "moves": moves}));
+                Ok(SensitivityMove {
+                    pairs_changed: base.difference(&pairs).count(),
+                    mean_score: mean,
+                })
+            };
+            let moves = SensitivityMoves {
+                minus_25: moved(0.75)?,
+                plus_25: moved(1.25)?,
+            };
+            criteria.push(CriterionSensitivity {
+                criterion: *criterion,
+                weight,
+                moves,
+            });
         }
-        Ok(json!({
-            "programme_id": inputs.programme.id,
-            "baseline": {"pairs": base.len(), "mean_score": base_mean, "weights": base_weights},
-            "criteria": criteria,
-        }))
+        Ok(Sensitivity {
+            programme_id: inputs.programme.id.to_string(),
+            baseline: SensitivityBaseline {
+                pairs: base.len(),
+                mean_score: base_mean,
+                weights: base_weights,
+            },
+            criteria,
+        })
     })
     .await
-    .map_err(|e| RunError::Conflict(e.to_string()))?;
-    result.map_err(RunError::Conflict)
+    .map_err(|e| RunError::Internal(e.to_string()))?;
+    result.map_err(RunError::Internal)
 }
 
 /// Outcomes against weights: for the programme's finished pairs (completed,
@@ -1067,7 +1647,7 @@ pub async fn outcomes(
     store: &dyn Store,
     scope: &Scope,
     programme_id: &str,
-) -> Result<Value, RunError> {
+) -> Result<WeightOutcomes, RunError> {
     use crate::domain::Criterion;
 
     let programme = programme_in_scope(store, scope, programme_id).await?;
@@ -1094,9 +1674,7 @@ pub async fn outcomes(
         let Some((proposal, _)) = store.get_proposal(&Scope::All, proposal_id).await? else {
             continue;
         };
-        let Ok(doc) = serde_json::from_str::<ProposalDoc>(&proposal.doc) else {
-            continue;
-        };
+        let doc = StoredProposal::parse(&proposal)?.doc;
         let items = if doc.proposal.members.is_empty() {
             doc.proposal.breakdown.clone()
         } else {
@@ -1132,7 +1710,7 @@ pub async fn outcomes(
     if !profiles.iter().any(|(_, w)| *w == programme.weights) {
         profiles.push((None, programme.weights));
     }
-    let evaluated: Vec<Value> = profiles
+    let evaluated: Vec<WeightProfileOutcome> = profiles
         .iter()
         .map(|(version, w)| {
             let score = |f: &Finished| -> f64 {
@@ -1156,22 +1734,22 @@ pub async fn outcomes(
                 (!set.is_empty())
                     .then(|| set.iter().filter(|f| f.ended_early).count() as f64 / set.len() as f64)
             };
-            json!({
-                "version": version,
-                "weights": w,
-                "spearman_score_growth": crate::service::reports::spearman(&scores, &growths),
-                "pairs_with_growth": with_growth.len(),
-                "early_end_share_lowest_quarter": early(&low),
-                "early_end_share_others": early(&rest),
-            })
+            WeightProfileOutcome {
+                version: *version,
+                weights: *w,
+                spearman_score_growth: crate::service::reports::spearman(&scores, &growths),
+                pairs_with_growth: with_growth.len(),
+                early_end_share_lowest_quarter: early(&low),
+                early_end_share_others: early(&rest),
+            }
         })
         .collect();
-    Ok(json!({
-        "programme_id": programme_id,
-        "pairs_finished": finished.len(),
-        "pairs_ended_early": finished.iter().filter(|f| f.ended_early).count(),
-        "profiles": evaluated,
-    }))
+    Ok(WeightOutcomes {
+        programme_id: programme_id.to_owned(),
+        pairs_finished: finished.len(),
+        pairs_ended_early: finished.iter().filter(|f| f.ended_early).count(),
+        profiles: evaluated,
+    })
 }
 
 /// Every pair of a programme that the caller may see, across pages.

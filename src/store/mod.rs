@@ -1,10 +1,13 @@
-//! Persistence behind one trait, with a SQLite and a PostgreSQL backend.
+//! Persistence behind small traits by aggregate ([`KeyStore`],
+//! [`BankStore`], [`RunStore`], [`PairStore`], [`PrivacyStore`],
+//! [`AnalysisStore`], [`AuditStore`], and [`SchemaStore`] for the database
+//! itself), gathered in [`Store`], with a SQLite and a PostgreSQL backend.
 //!
 //! Every call that reads or writes people takes the caller's [`Scope`]:
 //! rows of organisations outside it are invisible, so a handler cannot
-//! forget the check. Both backends share the SQL in [`sql`]; what differs
-//! (connection set-up, migrations, how a write transaction starts, row
-//! locks) lives in [`sqlite`] and [`postgres`].
+//! forget the check. Both backends share the SQL in [`sql`], a file per
+//! aggregate; what differs (connection set-up, migrations, how a write
+//! transaction starts, row locks) lives in [`sqlite`] and [`postgres`].
 
 pub mod postgres;
 mod sql;
@@ -267,14 +270,18 @@ pub enum ImportWrite {
     Document(Document),
 }
 
-/// The persistence interface of the service.
+/// The database itself: liveness and schema.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait SchemaStore: Send + Sync {
     /// Checks that the database answers.
     async fn ping(&self) -> StoreResult<()>;
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
+}
 
+/// API keys, stored as the SHA-256 of their secret.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
     /// Stores a new API key.
     async fn insert_key(&self, key: &NewKey) -> StoreResult<()>;
     /// Finds a key by the hash of its secret, with the path of its
@@ -284,7 +291,11 @@ pub trait Store: Send + Sync {
     async fn list_keys(&self) -> StoreResult<Vec<KeyRecord>>;
     /// Revokes a key; false when there is no such key.
     async fn revoke_key(&self, id: &str, at: &str) -> StoreResult<bool>;
+}
 
+/// Organisations, the banks of people, programmes and bulk import.
+#[async_trait]
+pub trait BankStore: Send + Sync {
     /// Every organisation visible in `scope`, as tree nodes.
     async fn organization_nodes(&self, scope: &Scope) -> StoreResult<Vec<OrganizationNode>>;
     /// Creates or replaces an organisation. The parent must exist and be
@@ -311,7 +322,6 @@ pub trait Store: Send + Sync {
         id: &str,
         if_match: Option<&str>,
     ) -> StoreResult<()>;
-
     /// Creates or replaces a document; its organisation must be visible.
     async fn put_document(
         &self,
@@ -352,9 +362,17 @@ pub trait Store: Send + Sync {
     /// The stored documents of `table` with these ids, whatever the scope
     /// (the caller decides what to reveal), in no particular order.
     async fn documents_by_ids(&self, table: Table, ids: &[String]) -> StoreResult<Vec<Stored>>;
+    /// Programmes anchored strictly above the organisation at `path` (a
+    /// municipal or regional programme seen from a school), ordered by id:
+    /// the candidates for a scoped caller's share of wider programmes.
+    async fn programmes_above(&self, path: &str) -> StoreResult<Vec<Stored>>;
     /// Applies validated writes in one transaction: all or nothing.
     async fn apply_import(&self, writes: &[ImportWrite]) -> StoreResult<()>;
+}
 
+/// Matching runs, their proposals and what a run reads.
+#[async_trait]
+pub trait RunStore: Send + Sync {
     /// Queues a run.
     async fn create_run(&self, run: &RunRecord, actor: &Actor) -> StoreResult<()>;
     /// Claims the oldest queued run, or a running one whose claimant has
@@ -398,6 +416,11 @@ pub trait Store: Send + Sync {
         scope: &Scope,
         id: &str,
     ) -> StoreResult<Option<(ProposalRecord, RunRecord)>>;
+}
+
+/// Mentoring pairs: making them (from a proposal or by hand), rejecting proposals, listing and closing pairs.
+#[async_trait]
+pub trait PairStore: Send + Sync {
     /// Makes active pairs, re-checking inside one transaction that the
     /// mentor has places, the mentees are unpaired in the programme and
     /// have consent, and (for a proposal) that nobody's data changed since
@@ -433,13 +456,11 @@ pub trait Store: Send + Sync {
         closing: &PairClosing,
         actor: &Actor,
     ) -> StoreResult<PairRecord>;
-    /// Programmes anchored strictly above the organisation at `path` (a
-    /// municipal or regional programme seen from a school), ordered by id:
-    /// the candidates for a scoped caller's share of wider programmes.
-    async fn programmes_above(&self, path: &str) -> StoreResult<Vec<Stored>>;
-    /// A per-install secret named `name`, made (from `fresh`) on first use;
-    /// every instance sharing the database gets the same one.
-    async fn secret(&self, name: &str, fresh: &str) -> StoreResult<String>;
+}
+
+/// Erasure of people and the per-install secrets pseudonyms are made with.
+#[async_trait]
+pub trait PrivacyStore: Send + Sync {
     /// Erases a person who withdrew consent (or whose profile is deleted),
     /// in one transaction: their pending proposals are withdrawn, their
     /// active pairs end with `consent_withdrawn`, both their profiles are
@@ -455,6 +476,14 @@ pub trait Store: Send + Sync {
         why: &str,
         actor: &Actor,
     ) -> StoreResult<Erasure>;
+    /// A per-install secret named `name`, made (from `fresh`) on first use;
+    /// every instance sharing the database gets the same one.
+    async fn secret(&self, name: &str, fresh: &str) -> StoreResult<String>;
+}
+
+/// Feedback questionnaires, weight versions and what the indicators count.
+#[async_trait]
+pub trait AnalysisStore: Send + Sync {
     /// Stores a feedback questionnaire.
     async fn add_feedback(&self, feedback: &FeedbackRecord, actor: &Actor) -> StoreResult<()>;
     /// Feedback of one pair, or of a whole programme, oldest first.
@@ -476,6 +505,11 @@ pub trait Store: Send + Sync {
     async fn weight_history(&self, programme_id: &str) -> StoreResult<Vec<WeightVersion>>;
     /// Everything the indicators of an organisation's subtree count.
     async fn report_data(&self, organization_path: &str) -> StoreResult<ReportData>;
+}
+
+/// The audit log of accesses and changes.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
     /// Records an access or a change in the audit log.
     async fn record(
         &self,
@@ -492,6 +526,35 @@ pub trait Store: Send + Sync {
         filter: &EventFilter,
         page: &PageRequest,
     ) -> StoreResult<(Vec<EventRecord>, Option<String>)>;
+}
+
+/// The persistence interface of the service: every aggregate's store.
+/// Implemented for anything that implements them all, so an
+/// `Arc<dyn Store>` reaches every method (a trait object's supertrait
+/// methods need no import).
+pub trait Store:
+    SchemaStore
+    + KeyStore
+    + BankStore
+    + RunStore
+    + PairStore
+    + PrivacyStore
+    + AnalysisStore
+    + AuditStore
+{
+}
+
+impl<T> Store for T where
+    T: SchemaStore
+        + KeyStore
+        + BankStore
+        + RunStore
+        + PairStore
+        + PrivacyStore
+        + AnalysisStore
+        + AuditStore
+        + ?Sized
+{
 }
 
 /// Opens the store named by `url` (`sqlite:…` or `postgres://…`),
@@ -612,7 +675,9 @@ pub struct RunRecord {
     pub status: String,
     /// Progress in thousandths.
     pub progress: i64,
-    /// The options the run was started with (JSON).
+    /// The options the run was started with (JSON). Kept as text: its
+    /// typed form (`RunOptions`) belongs to the run service, and the store
+    /// does not depend on services; parse it there, once per read.
     pub options: String,
     /// Whether its proposals can be approved.
     pub dry_run: bool,
@@ -626,7 +691,8 @@ pub struct RunRecord {
     pub finished_at: Option<String>,
     /// Why it failed.
     pub error: Option<String>,
-    /// The finished run's snapshot (JSON).
+    /// The finished run's snapshot (JSON), text for the reason given at
+    /// [`RunRecord::options`].
     pub result: Option<String>,
 }
 
@@ -645,7 +711,8 @@ pub struct ProposalRecord {
     pub mentee_ids: Vec<String>,
     /// `proposed`, `approved` or `rejected`.
     pub status: String,
-    /// Score, breakdown and the snapshot of the people's entity tags (JSON).
+    /// Score, breakdown and the snapshot of the people's entity tags (JSON),
+    /// text for the reason given at [`RunRecord::options`].
     pub doc: String,
     /// Key id of who decided.
     pub decided_by: Option<String>,

@@ -1,0 +1,192 @@
+//! Erasure of people and the per-install secrets pseudonyms are made with.
+
+use super::{Backend, PROPOSAL_COLUMNS, SqlStore, now_rfc3339, proposal_from_row, record_event};
+use crate::store::{Actor, Erasure, PrivacyStore, StoreResult, replace_in_csv, replace_in_json};
+use async_trait::async_trait;
+use sqlx::{AssertSqlSafe, ColumnIndex, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
+
+#[async_trait]
+impl<DB> PrivacyStore for SqlStore<DB>
+where
+    DB: Backend,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    usize: ColumnIndex<DB::Row>,
+    for<'r> &'r str: ColumnIndex<DB::Row>,
+    for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+{
+    async fn erase_person(
+        &self,
+        id: &str,
+        pseudonym: &str,
+        today: &str,
+        why: &str,
+        actor: &Actor,
+    ) -> StoreResult<Erasure> {
+        let mut erasure = Erasure::default();
+        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        let like = format!("%{id}%");
+        let now = now_rfc3339();
+
+        // Pending proposals are withdrawn; every proposal is pseudonymised.
+        let sql = format!(
+            "SELECT {PROPOSAL_COLUMNS} FROM proposals p WHERE p.mentor_id = $1 OR p.mentee_ids LIKE $2"
+        );
+        let rows = sqlx::query::<DB>(AssertSqlSafe(sql))
+            .bind(id.to_owned())
+            .bind(like.clone())
+            .fetch_all(&mut *tx)
+            .await?;
+        for row in &rows {
+            let p = proposal_from_row::<DB>(row)?;
+            if p.mentor_id != id && !p.mentee_ids.iter().any(|m| m == id) {
+                continue;
+            }
+            let status = if p.status == "proposed" {
+                erasure.proposals_withdrawn += 1;
+                "withdrawn".to_owned()
+            } else {
+                p.status.clone()
+            };
+            let swap = |x: &String| {
+                if x == id {
+                    pseudonym.to_owned()
+                } else {
+                    x.clone()
+                }
+            };
+            let mut doc: serde_json::Value = serde_json::from_str(&p.doc).unwrap_or_default();
+            replace_in_json(&mut doc, id, pseudonym);
+            sqlx::query::<DB>(
+                "UPDATE proposals SET status = $2, mentor_id = $3, mentee_ids = $4, doc = $5 WHERE id = $1",
+            )
+            .bind(p.id.clone())
+            .bind(status)
+            .bind(swap(&p.mentor_id))
+            .bind(p.mentee_ids.iter().map(swap).collect::<Vec<_>>().join("|"))
+            .bind(doc.to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        // Active pairs end; every pair keeps its place in the counts under
+        // the pseudonym.
+        let ended = sqlx::query::<DB>(
+            "UPDATE pairs SET status = 'ended', ended_on = $2, end_reason = 'consent_withdrawn', updated_at = $3 \
+             WHERE status = 'active' AND (mentor_id = $1 OR mentee_id = $1) RETURNING id",
+        )
+        .bind(id.to_owned())
+        .bind(today.to_owned())
+        .bind(now.clone())
+        .fetch_all(&mut *tx)
+        .await?;
+        erasure.pairs_ended = ended.len();
+        for table in ["pairs", "exclusions"] {
+            for column in ["mentor_id", "mentee_id"] {
+                let sql = format!("UPDATE {table} SET {column} = $2 WHERE {column} = $1");
+                sqlx::query::<DB>(AssertSqlSafe(sql))
+                    .bind(id.to_owned())
+                    .bind(pseudonym.to_owned())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+
+        // Stored runs: results and score matrices.
+        let runs = sqlx::query::<DB>(
+            "SELECT id, result, scores_csv FROM runs WHERE result LIKE $1 OR scores_csv LIKE $1",
+        )
+        .bind(like.clone())
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &runs {
+            let run_id: String = row.try_get(0)?;
+            let result: Option<String> = row.try_get(1)?;
+            let csv: Option<String> = row.try_get(2)?;
+            let result = result.map(|r| {
+                let mut value: serde_json::Value = serde_json::from_str(&r).unwrap_or_default();
+                replace_in_json(&mut value, id, pseudonym);
+                value.to_string()
+            });
+            let csv = csv.map(|c| replace_in_csv(&c, id, pseudonym));
+            sqlx::query::<DB>("UPDATE runs SET result = $2, scores_csv = $3 WHERE id = $1")
+                .bind(run_id)
+                .bind(result)
+                .bind(csv)
+                .execute(&mut *tx)
+                .await?;
+            erasure.runs_rewritten += 1;
+        }
+
+        // The audit log keeps what happened, not to whom.
+        let events = sqlx::query::<DB>(
+            "SELECT id, subject, detail FROM events WHERE subject LIKE $1 OR detail LIKE $1",
+        )
+        .bind(like)
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &events {
+            let event_id: String = row.try_get(0)?;
+            let subject: String = row.try_get(1)?;
+            let detail: String = row.try_get(2)?;
+            let subject = match subject.split_once(':') {
+                Some((kind, who)) if who == id => format!("{kind}:{pseudonym}"),
+                _ => subject,
+            };
+            let mut detail_value: serde_json::Value =
+                serde_json::from_str(&detail).unwrap_or_default();
+            replace_in_json(&mut detail_value, id, pseudonym);
+            sqlx::query::<DB>("UPDATE events SET subject = $2, detail = $3 WHERE id = $1")
+                .bind(event_id)
+                .bind(subject)
+                .bind(detail_value.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+
+        // The profiles themselves go: nothing personal is kept.
+        for table in ["mentors", "mentees"] {
+            let sql = format!("DELETE FROM {table} WHERE id = $1");
+            sqlx::query::<DB>(AssertSqlSafe(sql))
+                .bind(id.to_owned())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let detail = serde_json::json!({
+            "why": why,
+            "proposals_withdrawn": erasure.proposals_withdrawn,
+            "pairs_ended": erasure.pairs_ended,
+            "runs_rewritten": erasure.runs_rewritten,
+        })
+        .to_string();
+        record_event::<DB>(
+            &mut tx,
+            actor,
+            "person.erased",
+            &format!("person:{pseudonym}"),
+            &detail,
+        )
+        .await?;
+        tx.commit().await?;
+        DB::scrub(&self.pool).await?;
+        Ok(erasure)
+    }
+
+    async fn secret(&self, name: &str, fresh: &str) -> StoreResult<String> {
+        sqlx::query::<DB>(
+            "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name.to_owned())
+        .bind(fresh.to_owned())
+        .execute(&self.pool)
+        .await?;
+        let row = sqlx::query::<DB>("SELECT value FROM settings WHERE name = $1")
+            .bind(name.to_owned())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+}
