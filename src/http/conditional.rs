@@ -20,9 +20,13 @@ pub const MERGE_PATCH_JSON: &str = "application/merge-patch+json";
 fn header_text(req: &HttpRequest, name: HeaderName) -> Result<Option<String>, ApiError> {
     match req.headers().get(&name) {
         None => Ok(None),
-        Some(v) => v.to_str().map(|s| Some(s.trim().to_owned())).map_err(|_| {
-            ApiError::Invalid(vec![FieldError::new(header_name(&name), "must be ASCII")])
-        }),
+        // An empty list names no entity tag: as if the header were absent.
+        Some(v) => v
+            .to_str()
+            .map(|s| Some(s.trim().to_owned()).filter(|s| !s.is_empty()))
+            .map_err(|_| {
+                ApiError::Invalid(vec![FieldError::new(header_name(&name), "must be ASCII")])
+            }),
     }
 }
 

@@ -22,23 +22,16 @@ fn id_filter_schema() -> Value {
     json!({"type": "string", "maxLength": MAX_ID_LEN, "pattern": r"^((?!\.\.?$)[\w.:@-]+)?$"})
 }
 
-/// Entity tags as the server writes them: quoted 32 hex digits (weak or
-/// not), a comma-separated list of them, or `*`.
-const ETAG_LIST_PATTERN: &str = r#"^\s*(\*|(W/)?"[0-9a-f]{32}"(\s*,\s*(W/)?"[0-9a-f]{32}")*)\s*$"#;
-
 /// The schema the server enforces for a query or path parameter, by name;
 /// `None` leaves the annotation's schema as it is.
 fn parameter_schema(name: &str, location: &str, nullable: bool) -> Option<Value> {
     let mut schema = match (name, location) {
         ("id" | "a" | "b", "path") => id_schema(),
-        ("after", "query") => id_schema(),
         (
-            "organization_id" | "programme_id" | "mentor_id" | "mentee_id" | "parent_id" | "key_id",
+            "after" | "organization_id" | "programme_id" | "mentor_id" | "mentee_id" | "parent_id"
+            | "key_id",
             "query",
         ) => id_filter_schema(),
-        ("If-Match" | "If-None-Match", "header") => {
-            json!({"type": "string", "pattern": ETAG_LIST_PATTERN})
-        }
         ("indicator", "query") => json!({
             "type": "string",
             "enum": crate::service::reports::INDICATORS.iter().map(|(id, _, _)| *id).collect::<Vec<_>>(),
@@ -145,10 +138,26 @@ fn closed_request_schemas(doc: &mut Value) {
             answers.extend(reachable_components(&operation["responses"], &components));
         }
     }
+    // A part of an `allOf` cannot be closed: the other parts' members
+    // would be "additional" to it.
+    let mut parts = Vec::new();
+    for schema in components.values() {
+        for part in schema["allOf"].as_array().into_iter().flatten() {
+            if let Some(name) = part["$ref"]
+                .as_str()
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            {
+                parts.push(name.to_owned());
+            }
+        }
+    }
     let Some(schemas) = doc["components"]["schemas"].as_object_mut() else {
         return;
     };
-    for name in requests.iter().filter(|n| !answers.contains(n)) {
+    for name in requests
+        .iter()
+        .filter(|n| !answers.contains(n) && !parts.contains(n))
+    {
         if let Some(schema) = schemas.get_mut(name).and_then(Value::as_object_mut)
             && schema.contains_key("properties")
             && !schema.contains_key("additionalProperties")
@@ -159,13 +168,77 @@ fn closed_request_schemas(doc: &mut Value) {
 }
 
 /// What a request may leave out that an answer always carries (the server
-/// fills in the documented defaults): request-side copies of those
-/// schemas, `NameInput`, with only what the parser requires.
+/// fills in the documented defaults, and takes the id from the path):
+/// request-side copies of those schemas, `NameInput`, requiring exactly
+/// what the parser requires.
 const INPUT_VARIANTS: &[(&str, &[&str])] = &[
     ("Programme", &["name", "form", "organization_ids", "period"]),
     ("Rules", &[]),
     ("Weights", &[]),
+    ("Person", &["organization_id", "full_name", "kind"]),
+    ("MentorProfile", &[]),
+    ("MenteeProfile", &["category"]),
+    ("MenteeView", &["category"]),
+    ("Organization", &["name", "kind"]),
 ];
+
+/// Whether a property's schema already admits null.
+fn accepts_null(schema: &Value) -> bool {
+    let null = Value::String("null".into());
+    match &schema["type"] {
+        Value::String(t) => t == "null",
+        Value::Array(types) => types.contains(&null),
+        _ => ["oneOf", "anyOf"].iter().any(|k| {
+            schema[*k]
+                .as_array()
+                .is_some_and(|alts| alts.iter().any(|a| a["type"] == null))
+        }),
+    }
+}
+
+/// Removes every `required` list of a schema (not crossing references),
+/// then requires `required` on the object that declares the properties.
+fn set_required(schema: &mut Value, required: &[&str]) {
+    fn strip(value: &mut Value) {
+        match value {
+            Value::Object(object) => {
+                object.remove("required");
+                object.values_mut().for_each(strip);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(schema);
+    // What a request may leave out it may also send as null (the parser
+    // reads null as absent).
+    let parts: Vec<&mut Value> = match schema.get_mut("allOf").and_then(Value::as_array_mut) {
+        Some(parts) => parts.iter_mut().collect(),
+        None => vec![&mut *schema],
+    };
+    for part in parts {
+        if let Some(properties) = part.get_mut("properties").and_then(Value::as_object_mut) {
+            for (name, property) in properties.iter_mut() {
+                if !required.contains(&name.as_str()) && !accepts_null(property) {
+                    *property = json!({"anyOf": [property.clone(), {"type": "null"}]});
+                }
+            }
+        }
+    }
+    if required.is_empty() {
+        return;
+    }
+    let target = match schema.get_mut("allOf").and_then(Value::as_array_mut) {
+        Some(parts) => parts
+            .iter_mut()
+            .rev()
+            .find(|p| p.get("properties").is_some()),
+        None => Some(schema),
+    };
+    if let Some(Value::Object(object)) = target {
+        object.insert("required".into(), json!(required));
+    }
+}
 
 /// Rewrites references to `from` into references to `to` inside `value`.
 fn rename_refs(value: &mut Value, from: &str, to: &str) {
@@ -201,12 +274,7 @@ fn input_variants(doc: &mut Value) {
         let Some(mut schema) = components.get(*name).cloned() else {
             continue;
         };
-        schema["required"] = json!(required);
-        if required.is_empty()
-            && let Some(object) = schema.as_object_mut()
-        {
-            object.remove("required");
-        }
+        set_required(&mut schema, required);
         let input = format!("{name}Input");
         let (from, to) = (
             format!("#/components/schemas/{name}"),
@@ -250,10 +318,24 @@ fn input_variants(doc: &mut Value) {
     }
 }
 
+/// A merge patch (RFC 7396) may name any member, and null removes one:
+/// every member of a `…Patch` schema is optional and nullable.
+fn merge_patch_schemas(doc: &mut Value) {
+    let Some(schemas) = doc["components"]["schemas"].as_object_mut() else {
+        return;
+    };
+    for (name, schema) in schemas.iter_mut() {
+        if name.ends_with("Patch") {
+            set_required(schema, &[]);
+        }
+    }
+}
+
 /// Refines the document in place.
 pub fn refine(doc: &mut Value) {
     plain_tuples(doc);
     input_variants(doc);
+    merge_patch_schemas(doc);
     closed_request_schemas(doc);
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
@@ -288,6 +370,18 @@ fn refine_parameters(operation: &mut Map<String, Value>) {
         let required = parameter["required"].as_bool().unwrap_or(false);
         if let Some(schema) = parameter_schema(&name, &location, !required) {
             parameter["schema"] = schema;
+        }
+        // The server reads an empty optional query parameter as left out,
+        // so an empty value is valid for a choice too.
+        if location == "query" && !required {
+            let schema = &mut parameter["schema"];
+            if let Some(choices) = schema.get_mut("enum").and_then(Value::as_array_mut) {
+                if !choices.contains(&json!("")) {
+                    choices.push(json!(""));
+                }
+            } else if schema.get("$ref").is_some() {
+                *schema = json!({"anyOf": [schema.clone(), {"type": "string", "enum": [""]}]});
+            }
         }
     }
 }
