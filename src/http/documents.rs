@@ -81,23 +81,6 @@ pub fn page_response(page: Page) -> Result<HttpResponse, ApiError> {
     }))
 }
 
-/// Reads one document the caller may see.
-pub async fn get(
-    state: &AppState,
-    caller: &Caller,
-    permission: Permission,
-    table: Table,
-    id: &str,
-) -> Result<HttpResponse, ApiError> {
-    let principal = caller.require(permission)?;
-    let stored = state
-        .store
-        .get_document(&principal.scope, table, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(document_response(&stored))
-}
-
 /// Writes a document the caller may write.
 pub async fn put(
     state: &AppState,

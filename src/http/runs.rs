@@ -19,9 +19,6 @@ use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 use std::time::Duration;
 
-/// The day new pairs start; see [`runs::started_on`].
-pub use crate::service::runs::started_on;
-
 /// Longest `?wait=` honoured, in seconds.
 pub const MAX_WAIT_SECONDS: u64 = 60;
 
