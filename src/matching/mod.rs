@@ -7,7 +7,8 @@
 //! limits and cohesion, [`explain`] breakdowns and texts, [`unmatched`] the
 //! reasons, [`outcome`] the result and its CSV export, [`synth`] a seeded
 //! generator of realistic data, [`cli`] the command-line functions, and
-//! [`assignment`] the optimal assignment solver.
+//! [`assignment`] the optimal assignment solver; `union_find` is the one
+//! disjoint-set forest both the engine and the solver use.
 
 pub mod assignment;
 pub mod cli;
@@ -19,6 +20,7 @@ pub mod outcome;
 pub mod rules;
 pub mod score;
 pub mod synth;
+pub(crate) mod union_find;
 pub mod unmatched;
 
 pub use assignment::Objective;

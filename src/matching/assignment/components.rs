@@ -4,59 +4,17 @@
 //! Components share no row and no column, so they can be solved independently (and in
 //! parallel) and their optima simply add up, for both objectives.
 //!
-//! Complexity: one pass over the cells plus a union-find over `rows + cols` nodes (path halving,
-//! union by size): `O(cells · α)`. A matrix without forbidden cells and without zero capacities
-//! is recognised from the statistics kept by [`ScoreMatrix`] and returned as one borrowed block (no copy). Never fails.
+//! Complexity: one pass over the cells plus a union-find over `rows + cols` nodes (the crate's
+//! one `union_find`: path halving, union by size): `O(cells · α)`. A matrix without forbidden
+//! cells and without zero capacities is recognised from the statistics kept by [`ScoreMatrix`]
+//! and returned as one borrowed block (no copy). Never fails.
 
 use std::borrow::Cow;
 
 use rayon::prelude::*;
 
 use super::{Block, FORBIDDEN, ScoreMatrix, ix};
-
-/// Disjoint-set forest over `rows + cols` nodes.
-pub(crate) struct UnionFind {
-    parent: Vec<u32>,
-    size: Vec<u32>,
-}
-
-impl UnionFind {
-    /// A forest of `n` singletons.
-    pub(crate) fn new(n: usize) -> Self {
-        Self {
-            parent: (0..ix(n)).collect(),
-            size: vec![1; n],
-        }
-    }
-
-    /// Representative of `a`'s set.
-    pub(crate) fn find(&mut self, mut a: usize) -> usize {
-        while self.parent[a] as usize != a {
-            let p = self.parent[a] as usize;
-            self.parent[a] = self.parent[p];
-            a = p;
-        }
-        a
-    }
-
-    /// Current parent of `a` (its root when the set has just been compressed).
-    pub(crate) fn parent_of(&self, a: usize) -> usize {
-        self.parent[a] as usize
-    }
-
-    /// Merges the sets of `a` and `b`.
-    pub(crate) fn union(&mut self, a: usize, b: usize) {
-        let (mut a, mut b) = (self.find(a), self.find(b));
-        if a == b {
-            return;
-        }
-        if self.size[a] < self.size[b] {
-            std::mem::swap(&mut a, &mut b);
-        }
-        self.parent[b] = ix(a);
-        self.size[a] += self.size[b];
-    }
-}
+use crate::matching::union_find::UnionFind;
 
 /// Groups nodes by their union-find root into `(row_ids, col_ids)` lists, ordered by the
 /// smallest row of each group (deterministic); groups without a row or a column are dropped.

@@ -155,7 +155,19 @@ fn parse_cell(field: &str) -> Result<Option<(i64, u32)>, String> {
     Ok(Some((v, decimals)))
 }
 
-/// Parses the score-matrix CSV text. Blank lines are ignored.
+/// Parses the score-matrix CSV text. Blank lines are ignored. `O(size of the text)`.
+///
+/// ```rust
+/// use mentor_match::matching::assignment::FORBIDDEN;
+/// use mentor_match::matching::assignment::matrix_csv::parse_score_csv;
+///
+/// let csv = parse_score_csv("mentee,m1,m2\ne1,0.5,\ne2,0.25,1\n").expect("valid CSV");
+/// assert_eq!(csv.row_ids, ["e1", "e2"]);
+/// assert_eq!(csv.col_ids, ["m1", "m2"]);
+/// // Decimals are scaled to exact integers: 2 decimals → ×100.
+/// assert_eq!(csv.scale, 2);
+/// assert_eq!(csv.matrix.cells(), [50, FORBIDDEN, 25, 100]);
+/// ```
 pub fn parse_score_csv(text: &str) -> Result<ScoreCsv, CsvError> {
     let mut lines = text
         .lines()
@@ -288,6 +300,22 @@ impl std::error::Error for SolveCommandError {}
 /// `mentor-match solve MATRIX.csv [--repeat N]`: reads the CSV, solves it `repeat` times
 /// (at least once) with [`Objective::Total`] and unit capacities (coverage first), and reports
 /// the assignment with the median solve time.
+///
+/// ```rust
+/// use mentor_match::matching::assignment::solve_command;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let path = std::env::temp_dir().join(format!("solve-doc-{}.csv", std::process::id()));
+/// std::fs::write(&path, "mentee,anna,boris\npetya,0.9,0.8\nvera,0.7,\n")?;
+/// let report = solve_command(&path, 1);
+/// std::fs::remove_file(&path)?;
+/// let report = report?;
+/// // Vera can only have Anna, so Petya takes Boris: 0.8 + 0.7.
+/// assert_eq!(report.total_exact, "1.5");
+/// assert_eq!(report.pairs, [("petya".into(), "boris".into()), ("vera".into(), "anna".into())]);
+/// # Ok(())
+/// # }
+/// ```
 pub fn solve_command(path: &Path, repeat: usize) -> Result<SolveReport, SolveCommandError> {
     let text = std::fs::read_to_string(path).map_err(SolveCommandError::Io)?;
     let csv = parse_score_csv(&text).map_err(SolveCommandError::Csv)?;

@@ -22,12 +22,37 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::cardinality::max_b_matching_csr;
-use super::components::{UnionFind, groups};
+use super::components::groups;
 use super::dense::{Cost, DROPPED, NONE, Plan, plan};
 use super::{Assignment, AssignmentError, Block, FORBIDDEN, Objective, ix, solve_blocks};
+use crate::matching::union_find::UnionFind;
 
 /// Solves the assignment problem given only the allowed cells as `(row, col, score)` edges;
-/// every other pair is forbidden. Same objectives and guarantees as [`super::solve`].
+/// every other pair is forbidden. Same objectives and guarantees as [`super::solve`], and the
+/// same answer as [`super::solve`] on the matching dense matrix. `O(E · α)` to split into
+/// components, then each component is solved as a dense block (see the module documentation).
+///
+/// # Example
+///
+/// Two schools that share nobody: each is solved on its own, and the totals add up.
+///
+/// ```rust
+/// use mentor_match::matching::assignment::{Objective, solve_sparse};
+///
+/// # fn main() -> Result<(), mentor_match::matching::assignment::AssignmentError> {
+/// // Mentees 0–2 and mentors 0–1 are one school, mentee 3 and mentor 2 another.
+/// let edges = [
+///     (0, 0, 9), (0, 1, 8),
+///     (1, 0, 7), (1, 1, 1),
+///     (2, 0, 6),
+///     (3, 2, 4),
+/// ];
+/// let best = solve_sparse(4, 3, &edges, &[2, 1, 1], Objective::Total)?;
+/// assert_eq!(best.pairs, [(0, 1), (1, 0), (2, 0), (3, 2)]);
+/// assert_eq!((best.total, best.matched), (25, 4));
+/// # Ok(())
+/// # }
+/// ```
 pub fn solve_sparse(
     rows: usize,
     cols: usize,

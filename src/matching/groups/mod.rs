@@ -32,6 +32,11 @@
 //! Complexity: per search node one min-cost flow, `O(n · E log V)` for `n`
 //! mentees, `E` allowed pairs and `V` people; at most `2^b` leaves for `b`
 //! mentors below `min`.
+//!
+//! Entry point: [`solve_groups`] (one component, a [`GroupProblem`] →
+//! a [`GroupSolution`]); the engine calls it per component of a group
+//! programme. [`group_capacity`], [`cohesion`], [`shared_needs`] and
+//! [`covered_needs`] serve the engine's places and explanations.
 
 pub mod exact;
 pub(crate) mod flow;
@@ -47,6 +52,15 @@ pub use crate::domain::programme::DEFAULT_GROUP_TIME_BUDGET_MS as DEFAULT_TIME_B
 /// Places a mentor may fill in a group programme: `min(spare, max −
 /// members)`, or 0 when even a full `spare` cannot lift the group to `min`.
 /// `O(1)`.
+///
+/// ```rust
+/// use mentor_match::domain::GroupSize;
+/// use mentor_match::matching::groups::group_capacity;
+///
+/// let size = GroupSize::new(3, 5);
+/// assert_eq!(group_capacity(4, 2, size), 3); // the group is full at 5
+/// assert_eq!(group_capacity(1, 0, size), 0); // one place cannot make a group of 3
+/// ```
 pub fn group_capacity(spare: u32, members: u32, size: GroupSize) -> u32 {
     let room = size.max.saturating_sub(members).min(spare);
     if members + room < size.min { 0 } else { room }

@@ -1,0 +1,196 @@
+//! Stages 6 and 7 of a run: [`unmatched_reasons`] says why each eligible
+//! mentee left over got no mentor, and [`collect_outcome`] assembles the
+//! statistics, the score tables and the [`Outcome`].
+
+use std::collections::{HashMap, HashSet};
+
+use rayon::prelude::*;
+
+use super::decompose::Component;
+use super::prepare::Prepared;
+use super::proposals::Explained;
+use super::scoring::Scored;
+use super::solve::Solved;
+use crate::matching::outcome::{
+    GroupComponentStats, GroupStats, Outcome, ScoreTable, Stats, Timings,
+};
+use crate::matching::rules::{Rule, RuleMentor};
+use crate::matching::score::{FORBIDDEN, from_scaled};
+use crate::matching::unmatched::{Unmatched, UnmatchedReason, no_allowed_mentor};
+
+/// Takes which mentees were matched; gives a reason for every eligible
+/// mentee who was not, in input order: in a component, the mentors it
+/// could have had and its best score there (others took them); in none,
+/// the rule that ruled out the most mentors. Mentees in parallel;
+/// `O(cols)` per mentee in a component, `O(mentors)` per other one.
+pub(super) fn unmatched_reasons(
+    run: &Prepared<'_>,
+    components: &[Component],
+    scored: &[Scored],
+    matched: &[bool],
+) -> Vec<Unmatched> {
+    let (mentors, mentees) = (run.input.mentors, run.input.mentees);
+    let mut place: HashMap<usize, (usize, usize)> = HashMap::new();
+    for (k, c) in components.iter().enumerate() {
+        for (r, &e) in c.mentees.iter().enumerate() {
+            place.insert(e, (k, r));
+        }
+    }
+    let places = &run.places;
+    let bank: Vec<(RuleMentor, Option<Rule>, u32)> = (0..mentors.len())
+        .filter(|&m| {
+            !matches!(
+                places.side[m],
+                Some(Rule::FormNotAccepted | Rule::WrongMentorKind)
+            )
+        })
+        .map(|m| (run.rules.mentors[m], places.side[m], places.run_cap[m]))
+        .collect();
+    let left: Vec<usize> = run
+        .people
+        .eligible
+        .iter()
+        .copied()
+        .filter(|&e| !matched[e])
+        .collect();
+    left.par_iter()
+        .map(|&e| {
+            let reason = match place.get(&e) {
+                Some(&(k, r)) => {
+                    let cols = components[k].mentors.len();
+                    let row = &scored[k].scores[r * cols..(r + 1) * cols];
+                    let allowed: Vec<i64> =
+                        row.iter().copied().filter(|&s| s != FORBIDDEN).collect();
+                    UnmatchedReason::AssignedToOthers {
+                        eligible_mentors: allowed.len(),
+                        best_score: from_scaled(allowed.iter().copied().max().unwrap_or(0)),
+                    }
+                }
+                None => no_allowed_mentor(
+                    &run.ctx,
+                    &run.rules.mentees[e],
+                    run.rules.rejected_for(e),
+                    &bank,
+                ),
+            };
+            Unmatched {
+                mentee_id: mentees[e].person.id.clone(),
+                text: reason.render(run.input.lang),
+                reason,
+            }
+        })
+        .collect()
+}
+
+/// Assembles the outcome: proposals, unmatched and ineligible mentees,
+/// statistics (timings left at zero for [`super::run`] to fill), the
+/// score table of every component and the matrix export's ids and
+/// places. `O(P + A)` for `P` proposals and `A` scored cells.
+pub(super) fn collect_outcome(
+    run: Prepared<'_>,
+    components: Vec<Component>,
+    scored: Vec<Scored>,
+    solved: Solved,
+    explained: Explained,
+    unmatched: Vec<Unmatched>,
+) -> Outcome {
+    let (mentors, mentees, programme) = (run.input.mentors, run.input.mentees, run.input.programme);
+    let (eligible, candidates) = (&run.people.eligible, &run.places.candidates);
+    let Explained {
+        proposals,
+        matched,
+        pair_scores,
+        cohesions,
+    } = explained;
+    let mentors_used = proposals
+        .iter()
+        .map(|p| &p.mentor_id)
+        .collect::<HashSet<_>>()
+        .len();
+    let total: i64 = pair_scores.iter().sum();
+    let stats = Stats {
+        mentees_eligible: eligible.len(),
+        mentees_matched: eligible.iter().filter(|&&e| matched[e]).count(),
+        mentees_pinned: run.people.pins.len(),
+        mentors_used,
+        mentors_available: candidates.len(),
+        total_score: from_scaled(total),
+        mean_score: if pair_scores.is_empty() {
+            0.0
+        } else {
+            from_scaled(total) / pair_scores.len() as f64
+        },
+        min_score: from_scaled(pair_scores.iter().copied().min().unwrap_or(0)),
+        mean_cohesion: (!cohesions.is_empty())
+            .then(|| cohesions.iter().sum::<f64>() / cohesions.len() as f64),
+        pairs_scored: scored.iter().map(|s| s.pairs_scored).sum(),
+        components: components.len(),
+        largest_component: components
+            .iter()
+            .map(|c| (c.mentees.len(), c.mentors.len()))
+            .max_by_key(|(r, c)| r * c)
+            .unwrap_or((0, 0)),
+        timings: Timings::default(),
+        groups: programme
+            .group
+            .map(|size| group_stats(solved.reports, size.time_budget_ms)),
+    };
+    let score_tables: Vec<ScoreTable> = components
+        .iter()
+        .zip(scored)
+        .map(|(c, s)| ScoreTable {
+            mentor_ids: c
+                .mentors
+                .iter()
+                .map(|&m| mentors[m].person.id.clone())
+                .collect(),
+            mentee_ids: c
+                .mentees
+                .iter()
+                .map(|&e| mentees[e].person.id.clone())
+                .collect(),
+            scores: s.scores,
+        })
+        .collect();
+    Outcome {
+        programme_id: programme.id.clone(),
+        form: programme.form,
+        objective: run.input.objective,
+        weights: run.weights,
+        lang: run.input.lang,
+        proposals,
+        unmatched,
+        ineligible: run.people.ineligible,
+        stats,
+        matrix_mentor_ids: candidates
+            .iter()
+            .map(|&m| mentors[m].person.id.clone())
+            .collect(),
+        matrix_mentor_places: candidates.iter().map(|&m| solved.final_cap[m]).collect(),
+        matrix_mentee_ids: eligible
+            .iter()
+            .map(|&e| mentees[e].person.id.clone())
+            .collect(),
+        score_tables,
+    }
+}
+
+/// Sums what the group search proved over the components.
+fn group_stats(per_component: Vec<Option<GroupComponentStats>>, budget_ms: u32) -> GroupStats {
+    let per_component: Vec<GroupComponentStats> = per_component.into_iter().flatten().collect();
+    GroupStats {
+        components: per_component.len(),
+        optimal_components: per_component.iter().filter(|c| c.optimal).count(),
+        budget_hit: per_component.iter().filter(|c| c.budget_hit).count(),
+        coverage_gap: per_component
+            .iter()
+            .map(|c| c.matched_bound.saturating_sub(c.matched))
+            .sum(),
+        score_gap: per_component
+            .iter()
+            .map(|c| (c.score_bound - c.total_score).max(0.0))
+            .sum(),
+        time_budget_ms: budget_ms,
+        per_component,
+    }
+}

@@ -1,0 +1,329 @@
+//! Stage 1 of a run, [`prepare`]: who takes part, how the hard rules see
+//! them, how many places each mentor has, and the encoded features —
+//! everything the later stages only read.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{MatchError, RunInput};
+use crate::domain::profile::ConsentProblem;
+use crate::domain::{Consent, Id, MenteeProfile, MentorProfile, Organization, Programme, Weights};
+use crate::matching::features::{Features, encode};
+use crate::matching::groups::group_capacity;
+use crate::matching::rules::{
+    Interner, Rule, RuleContext, RuleMentee, RuleMentor, Scope, mentor_rule,
+};
+use crate::matching::score::weight_array;
+use crate::matching::unmatched::{Ineligible, IneligibleReason};
+
+/// What every stage after [`prepare`] reads: the input and what was
+/// derived from it once. People are named by their index in the input
+/// banks throughout.
+pub(super) struct Prepared<'a> {
+    /// The run's input.
+    pub input: &'a RunInput<'a>,
+    /// The programme as the rules see it.
+    pub ctx: RuleContext,
+    /// The weights in force (the input's, else the programme's).
+    pub weights: Weights,
+    /// The same weights as the scoring kernel takes them.
+    pub wa: [f64; 8],
+    /// Pins, members, eligible and ineligible mentees.
+    pub people: People,
+    /// Interned people and rejected pairs.
+    pub rules: RulePeople,
+    /// Mentor-side rules and places.
+    pub places: Places,
+    /// Features of the people a run scores or explains.
+    pub encoded: Encoded,
+}
+
+/// Gives everything the later stages read; fails only on a pinned pair
+/// naming someone not in the banks. `O(mentors + mentees + pairs)` plus
+/// [`encode`]'s cost.
+pub(super) fn prepare<'a>(input: &'a RunInput<'a>) -> Result<Prepared<'a>, MatchError> {
+    let ctx = rule_context(input.programme, input.organizations);
+    let people = eligible_people(input, &ctx)?;
+    let rules = rule_people(input);
+    let places = mentor_places(input, &ctx, &people.members);
+    let encoded = encode_features(input, &people, &places);
+    let weights = input.weights.unwrap_or(input.programme.weights);
+    Ok(Prepared {
+        input,
+        ctx,
+        weights,
+        wa: weight_array(&weights),
+        people,
+        rules,
+        places,
+        encoded,
+    })
+}
+
+/// The programme as the rules see it: form, rule settings, the day
+/// consents are checked at, and the scope. `O(organisations)`.
+pub(super) fn rule_context(programme: &Programme, organizations: &[Organization]) -> RuleContext {
+    RuleContext {
+        form: programme.form,
+        rules: programme.rules,
+        on: programme.period.start,
+        scope: Scope::new(organizations, &programme.organization_ids),
+    }
+}
+
+/// Who takes part, from [`eligible_people`].
+pub(super) struct People {
+    /// Members each mentor already has (approved + pinned).
+    pub members: Vec<u32>,
+    /// Pinned pairs as `(mentor, mentee)`, in input order.
+    pub pins: Vec<(usize, usize)>,
+    /// Mentees to match (not pinned, eligible), ascending.
+    pub eligible: Vec<usize>,
+    /// Mentees out of the run and why, in input order.
+    pub ineligible: Vec<Ineligible>,
+}
+
+/// Takes the banks and the curator's pairs; gives the members each mentor
+/// already has, the pins, and the mentees split into eligible and
+/// ineligible (pinned mentees are neither). Fails on a pinned pair naming
+/// someone not in the banks. `O(mentors + mentees + pairs)` expected.
+fn eligible_people(input: &RunInput<'_>, ctx: &RuleContext) -> Result<People, MatchError> {
+    let (mentors, mentees) = (input.mentors, input.mentees);
+    let mut mentor_at: HashMap<&str, usize> = HashMap::with_capacity(mentors.len());
+    for (i, m) in mentors.iter().enumerate() {
+        mentor_at.entry(m.person.id.as_str()).or_insert(i);
+    }
+    let mut mentee_at: HashMap<&str, usize> = HashMap::with_capacity(mentees.len());
+    for (i, e) in mentees.iter().enumerate() {
+        mentee_at.entry(e.person.id.as_str()).or_insert(i);
+    }
+
+    let mut members = vec![0u32; mentors.len()];
+    let mut approved_mentees: HashSet<&str> = HashSet::new();
+    for pair in input.approved {
+        if let Some(&m) = mentor_at.get(pair.mentor_id.as_str()) {
+            members[m] += 1;
+        }
+        approved_mentees.insert(pair.mentee_id.as_str());
+    }
+    let mut pins: Vec<(usize, usize)> = Vec::new();
+    for pair in input.pinned {
+        let found = (
+            mentor_at.get(pair.mentor_id.as_str()),
+            mentee_at.get(pair.mentee_id.as_str()),
+        );
+        let (Some(&m), Some(&e)) = found else {
+            return Err(MatchError::UnknownPinned(pair.clone()));
+        };
+        members[m] += 1;
+        pins.push((m, e));
+    }
+    let pinned_mentees: HashSet<usize> = pins.iter().map(|&(_, e)| e).collect();
+    let pool = Pool {
+        approved: approved_mentees,
+        completed: input.completed.iter().map(Id::as_str).collect(),
+        moved_away: input.moved_away.iter().map(Id::as_str).collect(),
+    };
+
+    let mut eligible: Vec<usize> = Vec::new();
+    let mut ineligible: Vec<Ineligible> = Vec::new();
+    for (i, e) in mentees.iter().enumerate() {
+        if pinned_mentees.contains(&i) {
+            continue;
+        }
+        match ineligibility(ctx, e, &pool) {
+            None => eligible.push(i),
+            Some(reason) => ineligible.push(Ineligible {
+                mentee_id: e.person.id.clone(),
+                reason,
+                text: reason.render(input.lang).to_owned(),
+            }),
+        }
+    }
+    Ok(People {
+        members,
+        pins,
+        eligible,
+        ineligible,
+    })
+}
+
+/// Who is out of the pool of a run besides what the profiles say.
+pub(super) struct Pool<'a> {
+    /// Mentees with an approved pair in the programme.
+    pub approved: HashSet<&'a str>,
+    /// Mentees whose pair in the programme was completed.
+    pub completed: HashSet<&'a str>,
+    /// Mentees who moved away.
+    pub moved_away: HashSet<&'a str>,
+}
+
+/// Checks a mentee's eligibility for the run. `O(1)` expected.
+pub(super) fn ineligibility(
+    ctx: &RuleContext,
+    mentee: &MenteeProfile,
+    pool: &Pool<'_>,
+) -> Option<IneligibleReason> {
+    let p = &mentee.person;
+    if !ctx.form.categories().contains(&mentee.category) {
+        return Some(IneligibleReason::CategoryNotInForm);
+    }
+    if !ctx.scope.contains(&p.organization_id) {
+        return Some(IneligibleReason::OutOfScope);
+    }
+    if pool.approved.contains(p.id.as_str()) {
+        return Some(IneligibleReason::AlreadyPaired);
+    }
+    if pool.completed.contains(p.id.as_str()) {
+        return Some(IneligibleReason::Completed);
+    }
+    if pool.moved_away.contains(p.id.as_str()) {
+        return Some(IneligibleReason::MovedAway);
+    }
+    match Consent::check_for_matching(p.consent.as_ref(), p.kind, p.birth_year, ctx.on) {
+        Ok(()) => None,
+        Err(ConsentProblem::Missing) => Some(IneligibleReason::NoConsent),
+        Err(ConsentProblem::NotForMatching) => Some(IneligibleReason::ConsentNotForMatching),
+        Err(ConsentProblem::NeedsGuardian) => Some(IneligibleReason::ConsentNeedsGuardian),
+        Err(ConsentProblem::NeedsPupilAgreement) => {
+            Some(IneligibleReason::ConsentNeedsPupilAgreement)
+        }
+        Err(ConsentProblem::NeedsOwnConsent) => Some(IneligibleReason::ConsentNeedsOwn),
+    }
+}
+
+/// The people as the pair rules see them, from [`rule_people`].
+pub(super) struct RulePeople {
+    /// Rule records of the mentors, by input index.
+    pub mentors: Vec<RuleMentor>,
+    /// Rule records of the mentees, by input index.
+    pub mentees: Vec<RuleMentee>,
+    /// Rejected mentor numbers by mentee number, sorted, no repeats.
+    pub rejected: HashMap<u32, Vec<u32>>,
+}
+
+impl RulePeople {
+    /// The mentors (as person numbers, sorted) rejected for mentee `mentee`.
+    pub fn rejected_for(&self, mentee: usize) -> &[u32] {
+        self.rejected
+            .get(&self.mentees[mentee].person)
+            .map_or(&[][..], Vec::as_slice)
+    }
+}
+
+/// Takes the banks and the rejected pairs; gives every person's rule
+/// record (people and organisations interned to numbers, mentors first)
+/// and the rejected pairs by mentee. `O(people + rejected · log)`.
+fn rule_people(input: &RunInput<'_>) -> RulePeople {
+    let mut persons = Interner::default();
+    let mut orgs = Interner::default();
+    let mentors: Vec<RuleMentor> = input
+        .mentors
+        .iter()
+        .map(|m| persons.mentor(&mut orgs, m))
+        .collect();
+    let mentees: Vec<RuleMentee> = input
+        .mentees
+        .iter()
+        .map(|e| persons.mentee(&mut orgs, e))
+        .collect();
+    let mut rejected: HashMap<u32, Vec<u32>> = HashMap::new();
+    for pair in input.excluded {
+        let m = persons.get(&pair.mentor_id);
+        let e = persons.get(&pair.mentee_id);
+        rejected.entry(e).or_default().push(m);
+    }
+    for list in rejected.values_mut() {
+        list.sort_unstable();
+        list.dedup();
+    }
+    RulePeople {
+        mentors,
+        mentees,
+        rejected,
+    }
+}
+
+/// Mentor-side rules and places, from [`mentor_places`]; by input index.
+pub(super) struct Places {
+    /// The first mentor-side rule each mentor breaks.
+    pub side: Vec<Option<Rule>>,
+    /// Capacity left after approved and pinned members.
+    pub spare: Vec<u32>,
+    /// Places the run may fill (for groups, see [`group_capacity`]).
+    pub run_cap: Vec<u32>,
+    /// Mentors passing the mentor-side rules with places, ascending.
+    pub candidates: Vec<usize>,
+}
+
+/// Takes the mentors and their current members; gives the mentor-side
+/// rule each breaks, the spare capacity, the places this run may fill and
+/// the candidates. `O(mentors)`.
+fn mentor_places(input: &RunInput<'_>, ctx: &RuleContext, members: &[u32]) -> Places {
+    let mentors = input.mentors;
+    let side: Vec<Option<Rule>> = mentors.iter().map(|m| mentor_rule(ctx, m)).collect();
+    let spare: Vec<u32> = mentors
+        .iter()
+        .zip(members)
+        .map(|(m, k)| m.capacity.saturating_sub(*k))
+        .collect();
+    let run_cap: Vec<u32> = match input.programme.group {
+        Some(size) => spare
+            .iter()
+            .zip(members)
+            .map(|(s, k)| group_capacity(*s, *k, size))
+            .collect(),
+        None => spare.clone(),
+    };
+    let candidates: Vec<usize> = (0..mentors.len())
+        .filter(|&i| side[i].is_none() && run_cap[i] > 0)
+        .collect();
+    Places {
+        side,
+        spare,
+        run_cap,
+        candidates,
+    }
+}
+
+/// Features of the people a run scores or explains, from [`encode_features`].
+pub(super) struct Encoded {
+    /// The encoded profiles.
+    pub features: Features,
+    /// Feature index of each mentor (`u32::MAX` when not encoded).
+    pub mentor_fi: Vec<u32>,
+    /// Feature index of each mentee (`u32::MAX` when not encoded).
+    pub mentee_fi: Vec<u32>,
+}
+
+/// Encodes the candidates and eligible mentees plus the people of pinned
+/// pairs (each once, in that order). `O(encoded people · tags)`, see
+/// [`encode`].
+fn encode_features(input: &RunInput<'_>, people: &People, places: &Places) -> Encoded {
+    let (mentors, mentees) = (input.mentors, input.mentees);
+    let pins = &people.pins;
+    let mut mentor_fi = vec![u32::MAX; mentors.len()];
+    let mut f_mentors: Vec<usize> = Vec::new();
+    for &m in places.candidates.iter().chain(pins.iter().map(|(m, _)| m)) {
+        if mentor_fi[m] == u32::MAX {
+            mentor_fi[m] = f_mentors.len() as u32;
+            f_mentors.push(m);
+        }
+    }
+    let mut mentee_fi = vec![u32::MAX; mentees.len()];
+    let mut f_mentees: Vec<usize> = Vec::new();
+    for &e in people.eligible.iter().chain(pins.iter().map(|(_, e)| e)) {
+        if mentee_fi[e] == u32::MAX {
+            mentee_fi[e] = f_mentees.len() as u32;
+            f_mentees.push(e);
+        }
+    }
+    let mentor_refs: Vec<&MentorProfile> = f_mentors.iter().map(|&m| &mentors[m]).collect();
+    let mentee_refs: Vec<&MenteeProfile> = f_mentees.iter().map(|&e| &mentees[e]).collect();
+    let f_spare: Vec<u32> = f_mentors.iter().map(|&m| places.spare[m]).collect();
+    let features = encode(input.programme.form, &mentor_refs, &f_spare, &mentee_refs);
+    Encoded {
+        features,
+        mentor_fi,
+        mentee_fi,
+    }
+}
