@@ -19,8 +19,11 @@ fn id_schema() -> Value {
 /// The schema of an id filter: an id, or empty for "no filter" (what an
 /// HTML form sends for a field left blank).
 fn id_filter_schema() -> Value {
-    json!({"type": "string", "maxLength": MAX_ID_LEN, "pattern": r"^((?!\.\.?$)[\w.:@-]+)?$"})
+    json!({"type": "string", "maxLength": MAX_ID_LEN, "pattern": ID_FILTER_PATTERN})
 }
+
+/// [`ID_PATTERN`] or nothing.
+const ID_FILTER_PATTERN: &str = r"^((?!\.\.?$)[\w.:@-]+)?$";
 
 /// The schema the server enforces for a query or path parameter, by name;
 /// `None` leaves the annotation's schema as it is.
@@ -371,18 +374,32 @@ fn refine_parameters(operation: &mut Map<String, Value>) {
         if let Some(schema) = parameter_schema(&name, &location, !required) {
             parameter["schema"] = schema;
         }
-        // The server reads an empty optional query parameter as left out,
-        // so an empty value is valid for a choice too.
+        // The server reads an empty optional query parameter as left out
+        // (what an HTML form sends for a field left blank), so an empty
+        // value is valid for every optional parameter: a choice, a number,
+        // a pattern.
         if location == "query" && !required {
             let schema = &mut parameter["schema"];
             if let Some(choices) = schema.get_mut("enum").and_then(Value::as_array_mut) {
                 if !choices.contains(&json!("")) {
                     choices.push(json!(""));
                 }
-            } else if schema.get("$ref").is_some() {
+            } else if !admits_empty_text(schema) {
                 *schema = json!({"anyOf": [schema.clone(), {"type": "string", "enum": [""]}]});
             }
         }
+    }
+}
+
+/// Whether a parameter schema already admits the empty string: plain
+/// text with no length floor, or a pattern that matches nothing.
+fn admits_empty_text(schema: &Value) -> bool {
+    if schema["type"] != "string" || schema.get("minLength").and_then(Value::as_u64) > Some(0) {
+        return false;
+    }
+    match schema["pattern"].as_str() {
+        None => true,
+        Some(pattern) => pattern == ID_FILTER_PATTERN,
     }
 }
 
@@ -475,8 +492,11 @@ mod tests {
             .as_array()
             .and_then(|ps| ps.iter().find(|p| p["name"] == "limit"))
             .expect("limit");
-        assert_eq!(limit["schema"]["minimum"], 1);
-        assert_eq!(limit["schema"]["maximum"], 1000);
+        // A number from 1 to 1000, or empty for "the default".
+        let number = &limit["schema"]["anyOf"][0];
+        assert_eq!(number["minimum"], 1);
+        assert_eq!(number["maximum"], 1000);
+        assert_eq!(limit["schema"]["anyOf"][1]["enum"][0], "");
         assert!(list["responses"]["200"]["headers"]["X-Request-Id"].is_object());
         assert!(
             doc["paths"]["/api/v1/mentees/{id}"]["get"]["responses"]["200"]["headers"]["ETag"]

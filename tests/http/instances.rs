@@ -1,8 +1,6 @@
 //! Several stateless instances over one database.
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use serde_json::json;
 
 async fn two_instances_share_one_database_and_never_lose_an_update(app: &TestApp) {

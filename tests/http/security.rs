@@ -2,9 +2,7 @@
 //! them: every cross-scope and cross-role attempt is refused with the
 //! right status, and nothing protected leaks into the answer.
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use mentor_match::service::auth::{self, Role};
 use reqwest::Method;
 use serde_json::{Value, json};

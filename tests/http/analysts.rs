@@ -1,9 +1,7 @@
 //! Analysts: versioned weights, feedback, indicators equal to a count by
 //! hand, spreadsheets and pictures.
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use mentor_match::service::auth::Role;
 use reqwest::Method;
 use serde_json::{Value, json};

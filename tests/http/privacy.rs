@@ -1,9 +1,7 @@
 //! Children's data: consent withdrawal erases the person everywhere;
 //! sensitive fields by role; the audit log.
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use mentor_match::service::auth::Role;
 use reqwest::Method;
 use serde_json::Value;

@@ -1,9 +1,7 @@
 //! Bulk import through the real server: JSON and CSV, all or nothing,
 //! partial, idempotent re-imports.
 
-mod common;
-
-use common::{TestApp, fixture, fixture_json};
+use crate::common::{TestApp, fixture, fixture_json};
 use serde_json::json;
 
 fn read(name: &str) -> String {

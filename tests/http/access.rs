@@ -1,8 +1,6 @@
 //! Keys, roles and scopes: what each caller may see and do.
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use mentor_match::service::auth::Role;
 use serde_json::json;
 

@@ -1,8 +1,6 @@
 //! Every error is problem+json, and no input makes the server fail.
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use reqwest::Method;
 
 async fn every_kind_of_bad_request_gets_a_problem_document(app: &TestApp) {

@@ -2,9 +2,7 @@
 //! programmes are stored and read back exactly, with ETags, paging,
 //! filters and validation.
 
-mod common;
-
-use common::{TestApp, fixture_json};
+use crate::common::{TestApp, fixture_json};
 use mentor_match::domain::{MenteeProfile, MentorProfile, Organization, Programme};
 use serde_json::json;
 

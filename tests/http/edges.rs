@@ -3,9 +3,7 @@
 //! store, media types and JSON types held to what the API documents, and
 //! paging on every list.
 
-mod common;
-
-use common::{Reply, TestApp};
+use crate::common::{Reply, TestApp};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -293,7 +291,7 @@ async fn an_import_must_say_what_it_is(app: &TestApp) {
 
 async fn json_sent_as_csv_is_refused_not_applied(app: &TestApp) {
     app.load_school().await;
-    let school = common::fixture_json("school.json");
+    let school = crate::common::fixture_json("school.json");
     let one_line = json!({"mentees": school["mentees"]}).to_string();
     let reply = app.import_csv(&app.admin, "?kind=mentees", one_line).await;
     assert_eq!(fields(&reply, 422), ["header"]);

@@ -1,9 +1,7 @@
 //! Exports a spreadsheet can open safely, and list pages that stay cheap
 //! on a large bank.
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use mentor_match::service::auth::Role;
 use mentor_match::store::{self, DocumentFilter, PageRequest, Scope, Table};
 use serde_json::{Value, json};

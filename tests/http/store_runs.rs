@@ -2,14 +2,12 @@
 //! test): claims are exclusive, and a run whose instance went silent is
 //! taken over.
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use mentor_match::store::{self, Actor, RunRecord, Store};
 use std::sync::Arc;
 
 async fn queue_contract(store: Arc<dyn Store>) {
-    let school = common::fixture_json("school.json");
+    let school = crate::common::fixture_json("school.json");
     let batch = mentor_match::service::import::Batch::from_json(school.to_string().as_bytes())
         .expect("batch");
     let importer = Actor {

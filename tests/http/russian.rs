@@ -1,9 +1,7 @@
 //! Problems speak Russian to a request that asks for it with
 //! `Accept-Language`, and English to everyone else.
 
-mod common;
-
-use common::{Reply, TestApp};
+use crate::common::{Reply, TestApp};
 use mentor_match::service::auth::Role;
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -1,8 +1,6 @@
 //! Runs and the curator workflow through the real server.
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use mentor_match::matching::assignment::{self, Objective, ScoreMatrix};
 use mentor_match::service::auth::Role;
 use reqwest::Method;

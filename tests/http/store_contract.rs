@@ -3,9 +3,7 @@
 //! assertions. The stores run without a server, so no worker claims the
 //! runs these scenarios queue.
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use mentor_match::store::{
     self, Actor, Document, DocumentFilter, EventFilter, ExistingRow, FeedbackRecord, ImportWrite,
     KeyRecord, NewKey, OrganizationFilter, OrganizationRow, PageRequest, PairClosing, PairFilter,
@@ -125,7 +123,7 @@ async fn tree(store: &dyn Store) {
 
 /// The school fixture, imported as the service imports it.
 async fn school(store: &dyn Store) {
-    let school = common::fixture_json("school.json");
+    let school = crate::common::fixture_json("school.json");
     let batch = mentor_match::service::import::Batch::from_json(school.to_string().as_bytes())
         .expect("batch");
     mentor_match::service::import::import(store, &Scope::All, batch, false, &actor())

@@ -1,9 +1,7 @@
 //! The committed OpenAPI document is what the code generates, and what
 //! the server serves.
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 
 fn committed() -> serde_json::Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi/openapi.json");

@@ -2,9 +2,7 @@
 //! both banks, pairs that finish, end early or are rejected over several
 //! runs, and school curators in programmes of a wider scope.
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use mentor_match::matching::synth::generate;
 use mentor_match::service::auth::Role;
 use serde_json::{Value, json};

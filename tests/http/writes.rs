@@ -2,9 +2,7 @@
 //! (`If-Match`, `If-None-Match`, `304`), and what a key may change or read
 //! of sensitive fields.
 
-mod common;
-
-use common::{Reply, TestApp};
+use crate::common::{Reply, TestApp};
 use mentor_match::service::auth::Role;
 use mentor_match::store::{Preconditions, StoreError, Table};
 use reqwest::Method;

@@ -1,0 +1,26 @@
+//! The service driven as its users drive it: the real server on port 0,
+//! over HTTP, on SQLite always and on PostgreSQL when `TEST_DATABASE_URL`
+//! is set. One test binary, a module per area, so the suite links once.
+
+#[macro_use]
+#[path = "../common/mod.rs"]
+mod common;
+
+mod access;
+mod analysts;
+mod banks;
+mod edges;
+mod errors;
+mod exports;
+mod fixtures;
+mod import;
+mod instances;
+mod openapi;
+mod privacy;
+mod runs;
+mod russian;
+mod security;
+mod store_contract;
+mod store_runs;
+mod workflow;
+mod writes;
