@@ -11,7 +11,6 @@
 //! disjoint-set forest both the engine and the solver use.
 
 pub mod assignment;
-pub mod cli;
 pub mod engine;
 pub mod explain;
 pub mod features;

@@ -1,8 +1,20 @@
-//! The command line: every setting has a flag and an environment variable.
+//! The command line: every setting has a flag and an environment variable;
+//! [`run`] carries out a parsed command (`serve`, `migrate`, `keys`,
+//! `import`, `openapi`, and the file commands `match`, `generate`,
+//! `solve`).
 
+mod import;
+mod keys;
+pub mod matching;
+
+use crate::http::{self, Application};
+use crate::matching::Lang;
+use crate::store;
 use crate::telemetry::LogFormat;
 use clap::{Args, Parser, Subcommand};
+use matching::{generate_command, match_all_command, match_command};
 use std::net::SocketAddr;
+use std::net::TcpListener;
 use std::path::PathBuf;
 
 /// Default database: a SQLite file under `./data/`, created on first start.
@@ -156,4 +168,92 @@ pub struct ImportArgs {
     /// Apply the good rows even if some are bad.
     #[arg(long)]
     pub partial: bool,
+}
+
+/// Carries out one command line; the message of an error is for the
+/// person at the terminal.
+pub async fn run(cli: Cli) -> Result<(), String> {
+    let command = cli.command.unwrap_or(Command::Serve);
+    match &command {
+        Command::Openapi { output } => return write_openapi(output),
+        Command::Solve { matrix, repeat } => {
+            let report = crate::matching::assignment::solve_command(matrix, (*repeat).max(1))
+                .map_err(|e| e.to_string())?;
+            println!(
+                "{}",
+                serde_json::to_string(&report).map_err(|e| e.to_string())?
+            );
+            return Ok(());
+        }
+        Command::Match {
+            input,
+            programme,
+            lang,
+        } => {
+            let lang = Lang::parse(lang)
+                .ok_or_else(|| format!("unknown --lang {lang:?}; use en or ru"))?;
+            let result = match programme {
+                Some(programme) => match_command(input, programme, lang)?,
+                None => match_all_command(input, lang)?,
+            };
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&result).map_err(|e| e.to_string())?
+            );
+            return Ok(());
+        }
+        Command::Generate { schools, seed } => {
+            let data = generate_command(*schools, *seed);
+            println!(
+                "{}",
+                serde_json::to_string(&data).map_err(|e| e.to_string())?
+            );
+            return Ok(());
+        }
+        _ => {}
+    }
+    let store = store::connect(&cli.global.database_url)
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot open the database: {}",
+                crate::telemetry::error_chain(&e)
+            )
+        })?;
+    match command {
+        Command::Serve => {
+            let bind = cli.global.bind;
+            let listener =
+                TcpListener::bind(bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+            let settings = http::Settings {
+                rate_limit_per_minute: cli.global.rate_limit,
+                ..http::Settings::default()
+            };
+            let app =
+                Application::build_with(listener, store, settings).map_err(|e| e.to_string())?;
+            tracing::info!(%bind, "mentor-match listening; API docs at /docs");
+            app.run().await.map_err(|e| e.to_string())
+        }
+        Command::Migrate => {
+            eprintln!("database is migrated");
+            Ok(())
+        }
+        Command::Openapi { .. }
+        | Command::Solve { .. }
+        | Command::Match { .. }
+        | Command::Generate { .. } => Ok(()),
+        Command::Keys(keys) => keys::run(store.as_ref(), keys).await,
+        Command::Import(args) => import::run(store.as_ref(), args).await,
+    }
+}
+
+fn write_openapi(output: &std::path::Path) -> Result<(), String> {
+    let json = crate::http::openapi()
+        .to_pretty_json()
+        .map_err(|e| e.to_string())?;
+    if let Some(folder) = output.parent().filter(|f| !f.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(output, json + "\n")
+        .map_err(|e| format!("cannot write {}: {e}", output.display()))
 }

@@ -1,11 +1,11 @@
-//! The `match` and `generate` commands, as functions the binary calls.
-//! The only part of the engine that reads files.
+//! The `match` and `generate` commands: the engine over files, without a
+//! server or a database (the engine itself reads nothing).
 
-use super::assignment::Objective;
-use super::engine::{PairRef, RunInput, run};
-use super::explain::Lang;
-use super::synth::generate;
 use crate::domain::{FieldError, MenteeProfile, MentorProfile, Organization, Programme, Weights};
+use crate::matching::assignment::Objective;
+use crate::matching::engine::{PairRef, RunInput, run};
+use crate::matching::explain::Lang;
+use crate::matching::synth::generate;
 use serde_json::{Value, json};
 use std::path::Path;
 
