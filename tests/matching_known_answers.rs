@@ -3,9 +3,9 @@
 mod matching_support;
 
 use matching_support::{orgs, programme, pupil, teacher};
+use mentor_match::cli::matching::{generate_command, match_command};
 use mentor_match::domain::Id;
 use mentor_match::matching::assignment::{self, Objective, ScoreMatrix};
-use mentor_match::cli::matching::{generate_command, match_command};
 use mentor_match::matching::explain::Lang;
 use mentor_match::matching::rules::Rule;
 use mentor_match::matching::synth::generate;

@@ -4,6 +4,7 @@
 //! boundary by [`parse::FieldReader`], which collects *every* bad field
 //! instead of stopping at the first. Everything inward trusts these types.
 
+pub mod columns;
 pub mod enums;
 pub mod organization;
 pub mod parse;

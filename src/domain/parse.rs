@@ -26,6 +26,10 @@ pub struct FieldError {
     pub field: String,
     /// What is wrong with it, in words.
     pub message: String,
+    /// The column's heading as the spreadsheet shows it, for a row of an
+    /// imported file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heading: Option<String>,
 }
 
 impl FieldError {
@@ -34,6 +38,7 @@ impl FieldError {
         Self {
             field: field.into(),
             message: message.into(),
+            heading: None,
         }
     }
 }
@@ -67,6 +72,19 @@ const DATE_FORMAT: &[time::format_description::BorrowedFormatItem<'static>] =
 /// Parses a `YYYY-MM-DD` date.
 pub fn parse_date(raw: &str) -> Option<Date> {
     Date::parse(raw.trim(), DATE_FORMAT).ok()
+}
+
+const RUSSIAN_DATE_FORMAT: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[day].[month].[year]");
+
+/// Parses a date a spreadsheet holds: `YYYY-MM-DD` or `DD.MM.YYYY`.
+pub fn parse_sheet_date(raw: &str) -> Option<Date> {
+    parse_date(raw).or_else(|| Date::parse(raw.trim(), RUSSIAN_DATE_FORMAT).ok())
+}
+
+/// Formats a date as `DD.MM.YYYY`, as Russian spreadsheets show it.
+pub fn format_russian_date(date: Date) -> String {
+    date.format(RUSSIAN_DATE_FORMAT).unwrap_or_default()
 }
 
 /// Formats a date as `YYYY-MM-DD`.
@@ -333,18 +351,32 @@ impl<'a> FieldReader<'a> {
         self.parse_vocabulary(name, value)
     }
 
+    /// A vocabulary value: its code; in a spreadsheet row also its
+    /// Russian word.
+    fn vocabulary_value<E: Vocabulary>(&self, text: &str) -> Option<E> {
+        match self.spelling {
+            Spelling::Json => E::parse(text),
+            Spelling::Csv => E::parse(text).or_else(|| E::parse_word(text)),
+        }
+    }
+
+    fn unknown_value<E: Vocabulary>(&self, text: &str) -> String {
+        let expected = match self.spelling {
+            Spelling::Json => E::expected(),
+            Spelling::Csv => super::enums::expected_with_words::<E>(),
+        };
+        format!(
+            "unknown value {:?}; expected one of: {expected}",
+            text.trim()
+        )
+    }
+
     fn parse_vocabulary<E: Vocabulary>(&mut self, name: &str, value: &Value) -> Option<E> {
         let text = self.as_text(name, value)?;
-        let parsed = E::parse(&text);
+        let parsed = self.vocabulary_value(&text);
         if parsed.is_none() {
-            self.error(
-                name,
-                format!(
-                    "unknown value {:?}; expected one of: {}",
-                    text.trim(),
-                    E::expected()
-                ),
-            );
+            let message = self.unknown_value::<E>(&text);
+            self.error(name, message);
         }
         parsed
     }
@@ -355,17 +387,13 @@ impl<'a> FieldReader<'a> {
         // `out` holds distinct values of a closed vocabulary, so it stays
         // small and `contains` is cheap.
         for (i, item) in self.list_items(name, MAX_TAGS).into_iter().enumerate() {
-            match E::parse(&item) {
+            match self.vocabulary_value(&item) {
                 Some(v) if !out.contains(&v) => out.push(v),
                 Some(_) => {}
-                None => self.error(
-                    &format!("{name}[{i}]"),
-                    format!(
-                        "unknown value {:?}; expected one of: {}",
-                        item.trim(),
-                        E::expected()
-                    ),
-                ),
+                None => {
+                    let message = self.unknown_value::<E>(&item);
+                    self.error(&format!("{name}[{i}]"), message);
+                }
             }
         }
         out
@@ -430,24 +458,31 @@ impl<'a> FieldReader<'a> {
         }
     }
 
-    /// A required `YYYY-MM-DD` date.
+    /// A required `YYYY-MM-DD` date (in a spreadsheet row also
+    /// `DD.MM.YYYY`).
     pub fn date(&mut self, name: &'static str) -> Option<Date> {
         let value = self.required(name)?;
-        let text = self.as_text(name, value)?;
-        let parsed = parse_date(&text);
-        if parsed.is_none() {
-            self.error(name, "must be a date YYYY-MM-DD");
-        }
-        parsed
+        self.parse_date_value(name, value)
     }
 
-    /// An optional `YYYY-MM-DD` date.
+    /// An optional `YYYY-MM-DD` date (in a spreadsheet row also
+    /// `DD.MM.YYYY`).
     pub fn opt_date(&mut self, name: &'static str) -> Option<Date> {
         let value = self.raw(name)?;
+        self.parse_date_value(name, value)
+    }
+
+    fn parse_date_value(&mut self, name: &str, value: &Value) -> Option<Date> {
         let text = self.as_text(name, value)?;
-        let parsed = parse_date(&text);
+        let (parsed, message) = match self.spelling {
+            Spelling::Json => (parse_date(&text), "must be a date YYYY-MM-DD"),
+            Spelling::Csv => (
+                parse_sheet_date(&text),
+                "must be a date YYYY-MM-DD or DD.MM.YYYY",
+            ),
+        };
         if parsed.is_none() {
-            self.error(name, "must be a date YYYY-MM-DD");
+            self.error(name, message);
         }
         parsed
     }

@@ -1155,6 +1155,74 @@ const TEMPLATES: &[(&str, &str)] = &[
         "cannot import {media}; send application/json or text/csv",
         "нельзя импортировать {media}; отправьте application/json или text/csv",
     ),
+    // Spreadsheets.
+    (
+        "row {row} has {n} cells where the header has {m}",
+        "в строке {row} {n} {n:plural:ячейка|ячейки|ячеек}, а в заголовке {m}",
+    ),
+    (
+        "must be a date YYYY-MM-DD or DD.MM.YYYY",
+        "должно быть датой в формате ДД.ММ.ГГГГ или ГГГГ-ММ-ДД",
+    ),
+    (
+        "the file is not valid utf-8; try windows-1251",
+        "файл не в кодировке utf-8; попробуйте encoding=windows-1251",
+    ),
+    ("is not a readable CSV header", "заголовок CSV не читается"),
+    (
+        "must hold at most {n} rows",
+        "не больше {n} {n:plural:строки|строк|строк}",
+    ),
+    (
+        "applies to XLSX and ODS only",
+        "применяется только к XLSX и ODS",
+    ),
+    ("applies to CSV only", "применяется только к CSV"),
+    (
+        "applies to spreadsheets only",
+        "применяется только к таблицам (CSV, XLSX, ODS)",
+    ),
+    (
+        "the body is not a readable {format} file: {error}",
+        "тело запроса — не читаемый файл {format}: {error}",
+    ),
+    (
+        "the workbook holds more than {n} parts",
+        "в книге больше {n} частей",
+    ),
+    (
+        "the workbook unpacks to more than {n} MiB",
+        "книга распаковывается больше чем в {n} МиБ",
+    ),
+    (
+        "the workbook must hold at most {n} sheets",
+        "в книге должно быть не больше {n} {n:plural:листа|листов|листов}",
+    ),
+    ("the workbook has no sheet", "в книге нет листов"),
+    (
+        "no sheet \"{name}\"; the workbook has: {names}",
+        "нет листа «{name}»; в книге есть: {names}",
+    ),
+    (
+        "must have at most {n} columns (a value in column {column})",
+        "не больше {n} {n:plural:столбца|столбцов|столбцов} (значение в столбце {column})",
+    ),
+    (
+        "is {rows} rows × {columns} columns; at most {max_rows} rows × {max_columns} columns are read",
+        "размер {rows} × {columns} (строк × столбцов); читается не больше {max_rows} × {max_columns}",
+    ),
+    (
+        "names the column {field} twice (\"{heading}\")",
+        "столбец {field} назван дважды («{heading}»)",
+    ),
+    (
+        "cannot import {media}; send application/json, text/csv, XLSX or ODS",
+        "нельзя импортировать {media}; отправьте application/json, text/csv, XLSX или ODS",
+    ),
+    (
+        "must be 1 to {n} characters",
+        "от 1 до {n} {n:plural:знака|знаков|знаков}",
+    ),
     // Reports.
     ("is required (YYYY-MM)", "обязательное поле (ГГГГ-ММ)"),
     (

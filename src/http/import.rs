@@ -3,11 +3,12 @@
 use super::AppState;
 use super::extract::{Caller, QueryParams, media_type};
 use super::problem::{ApiError, Problem};
-use super::views::files::CsvText;
+use super::views::files::{CsvText, Ods, Xlsx};
 use super::views::import::ImportRequest;
 use crate::domain::FieldError;
 use crate::service::auth::Permission;
 use crate::service::import::{self, Batch, CsvKind, ImportReport};
+use crate::service::spreadsheet::{Delimiter, Encoding, Grid, ReadOptions, SheetFormat};
 use actix_web::web::{BytesMut, Data, Payload};
 use actix_web::{HttpRequest, HttpResponse, post};
 use futures_util::StreamExt;
@@ -15,40 +16,69 @@ use futures_util::StreamExt;
 /// Largest import body accepted (a region's banks as CSV fit easily).
 pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
 
+/// Longest `?sheet=` accepted (Excel's sheet names have at most 31).
+pub const MAX_SHEET_PARAM: usize = 100;
+
+/// The content type of an XLSX workbook.
+pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+/// The content type of an ODS workbook.
+pub const ODS_TYPE: &str = "application/vnd.oasis.opendocument.spreadsheet";
+
+/// What the body of an import is.
+#[derive(Debug, Clone, Copy)]
+enum Body {
+    Json,
+    Sheet(CsvKind, SheetFormat),
+}
+
 /// Bulk load.
 ///
 /// JSON body `{organizations, mentors, mentees, programmes}` (each
-/// optional, `Content-Type: application/json`), or a CSV file
-/// (`Content-Type: text/csv`, `?kind=mentors`, `mentees` or
-/// `organizations`): UTF-8, comma separated, a header row naming the
-/// fields, list cells separated by `;`, nested fields as
-/// `consent.given_by`, `consent.date`, `consent.purposes`. JSON values
-/// must have their JSON types; CSV cells are text, read as the field
-/// needs. A CSV header naming no column of the kind is refused.
+/// optional, `Content-Type: application/json`), or one spreadsheet of a
+/// kind (`?kind=mentors`, `mentees` or `organizations`): CSV
+/// (`text/csv`) in UTF-8 with or without a byte-order mark or in
+/// Windows-1251, separated by `,`, `;` or tab — both detected, reported
+/// as `encoding` and `delimiter`, overridable with `?encoding=` and
+/// `?delimiter=` —, or an XLSX or ODS workbook (its first sheet, or
+/// `?sheet=` by name or number from 1; reported as `sheet`). The first
+/// row names the columns by API field (`consent.date`) or by the Russian
+/// headings of the templates (`GET /api/v1/templates/{kind}.xlsx`); values
+/// may be codes or their Russian words («молодой специалист», «учитель –
+/// ученик», да/нет), dates `YYYY-MM-DD` or `ДД.ММ.ГГГГ` or date cells;
+/// list cells are separated by `;`. JSON values must have their JSON
+/// types. A header naming no column of the kind is refused.
 ///
 /// All or nothing by default: one bad row and nothing is applied; the
-/// `422` lists every bad row with its number, id and each bad field.
+/// `422` lists every bad row with its number as the spreadsheet shows it,
+/// its id and each bad field with the column's `heading`.
 /// `?partial=true` applies the good rows and reports the rest. Importing
 /// the same data again changes nothing and counts the rows as unchanged.
+/// Limits: 64 MiB of body, 100,000 rows × 200 columns, 64 sheets, 256
+/// MiB unpacked.
 #[utoipa::path(
     tag = "import",
     params(
-        ("kind" = Option<CsvKind>, Query, description = "What a CSV body holds (required for CSV)"),
+        ("kind" = Option<CsvKind>, Query, description = "What a spreadsheet body holds (required for CSV, XLSX and ODS)"),
         ("partial" = Option<bool>, Query, description = "Apply the good rows even if some are bad"),
+        ("encoding" = Option<Encoding>, Query, description = "The CSV encoding, instead of the detected one"),
+        ("delimiter" = Option<Delimiter>, Query, description = "The CSV separator, instead of the detected one"),
+        ("sheet" = Option<String>, Query, min_length = 1, max_length = 100, description = "The workbook's sheet to read, by name or number from 1 (default: the first)"),
     ),
     request_body(
-        description = "JSON {organizations, mentors, mentees, programmes}, or one CSV file of a kind",
+        description = "JSON {organizations, mentors, mentees, programmes}, or one spreadsheet of a kind: CSV, XLSX or ODS",
         content(
             (ImportRequest = "application/json"),
             (CsvText = "text/csv"),
+            (Xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (Ods = "application/vnd.oasis.opendocument.spreadsheet"),
         )
     ),
     responses(
         (status = 200, description = "Applied", body = ImportReport),
-        (status = 400, description = "The body is not a batch", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not a batch (not JSON, not CSV, not a readable workbook)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Neither JSON nor CSV", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Rows rejected (nothing applied), a bad parameter, or a CSV header naming no known column", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Neither JSON, CSV, XLSX nor ODS", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Rows rejected (nothing applied), a bad parameter, a sheet too large, or a header naming no known column", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -60,7 +90,7 @@ pub async fn import_batch(
     mut payload: Payload,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::WriteProfiles)?.clone();
-    let query = QueryParams::parse(&req, &["kind", "partial"])?;
+    let query = QueryParams::parse(&req, &["kind", "partial", "encoding", "delimiter", "sheet"])?;
     let partial = match query.get("partial") {
         None | Some("false") => false,
         Some("true") => true,
@@ -72,19 +102,39 @@ pub async fn import_batch(
         }
     };
     let csv_kind = query.vocabulary_serde::<CsvKind>("kind")?;
-    // What the body is, and for CSV of which kind, is settled before a
-    // byte of it is read.
-    let csv_kind = match media_type(&req).as_deref() {
-        Some("text/csv") => Some(csv_kind.ok_or_else(|| {
-            ApiError::Invalid(vec![FieldError::new(
-                "kind",
-                "is required for CSV: mentors, mentees or organizations",
-            )])
-        })?),
-        Some("application/json") => None,
+    let options = ReadOptions {
+        encoding: query.vocabulary_serde::<Encoding>("encoding")?,
+        delimiter: query.vocabulary_serde::<Delimiter>("delimiter")?,
+        sheet: match query.get("sheet") {
+            Some(s) if s.is_empty() || s.chars().count() > MAX_SHEET_PARAM => {
+                return Err(ApiError::Invalid(vec![FieldError::new(
+                    "sheet",
+                    format!("must be 1 to {MAX_SHEET_PARAM} characters"),
+                )]));
+            }
+            other => other.map(str::to_owned),
+        },
+    };
+    // What the body is, and for a spreadsheet of which kind, is settled
+    // before a byte of it is read.
+    let sheet = |format: SheetFormat| {
+        csv_kind
+            .map(|kind| Body::Sheet(kind, format))
+            .ok_or_else(|| {
+                ApiError::Invalid(vec![FieldError::new(
+                    "kind",
+                    "is required for CSV: mentors, mentees or organizations",
+                )])
+            })
+    };
+    let what = match media_type(&req).as_deref() {
+        Some("text/csv") => sheet(SheetFormat::Csv)?,
+        Some(XLSX_TYPE) => sheet(SheetFormat::Xlsx)?,
+        Some(ODS_TYPE) => sheet(SheetFormat::Ods)?,
+        Some("application/json") => Body::Json,
         Some(other) => {
             return Err(ApiError::UnsupportedMediaType(format!(
-                "cannot import {other}; send application/json or text/csv"
+                "cannot import {other}; send application/json, text/csv, XLSX or ODS"
             )));
         }
         None => {
@@ -93,6 +143,20 @@ pub async fn import_batch(
             ));
         }
     };
+    if matches!(what, Body::Json) {
+        for (name, given) in [
+            ("encoding", options.encoding.is_some()),
+            ("delimiter", options.delimiter.is_some()),
+            ("sheet", options.sheet.is_some()),
+        ] {
+            if given {
+                return Err(ApiError::Invalid(vec![FieldError::new(
+                    name,
+                    "applies to spreadsheets only",
+                )]));
+            }
+        }
+    }
 
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
@@ -104,9 +168,16 @@ pub async fn import_batch(
         body.extend_from_slice(&chunk);
     }
 
-    let mut batch = match csv_kind {
-        Some(kind) => Batch::from_csv(kind, &body)?,
-        None => Batch::from_json(&body)?,
+    let (mut batch, grid) = match what {
+        Body::Sheet(kind, format) => {
+            // Unpacking and reading a workbook is CPU work: off the
+            // request threads.
+            let body = body.freeze();
+            actix_web::web::block(move || Batch::from_spreadsheet(kind, format, &body, &options))
+                .await
+                .map_err(|e| ApiError::Internal(format!("the spreadsheet reader stopped: {e}")))??
+        }
+        Body::Json => (Batch::from_json(&body)?, Grid::default()),
     };
     // A key that may not read some pupils' sensitive fields keeps them as
     // stored and cannot set them, in bulk as in a PUT.
@@ -128,7 +199,7 @@ pub async fn import_batch(
     }
     let rows = batch.len();
     let started = std::time::Instant::now();
-    let report = import::import(
+    let mut report = import::import(
         state.store.as_ref(),
         &principal.scope,
         batch,
@@ -136,6 +207,9 @@ pub async fn import_batch(
         &caller.actor(),
     )
     .await?;
+    report.encoding = grid.encoding;
+    report.delimiter = grid.delimiter;
+    report.sheet = grid.sheet;
     tracing::info!(
         rows,
         created = report.created,

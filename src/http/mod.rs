@@ -12,6 +12,7 @@ pub mod limit;
 pub mod middleware;
 pub mod ops;
 pub mod organizations;
+pub mod pages;
 pub mod pairs;
 pub mod privacy;
 pub mod problem;
@@ -20,6 +21,7 @@ pub mod programmes;
 pub mod reports;
 pub mod runs;
 pub mod spec;
+pub mod templates;
 pub mod views;
 
 use crate::store::Store;
@@ -75,7 +77,7 @@ impl Default for Settings {
         license(name = "MIT OR Apache-2.0")
     ),
     modifiers(&BearerAuth),
-    components(schemas(problem::Problem, crate::domain::FieldError, crate::service::import::CsvKind)),
+    components(schemas(problem::Problem, crate::domain::FieldError, crate::service::import::CsvKind, views::files::CsvDialect)),
     tags(
         (name = "organizations", description = "The tree region → municipality → organisation"),
         (name = "mentors", description = "The bank of mentors"),
@@ -130,6 +132,7 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(programmes::delete_programme)
             .service(programmes::list_programmes)
             .service(import::import_batch)
+            .service(templates::template)
             .service(runs::start_run)
             .service(runs::list_runs)
             .service(runs::readiness)
@@ -291,8 +294,11 @@ impl Application {
                             .finish()
                     }),
                 )
+                // The pages at /ui/ are not part of the API or its document.
+                .configure(pages::routes)
                 .default_service(web::to(ops::fallback))
-                .wrap(ErrorHandlers::new().default_handler(problem::problem_for_any_error))
+                // Pages get their error pages; everything else problem+json.
+                .wrap(ErrorHandlers::new().default_handler(pages::error_pages))
                 .wrap(from_fn(middleware::request_context))
         })
         .listen(listener)?

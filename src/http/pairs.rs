@@ -5,7 +5,7 @@ use super::AppState;
 use super::extract::{Caller, JsonBody, NoQuery, QueryParams, json_body, path_id};
 use super::i18n::request_lang;
 use super::problem::{ApiError, Problem};
-use super::views::files::{CsvText, Xlsx};
+use super::views::files::{CsvDialect, CsvText, Xlsx};
 use super::views::pairs::{
     EndPairRequest, FeedbackRequest, FeedbackView, HandPairRequest, MadePairs, PairFeedback,
     PairPage, PairView,
@@ -226,28 +226,15 @@ pub async fn end_pair(
 }
 
 fn form_words(form: crate::domain::Form, lang: Lang) -> &'static str {
-    use crate::domain::Form::*;
-    match (form, lang) {
-        (TeacherTeacher, Lang::Ru) => "учитель – учитель",
-        (TeacherPupil, Lang::Ru) => "учитель – ученик",
-        (PupilPupil, Lang::Ru) => "ученик – ученик",
-        (StudentPupil, Lang::Ru) => "студент – ученик",
-        (EmployerPupil, Lang::Ru) => "работодатель – ученик",
-        (f, Lang::En) => f.as_str(),
+    match lang {
+        Lang::Ru => form.ru(),
+        Lang::En => form.as_str(),
     }
 }
 
 fn headings(lang: Lang) -> [&'static str; 7] {
     match lang {
-        Lang::Ru => [
-            "№",
-            "Наставник",
-            "Наставляемые",
-            "Форма наставничества",
-            "Организация",
-            "Дата начала",
-            "Дата окончания",
-        ],
+        Lang::Ru => crate::domain::columns::ORDER_HEADINGS_RU,
         Lang::En => [
             "No.",
             "Mentor",
@@ -260,9 +247,26 @@ fn headings(lang: Lang) -> [&'static str; 7] {
     }
 }
 
+/// The sheet of the order list in an XLSX export.
+fn order_sheet(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ru => "Приказ",
+        Lang::En => "Order",
+    }
+}
+
+/// The dialect of a CSV export: `?dialect=plain|excel-ru` (plain when
+/// absent).
+pub(crate) fn export_dialect(req: &HttpRequest) -> Result<CsvDialect, ApiError> {
+    let query = QueryParams::parse(req, &["lang", "dialect"])?;
+    Ok(query
+        .vocabulary_serde::<CsvDialect>("dialect")?
+        .unwrap_or_default())
+}
+
 /// The language of an export: `?lang=ru|en`, else `Accept-Language`.
-fn export_lang(req: &HttpRequest) -> Result<Lang, ApiError> {
-    let query = QueryParams::parse(req, &["lang"])?;
+fn export_lang(req: &HttpRequest, allowed: &[&str]) -> Result<Lang, ApiError> {
+    let query = QueryParams::parse(req, allowed)?;
     match query.get("lang") {
         Some(raw) => Lang::parse(raw)
             .ok_or_else(|| ApiError::Invalid(vec![FieldError::new("lang", "must be en or ru")])),
@@ -272,10 +276,13 @@ fn export_lang(req: &HttpRequest) -> Result<Lang, ApiError> {
 
 /// The approved pairs and groups of a programme as CSV, in the form the
 /// school's order needs: mentor, mentee(s), form, organisation, start and
-/// end dates; `?lang=ru` for Russian headings.
+/// end dates; `?lang=ru` for Russian headings; `?dialect=excel-ru` for
+/// what Russian Excel opens as it is (a byte-order mark, `;`, dates
+/// `ДД.ММ.ГГГГ`).
 #[utoipa::path(
     tag = "pairs",
-    params(("id" = String, Path), ("lang" = Option<String>, Query, description = "`en` or `ru`; else `Accept-Language`")),
+    params(("id" = String, Path), ("lang" = Option<String>, Query, description = "`en` or `ru`; else `Accept-Language`"),
+           ("dialect" = Option<CsvDialect>, Query, description = "`plain` (default: UTF-8, `,`, `YYYY-MM-DD`) or `excel-ru` (BOM, `;`, `ДД.ММ.ГГГГ`, decimal commas)")),
     responses((status = 200, description = "CSV", body = CsvText, content_type = "text/csv")),
     security(("bearer" = []))
 )]
@@ -286,15 +293,28 @@ pub async fn export_csv(
     id: Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    order_csv(&state, &caller, &id, &req).await
+}
+
+/// The list for the order as CSV, for `caller` (the API and the pages
+/// answer with this, audited alike).
+pub(crate) async fn order_csv(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    req: &HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::ReadPairs)?;
-    let id = path_id(&id)?;
-    let lang = export_lang(&req)?;
+    let id = path_id(id)?;
+    let dialect = export_dialect(req)?;
+    let lang = export_lang(req, &["lang", "dialect"])?;
     let lines = pairs::order_lines(state.store.as_ref(), &principal.scope, id.as_str()).await?;
-    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut writer = dialect.writer();
     let io = |e: csv::Error| ApiError::Internal(e.to_string());
     writer.write_record(headings(lang)).map_err(io)?;
     for (i, line) in lines.iter().enumerate() {
         let (number, mentees) = ((i + 1).to_string(), line.mentees.join("; "));
+        let (start, end) = (dialect.date(&line.start), dialect.date(&line.end));
         writer
             .write_record(super::csv_cells::record([
                 number.as_str(),
@@ -302,8 +322,8 @@ pub async fn export_csv(
                 &mentees,
                 form_words(line.form, lang),
                 &line.organization,
-                &line.start,
-                &line.end,
+                &start,
+                &end,
             ]))
             .map_err(io)?;
     }
@@ -312,8 +332,8 @@ pub async fn export_csv(
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     tracing::info!(programme_id = %id, lines = lines.len(), key_id = %principal.key_id, "pairs exported as CSV");
     super::audit::record(
-        &state,
-        &caller,
+        state,
+        caller,
         "pairs.exported",
         &format!("programme:{id}"),
         json!({"format": "csv", "lines": lines.len()}),
@@ -342,14 +362,27 @@ pub async fn export_xlsx(
     id: Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    order_xlsx(&state, &caller, &id, &req).await
+}
+
+/// The list for the order as an Excel workbook, for `caller` (the API and
+/// the pages answer with this, audited alike).
+pub(crate) async fn order_xlsx(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    req: &HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::ReadPairs)?;
-    let id = path_id(&id)?;
-    let lang = export_lang(&req)?;
+    let id = path_id(id)?;
+    let lang = export_lang(req, &["lang"])?;
     let lines = pairs::order_lines(state.store.as_ref(), &principal.scope, id.as_str()).await?;
     let xl = |e: rust_xlsxwriter::XlsxError| ApiError::Internal(e.to_string());
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
+    sheet.set_name(order_sheet(lang)).map_err(xl)?;
     let bold = rust_xlsxwriter::Format::new().set_bold();
+    let dates = crate::service::templates::date_format();
     for (c, h) in headings(lang).iter().enumerate() {
         sheet
             .write_string_with_format(0, c as u16, *h, &bold)
@@ -364,20 +397,28 @@ pub async fn export_xlsx(
             &mentees,
             form_words(line.form, lang),
             &line.organization,
-            &line.start,
-            &line.end,
         ];
         for (c, value) in cells.iter().enumerate() {
             sheet
                 .write_string(row, (c + 1) as u16, *value)
                 .map_err(xl)?;
         }
+        for (c, value) in [(5u16, &line.start), (6, &line.end)] {
+            match crate::domain::parse::parse_date(value).and_then(excel_date) {
+                Some(date) => sheet.write_date_with_format(row, c, &date, &dates),
+                None => sheet.write_string(row, c, value.as_str()),
+            }
+            .map_err(xl)?;
+        }
     }
     sheet.autofit();
+    sheet.set_column_width(5, 14).map_err(xl)?;
+    sheet.set_column_width(6, 14).map_err(xl)?;
+    sheet.set_freeze_panes(1, 0).map_err(xl)?;
     let bytes = book.save_to_buffer().map_err(xl)?;
     super::audit::record(
-        &state,
-        &caller,
+        state,
+        caller,
         "pairs.exported",
         &format!("programme:{id}"),
         json!({"format": "xlsx", "lines": lines.len()}),
@@ -390,6 +431,12 @@ pub async fn export_xlsx(
             format!("attachment; filename=\"pairs-{id}.xlsx\""),
         ))
         .body(bytes))
+}
+
+/// A date as Excel counts it.
+fn excel_date(date: time::Date) -> Option<rust_xlsxwriter::ExcelDateTime> {
+    rust_xlsxwriter::ExcelDateTime::from_ymd(date.year() as u16, date.month() as u8, date.day())
+        .ok()
 }
 
 /// Record a feedback questionnaire of a pair: `{stage: entry|exit,

@@ -5,7 +5,7 @@ use super::AppState;
 use super::extract::{Caller, QueryParams};
 use super::problem::{ApiError, Problem};
 use super::runs::language;
-use super::views::files::{CsvText, SvgImage, Xlsx};
+use super::views::files::{CsvDialect, CsvText, SvgImage, Xlsx};
 use super::views::reports::{
     FormIndicators, GrowthView, IndicatorId, IndicatorView, IndicatorsReport,
     OrganizationIndicators, ReportLinks, title,
@@ -20,13 +20,13 @@ use actix_web::{HttpRequest, HttpResponse, get};
 use time::{Date, Month};
 
 /// A parsed report request: the organisation, its path and the period.
-struct Request {
-    organization: Organization,
-    path: String,
-    period: String,
-    from: Date,
-    to: Date,
-    lang: Lang,
+pub(crate) struct Request {
+    pub(crate) organization: Organization,
+    pub(crate) path: String,
+    pub(crate) period: String,
+    pub(crate) from: Date,
+    pub(crate) to: Date,
+    pub(crate) lang: Lang,
 }
 
 fn period_bounds(raw: &str) -> Option<(Date, Date)> {
@@ -38,7 +38,7 @@ fn period_bounds(raw: &str) -> Option<(Date, Date)> {
     Some((from, to))
 }
 
-async fn read_request(
+pub(crate) async fn read_request(
     state: &AppState,
     caller: &Caller,
     req: &HttpRequest,
@@ -98,7 +98,7 @@ async fn read_request(
     ))
 }
 
-async fn load(state: &AppState, path: &str) -> Result<Data, ApiError> {
+pub(crate) async fn load(state: &AppState, path: &str) -> Result<Data, ApiError> {
     let raw = state.store.report_data(path).await?;
     let parse =
         |e: serde_json::Error| ApiError::Internal(format!("stored document unreadable: {e}"));
@@ -133,7 +133,7 @@ async fn load(state: &AppState, path: &str) -> Result<Data, ApiError> {
 }
 
 /// The report as JSON: the whole subtree, each child organisation, each form.
-fn report(r: &Request, data: &Data) -> Result<IndicatorsReport, ApiError> {
+pub(crate) fn report(r: &Request, data: &Data) -> Result<IndicatorsReport, ApiError> {
     let base = format!(
         "/api/v1/reports/indicators?organization_id={}&period={}",
         r.organization.id, r.period
@@ -297,15 +297,7 @@ fn rows(r: &Request, data: &Data) -> Vec<[String; 7]> {
 
 fn headings(lang: Lang) -> [&'static str; 7] {
     match lang {
-        Lang::Ru => [
-            "Организация",
-            "Форма наставничества",
-            "Код показателя",
-            "Показатель",
-            "Числитель",
-            "Знаменатель",
-            "Доля",
-        ],
+        Lang::Ru => crate::domain::columns::INDICATOR_HEADINGS_RU,
         Lang::En => [
             "Organisation",
             "Form",
@@ -318,11 +310,18 @@ fn headings(lang: Lang) -> [&'static str; 7] {
     }
 }
 
-fn csv_response(r: &Request, data: &Data) -> Result<HttpResponse, ApiError> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
+pub(crate) fn csv_response(r: &Request, data: &Data) -> Result<HttpResponse, ApiError> {
+    csv_in_dialect(r, data, CsvDialect::Plain)
+}
+
+/// The indicators as CSV of `dialect` (the share with a decimal comma in
+/// `excel-ru`).
+fn csv_in_dialect(r: &Request, data: &Data, dialect: CsvDialect) -> Result<HttpResponse, ApiError> {
+    let mut writer = dialect.writer();
     let io = |e: csv::Error| ApiError::Internal(e.to_string());
     writer.write_record(headings(r.lang)).map_err(io)?;
-    for row in rows(r, data) {
+    for mut row in rows(r, data) {
+        row[6] = dialect.decimal(&row[6]);
         writer
             .write_record(super::csv_cells::record(row.iter().map(String::as_str)))
             .map_err(io)?;
@@ -342,10 +341,13 @@ fn csv_response(r: &Request, data: &Data) -> Result<HttpResponse, ApiError> {
         .body(body))
 }
 
-/// The indicators as CSV (same as `Accept: text/csv`).
+/// The indicators as CSV (same as `Accept: text/csv`); `?dialect=excel-ru`
+/// for what Russian Excel opens as it is (a byte-order mark, `;`, decimal
+/// commas).
 #[utoipa::path(
     tag = "reports",
-    params(("organization_id" = String, Query), ("period" = String, Query), ("lang" = Option<String>, Query)),
+    params(("organization_id" = String, Query), ("period" = String, Query), ("lang" = Option<String>, Query),
+           ("dialect" = Option<CsvDialect>, Query, description = "`plain` (default) or `excel-ru` (BOM, `;`, decimal commas)")),
     responses((status = 200, description = "CSV", body = CsvText, content_type = "text/csv")),
     security(("bearer" = []))
 )]
@@ -355,9 +357,12 @@ pub async fn indicators_csv(
     caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let (r, _) = read_request(&state, &caller, &req, &[]).await?;
+    let (r, query) = read_request(&state, &caller, &req, &["dialect"]).await?;
+    let dialect = query
+        .vocabulary_serde::<CsvDialect>("dialect")?
+        .unwrap_or_default();
     let data = load(&state, &r.path).await?;
-    csv_response(&r, &data)
+    csv_in_dialect(&r, &data, dialect)
 }
 
 /// The indicators as an Excel workbook.
@@ -373,11 +378,27 @@ pub async fn indicators_xlsx(
     caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let (r, _) = read_request(&state, &caller, &req, &[]).await?;
-    let data = load(&state, &r.path).await?;
+    xlsx_response(&state, &caller, &req).await
+}
+
+/// The indicators as an Excel workbook, for `caller` (the API and the
+/// pages answer with this).
+pub(crate) async fn xlsx_response(
+    state: &AppState,
+    caller: &Caller,
+    req: &HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (r, _) = read_request(state, caller, req, &[]).await?;
+    let data = load(state, &r.path).await?;
     let xl = |e: rust_xlsxwriter::XlsxError| ApiError::Internal(e.to_string());
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
+    sheet
+        .set_name(match r.lang {
+            Lang::Ru => "Показатели",
+            Lang::En => "Indicators",
+        })
+        .map_err(xl)?;
     let bold = rust_xlsxwriter::Format::new().set_bold();
     for (c, h) in headings(r.lang).iter().enumerate() {
         sheet
@@ -396,6 +417,7 @@ pub async fn indicators_xlsx(
         }
     }
     sheet.autofit();
+    sheet.set_freeze_panes(1, 0).map_err(xl)?;
     let bytes = book.save_to_buffer().map_err(xl)?;
     Ok(HttpResponse::Ok()
         .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -425,7 +447,17 @@ pub async fn indicators_svg(
     caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let (r, query) = read_request(&state, &caller, &req, &["indicator"]).await?;
+    svg_response(&state, &caller, &req).await
+}
+
+/// One indicator across the child organisations as SVG, for `caller`
+/// (the API and the pages answer with this).
+pub(crate) async fn svg_response(
+    state: &AppState,
+    caller: &Caller,
+    req: &HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (r, query) = read_request(state, caller, req, &["indicator"]).await?;
     let indicator = query.get("indicator").unwrap_or("teachers_mentoring");
     let index = INDICATORS
         .iter()
@@ -433,7 +465,9 @@ pub async fn indicators_svg(
         .ok_or_else(|| {
             ApiError::Invalid(vec![FieldError::new("indicator", "unknown indicator")])
         })?;
-    let data = load(&state, &r.path).await?;
+    let data = load(state, &r.path).await?;
+    // An organisation whose denominator is zero has no share: drawn as
+    // "no data", never as a zero bar.
     let mut bars: Vec<(String, f64)> = data
         .organizations
         .iter()
@@ -447,7 +481,7 @@ pub async fn indicators_svg(
                 o.name.clone(),
                 reports::indicators(&data, p, None, r.from, r.to)[index]
                     .share
-                    .unwrap_or(0.0),
+                    .unwrap_or(f64::NAN),
             )
         })
         .collect();
@@ -456,7 +490,7 @@ pub async fn indicators_svg(
             r.organization.name.clone(),
             reports::indicators(&data, &r.path, None, r.from, r.to)[index]
                 .share
-                .unwrap_or(0.0),
+                .unwrap_or(f64::NAN),
         ));
     }
     let svg = crate::http::charts::bar_chart(

@@ -231,6 +231,14 @@ pub async fn authenticate(store: &dyn Store, key: &str) -> Result<Principal, Aut
         .find_key(&hash_key(key))
         .await?
         .ok_or(AuthError::Invalid)?;
+    principal_of(record, path)
+}
+
+/// The principal of a stored key with the path of its organisation:
+/// refused when the key is revoked, expired, of an unknown role, or
+/// scoped to an organisation that no longer exists. Every request of a
+/// page session passes here too, so a revoked key ends its sessions.
+pub fn principal_of(record: KeyRecord, path: Option<String>) -> Result<Principal, AuthError> {
     if record.revoked_at.is_some() {
         return Err(AuthError::Invalid);
     }

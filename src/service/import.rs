@@ -5,6 +5,7 @@
 //! applied. With `partial`, the good rows are applied in one transaction
 //! and the bad ones reported. Re-importing the same data writes nothing.
 
+use crate::domain::columns::{self, Column};
 use crate::domain::parse::NOT_A_KNOWN_FIELD;
 use crate::domain::{
     FieldError, Id, MenteeProfile, MentorProfile, Organization, Programme, Spelling,
@@ -12,15 +13,16 @@ use crate::domain::{
 use crate::service::banks::{
     Tree, mentee_document, mentor_document, organization_row, programme_document,
 };
+use crate::service::spreadsheet::{self, Delimiter, Encoding, Grid, ReadOptions, SheetFormat};
 use crate::store::{Actor, Document, ImportWrite, Scope, Store, StoreError, Table, content_etag};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 use utoipa::ToSchema;
 
-/// Most columns a CSV file may have: far more than any kind has fields,
-/// and checked before the header is read column by column.
-pub const MAX_CSV_COLUMNS: usize = 200;
+/// Most columns a CSV file or sheet may have: far more than any kind has
+/// fields, and checked before the header is read column by column.
+pub const MAX_CSV_COLUMNS: usize = spreadsheet::MAX_COLUMNS;
 
 /// Which bank a CSV file fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
@@ -32,6 +34,26 @@ pub enum CsvKind {
     Mentors,
     /// Mentee profiles.
     Mentees,
+}
+
+impl CsvKind {
+    /// The kind's columns: API field, Russian heading, what each accepts.
+    pub fn columns(self) -> &'static [Column] {
+        match self {
+            CsvKind::Organizations => columns::ORGANIZATION_COLUMNS,
+            CsvKind::Mentors => columns::MENTOR_COLUMNS,
+            CsvKind::Mentees => columns::MENTEE_COLUMNS,
+        }
+    }
+
+    /// The kind as the API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CsvKind::Organizations => "organizations",
+            CsvKind::Mentors => "mentors",
+            CsvKind::Mentees => "mentees",
+        }
+    }
 }
 
 /// A section of a batch.
@@ -53,8 +75,8 @@ pub enum Section {
 pub struct RejectedRow {
     /// Which section of the batch.
     pub section: Section,
-    /// Row number: 1-based position in a JSON section, or the line number
-    /// in a CSV file (the header is line 1).
+    /// Row number: 1-based position in a JSON section, the line number in
+    /// a CSV file (the header is line 1), or the row number a sheet shows.
     pub row: usize,
     /// The row's id, when it had a readable one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -76,6 +98,15 @@ pub struct ImportReport {
     pub rejected: Vec<RejectedRow>,
     /// Whether the good rows were applied.
     pub applied: bool,
+    /// The encoding a CSV file was read in (detected or as asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<Encoding>,
+    /// The separator a CSV file was read with (detected or as asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<Delimiter>,
+    /// The sheet of a workbook that was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
 }
 
 /// Why an import failed as a whole.
@@ -115,6 +146,8 @@ pub struct Batch {
     programmes: Vec<(usize, Value)>,
     /// Mentee rows refused before parsing (what the caller may not write).
     guarded: Vec<(usize, Option<String>, Vec<FieldError>)>,
+    /// A spreadsheet's heading of each field, to name bad cells by it.
+    headings: HashMap<String, String>,
 }
 
 impl Batch {
@@ -168,6 +201,7 @@ impl Batch {
             mentees: section("mentees")?,
             programmes: section("programmes")?,
             guarded: Vec::new(),
+            headings: HashMap::new(),
         };
         if let Some(unknown) = object.keys().next() {
             return Err(ImportError::Malformed(format!(
@@ -177,40 +211,74 @@ impl Batch {
         Ok(batch)
     }
 
-    /// Reads a CSV file of one kind: UTF-8 (a byte-order mark is
-    /// skipped), comma separated, a header row naming the fields; list
-    /// cells separated by `;`; `consent.date`-style headers fill nested
-    /// objects; empty cells are absent.
+    /// Reads a CSV file of one kind, its encoding and separator detected
+    /// (see [`Self::from_spreadsheet`]).
+    pub fn from_csv(kind: CsvKind, body: &[u8]) -> Result<Self, ImportError> {
+        Self::from_spreadsheet(kind, SheetFormat::Csv, body, &ReadOptions::default())
+            .map(|(batch, _)| batch)
+    }
+
+    /// Reads a spreadsheet of one kind — CSV (UTF-8 with or without a
+    /// byte-order mark, or Windows-1251; `,`, `;` or tab), XLSX or ODS —
+    /// into rows, with what was detected. A heading row names the fields,
+    /// by their API names or their Russian headings; list cells are
+    /// separated by `;`; `consent.date`-style fields fill nested objects;
+    /// empty cells are absent; values may be codes or Russian words.
     ///
     /// A file whose header cannot be read, is empty, or names no column
     /// the kind knows (a JSON document sent as CSV, say) is refused before
     /// any row is read.
-    pub fn from_csv(kind: CsvKind, body: &[u8]) -> Result<Self, ImportError> {
-        let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-        let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(body);
+    pub fn from_spreadsheet(
+        kind: CsvKind,
+        format: SheetFormat,
+        body: &[u8],
+        options: &ReadOptions,
+    ) -> Result<(Self, Grid), ImportError> {
+        let mut grid = spreadsheet::read(format, body, options)?;
         let header_error =
-            |message: &str| ImportError::Invalid(vec![FieldError::new("header", message)]);
-        let headers = reader
-            .headers()
-            .map_err(|_| header_error("is not a readable CSV header (UTF-8, comma separated)"))?
-            .clone();
-        if headers.iter().all(|h| h.trim().is_empty()) {
+            |message: String| ImportError::Invalid(vec![FieldError::new("header", message)]);
+        if grid.headings.iter().all(|h| h.is_empty()) {
             return Err(header_error(
-                "is missing: the first line must name the columns",
+                "is missing: the first line must name the columns".into(),
             ));
         }
-        check_csv_header(kind, &headers)?;
-        let mut rows = Vec::new();
-        for record in reader.records() {
-            let record = record.map_err(|e| {
-                let line = e.position().map_or(0, |p| p.line());
-                ImportError::Malformed(format!("CSV line {line}: {e}"))
-            })?;
-            let line = record.position().map_or(0, |p| p.line() as usize);
-            rows.push((line, csv_row_to_object(&headers, &record)));
+        if grid.headings.len() > MAX_CSV_COLUMNS {
+            return Err(header_error(format!(
+                "must have at most {MAX_CSV_COLUMNS} columns"
+            )));
         }
+        // Each heading becomes its field; one the kind does not know stays
+        // as it is, so that the parser names it as unknown.
+        let mut fields: Vec<String> = Vec::with_capacity(grid.headings.len());
+        let mut headings = HashMap::new();
+        for heading in &grid.headings {
+            let field = columns::field_of(kind.columns(), heading)
+                .map_or_else(|| heading.clone(), str::to_owned);
+            if !field.is_empty() && headings.insert(field.clone(), heading.clone()).is_some() {
+                return Err(header_error(format!(
+                    "names the column {field} twice (\"{heading}\")"
+                )));
+            }
+            fields.push(field);
+        }
+        check_csv_header(kind, &fields)?;
+        // A row whose cells do not line up with the header (a separator
+        // inside an unquoted cell, most often) makes the whole file
+        // unreadable; it is named by its row number.
+        if let Some((number, cells)) = grid.rows.iter().find(|(_, c)| c.len() != fields.len()) {
+            return Err(ImportError::Malformed(format!(
+                "row {number} has {} cells where the header has {}",
+                cells.len(),
+                fields.len()
+            )));
+        }
+        let rows: Vec<(usize, Value)> = std::mem::take(&mut grid.rows)
+            .into_iter()
+            .map(|(number, cells)| (number, row_to_object(&fields, &cells)))
+            .collect();
         let mut batch = Self {
             spelling: Spelling::Csv,
+            headings,
             ..Self::default()
         };
         match kind {
@@ -218,7 +286,7 @@ impl Batch {
             CsvKind::Mentors => batch.mentors = rows,
             CsvKind::Mentees => batch.mentees = rows,
         }
-        Ok(batch)
+        Ok((batch, grid))
     }
 
     /// Number of records in the batch.
@@ -245,6 +313,7 @@ impl Default for Batch {
             mentees: Vec::new(),
             programmes: Vec::new(),
             guarded: Vec::new(),
+            headings: HashMap::new(),
         }
     }
 }
@@ -259,26 +328,17 @@ fn record_errors(kind: CsvKind, value: &Value, spelling: Spelling) -> Vec<FieldE
     .unwrap_or_default()
 }
 
-/// Refuses a header with too many columns, or with no column the kind
-/// knows: such a file would import nothing and look applied. A column is
-/// known when the kind's own parser does not call it unknown, so the list
-/// cannot drift from the parser.
-fn check_csv_header(kind: CsvKind, headers: &csv::StringRecord) -> Result<(), ImportError> {
-    if headers.len() > MAX_CSV_COLUMNS {
-        return Err(ImportError::Invalid(vec![FieldError::new(
-            "header",
-            format!("must have at most {MAX_CSV_COLUMNS} columns"),
-        )]));
-    }
-    let known = headers
+/// Refuses a header with no column the kind knows: such a file would
+/// import nothing and look applied. A column is known when the kind's own
+/// parser does not call it unknown, so the list cannot drift from the
+/// parser.
+fn check_csv_header(kind: CsvKind, fields: &[String]) -> Result<(), ImportError> {
+    let known = fields
         .iter()
-        .map(str::trim)
-        .filter(|h| !h.is_empty())
-        .any(|header| {
-            let probe = csv_row_to_object(
-                &csv::StringRecord::from(vec![header]),
-                &csv::StringRecord::from(vec!["x"]),
-            );
+        .map(|f| f.trim())
+        .filter(|f| !f.is_empty())
+        .any(|field| {
+            let probe = row_to_object(&[field.to_owned()], &["x".to_owned()]);
             // A heading the parser does not know is named as unknown
             // under whatever path it turned into.
             !record_errors(kind, &probe, Spelling::Csv)
@@ -297,8 +357,16 @@ fn check_csv_header(kind: CsvKind, headers: &csv::StringRecord) -> Result<(), Im
 
 /// One CSV row as a JSON object of strings; `a.b` headers nest.
 pub fn csv_row_to_object(headers: &csv::StringRecord, record: &csv::StringRecord) -> Value {
+    let fields: Vec<String> = headers.iter().map(str::to_owned).collect();
+    let cells: Vec<String> = record.iter().map(str::to_owned).collect();
+    row_to_object(&fields, &cells)
+}
+
+/// One row of cells under `fields` as a JSON object of strings; `a.b`
+/// fields nest; empty cells are absent.
+fn row_to_object(fields: &[String], cells: &[String]) -> Value {
     let mut object = Map::new();
-    for (header, cell) in headers.iter().zip(record.iter()) {
+    for (header, cell) in fields.iter().zip(cells.iter()) {
         let header = header.trim();
         if cell.trim().is_empty() || header.is_empty() {
             continue;
@@ -319,6 +387,18 @@ pub fn csv_row_to_object(headers: &csv::StringRecord, record: &csv::StringRecord
         }
     }
     Value::Object(object)
+}
+
+/// Names each bad field of `rows` by the spreadsheet's heading of its
+/// column (`forms[1]` by the heading of `forms`).
+fn name_headings(rows: &mut [RejectedRow], headings: &HashMap<String, String>) {
+    if headings.is_empty() {
+        return;
+    }
+    for error in rows.iter_mut().flat_map(|r| r.errors.iter_mut()) {
+        let field = error.field.split('[').next().unwrap_or(&error.field);
+        error.heading = headings.get(field).cloned();
+    }
 }
 
 fn readable_id(value: &Value) -> Option<String> {
@@ -554,6 +634,7 @@ pub async fn import(
     rejections
         .rows
         .sort_by_key(|r| (section_order(r.section), r.row));
+    name_headings(&mut rejections.rows, &batch.headings);
     report.rejected = rejections.rows;
     if !report.rejected.is_empty() && !partial {
         report.created = 0;

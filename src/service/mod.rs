@@ -9,3 +9,6 @@ pub mod import;
 pub mod pairs;
 pub mod reports;
 pub mod runs;
+pub mod sessions;
+pub mod spreadsheet;
+pub mod templates;

@@ -419,6 +419,76 @@ pub async fn feedback(
     Ok(PairFeedback { items, growth })
 }
 
+/// Replaces a proposal of one mentee by a pair with another mentor: the
+/// pair is made by hand under the same rules as any (nothing changes when
+/// it cannot be), then the proposal is rejected with `reason`, so the
+/// replaced pair is not proposed again.
+pub async fn replace_proposal(
+    store: &dyn Store,
+    scope: &Scope,
+    actor: &Actor,
+    proposal_id: &str,
+    mentor_id: &str,
+    reason: &str,
+) -> Result<Vec<PairRecord>, PairError> {
+    let (proposal, run) = runs::proposal_access(store, scope, proposal_id).await?;
+    let [mentee_id] = proposal.mentee_ids.as_slice() else {
+        return Err(PairError::Invalid(vec![FieldError::new(
+            "proposal",
+            "only a proposal of one mentee can be replaced",
+        )]));
+    };
+    if run.dry_run || proposal.status != "proposed" {
+        return Err(PairError::Store(StoreError::Conflict(format!(
+            "the proposal is already {}",
+            proposal.status
+        ))));
+    }
+    let body = serde_json::json!({"mentor_id": mentor_id, "mentee_ids": [mentee_id]});
+    let made = pair_by_hand(store, scope, &proposal.programme_id, &body, actor).await?;
+    runs::reject_proposal(store, scope, actor, proposal_id, reason).await?;
+    Ok(made)
+}
+
+/// A pair with the full names of its people, as a curator's list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedPair {
+    /// The pair.
+    pub pair: PairRecord,
+    /// The mentor's full name (the id when no longer on file).
+    pub mentor: String,
+    /// The mentee's full name (the id when no longer on file).
+    pub mentee: String,
+}
+
+/// A page of the pairs in the caller's scope, with their people's names
+/// (read in two bulk reads), and the cursor of the next page.
+pub async fn list_named(
+    store: &dyn Store,
+    scope: &Scope,
+    filter: &crate::store::PairFilter,
+    page: &crate::store::PageRequest,
+) -> Result<(Vec<NamedPair>, Option<String>), PairError> {
+    let (pairs, next) = store.list_pairs(scope, filter, page).await?;
+    let mentor_ids: Vec<String> = pairs.iter().map(|p| p.mentor_id.clone()).collect();
+    let mentee_ids: Vec<String> = pairs.iter().map(|p| p.mentee_id.clone()).collect();
+    let mentors = runs::mentor_profiles(store, &mentor_ids).await?;
+    let mentees = runs::mentee_profiles(store, &mentee_ids).await?;
+    let named = pairs
+        .into_iter()
+        .map(|pair| NamedPair {
+            mentor: mentors
+                .get(&pair.mentor_id)
+                .map_or_else(|| pair.mentor_id.clone(), |m| m.person.full_name.clone()),
+            mentee: mentees
+                .get(&pair.mentee_id)
+                .map_or_else(|| pair.mentee_id.clone(), |m| m.person.full_name.clone()),
+            pair,
+        })
+        .collect();
+    Ok((named, next))
+}
+
 /// One line of the list for the school's order: a pair or a group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderLine {

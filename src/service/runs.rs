@@ -1228,6 +1228,12 @@ pub struct MenteeDemand {
     /// Mentees no mentor passes the hard rules for, by the rule that
     /// excluded most mentors.
     pub blocked_by_rule: std::collections::BTreeMap<crate::matching::rules::Rule, usize>,
+    /// Mentees some mentor passes the rules for, left without a mentor by
+    /// a run now: the places of those mentors are taken or go to others
+    /// (e.g. pupils with special needs when the tutors' places go to other
+    /// pupils). With `matched_now` and `blocked_by_rule` it adds up to
+    /// `eligible`.
+    pub left_without_place: usize,
     /// Mentees without the consent matching needs.
     pub waiting_for_consent: usize,
     /// Mentees already in an active pair.
@@ -1245,6 +1251,7 @@ impl MenteeDemand {
             eligible: 0,
             matched_now: 0,
             blocked_by_rule: Default::default(),
+            left_without_place: 0,
             waiting_for_consent: 0,
             already_paired: 0,
             completed: 0,
@@ -1290,6 +1297,9 @@ pub struct ReadinessTotals {
     pub mentees_matchable_now: usize,
     /// Mentees no mentor passes the hard rules for.
     pub mentees_blocked_by_rules: usize,
+    /// Mentees some mentor passes the rules for, left without a place by
+    /// a run now (with the two above it adds up to `mentees_eligible`).
+    pub mentees_left_without_place: usize,
     /// Mentees without the consent matching needs.
     pub mentees_waiting_for_consent: usize,
     /// Mentees already in an active pair.
@@ -1372,6 +1382,8 @@ pub async fn readiness(
         .iter()
         .flat_map(|p| p.mentee_ids.iter().map(Id::as_str))
         .collect();
+    let in_matrix: std::collections::HashSet<&str> =
+        outcome.matrix_mentee_ids.iter().map(Id::as_str).collect();
     for id in &outcome.matrix_mentee_ids {
         if let Some(m) = mentee_of.get(id.as_str()) {
             let d = row(&mut demand, m);
@@ -1382,12 +1394,18 @@ pub async fn readiness(
         }
     }
     for u in &outcome.unmatched {
-        if let (Some(m), UnmatchedReason::NoMentorPassesRules { top_rule, .. }) =
-            (mentee_of.get(u.mentee_id.as_str()), &u.reason)
-        {
-            let d = row(&mut demand, m);
-            d.eligible += usize::from(!outcome.matrix_mentee_ids.contains(&u.mentee_id));
-            *d.blocked_by_rule.entry(*top_rule).or_default() += 1;
+        let Some(m) = mentee_of.get(u.mentee_id.as_str()) else {
+            continue;
+        };
+        let d = row(&mut demand, m);
+        d.eligible += usize::from(!in_matrix.contains(u.mentee_id.as_str()));
+        match &u.reason {
+            UnmatchedReason::NoMentorPassesRules { top_rule, .. } => {
+                *d.blocked_by_rule.entry(*top_rule).or_default() += 1;
+            }
+            UnmatchedReason::MentorsFull { .. } | UnmatchedReason::AssignedToOthers { .. } => {
+                d.left_without_place += 1;
+            }
         }
     }
     for i in &outcome.ineligible {
@@ -1449,6 +1467,7 @@ pub async fn readiness(
             .values()
             .map(|d| d.blocked_by_rule.values().sum::<usize>())
             .sum(),
+        mentees_left_without_place: demand.values().map(|d| d.left_without_place).sum(),
         mentees_waiting_for_consent: demand.values().map(|d| d.waiting_for_consent).sum(),
         mentees_already_paired: demand.values().map(|d| d.already_paired).sum(),
         mentees_completed: demand.values().map(|d| d.completed).sum(),
@@ -1773,4 +1792,115 @@ pub async fn programme_pairs(
             None => return Ok(pairs),
         }
     }
+}
+
+/// The mentee profiles with these ids, by id, whatever the scope (the
+/// caller decides what to show of them; see `http::privacy`).
+pub async fn mentee_profiles(
+    store: &dyn Store,
+    ids: &[String],
+) -> Result<HashMap<String, MenteeProfile>, RunError> {
+    profiles(store, Table::Mentees, ids).await
+}
+
+/// The mentor profiles with these ids, by id, whatever the scope.
+pub async fn mentor_profiles(
+    store: &dyn Store,
+    ids: &[String],
+) -> Result<HashMap<String, MentorProfile>, RunError> {
+    profiles(store, Table::Mentors, ids).await
+}
+
+async fn profiles<T: serde::de::DeserializeOwned>(
+    store: &dyn Store,
+    table: Table,
+    ids: &[String],
+) -> Result<HashMap<String, T>, RunError> {
+    let mut ids = ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    store
+        .documents_by_ids(table, &ids)
+        .await?
+        .into_iter()
+        .map(|stored| {
+            serde_json::from_str(&stored.doc)
+                .map(|doc| (stored.id.clone(), doc))
+                .map_err(|e| {
+                    RunError::Internal(format!("stored profile {} unreadable: {e}", stored.id))
+                })
+        })
+        .collect()
+}
+
+/// The newest finished run of a programme the caller may read (a dry run
+/// only when `dry_run` says so), without its proposals; `None` when
+/// there is none among the newest `look_at` runs.
+pub async fn latest_done_run(
+    store: &dyn Store,
+    scope: &Scope,
+    programme_id: &str,
+    dry_run: Option<bool>,
+    look_at: u32,
+) -> Result<Option<RunDetail>, RunError> {
+    let page = crate::store::PageRequest {
+        limit: look_at.clamp(1, 1000),
+        after: None,
+    };
+    let (runs, _) = list_runs(store, scope, programme_id, &page).await?;
+    Ok(runs
+        .into_iter()
+        .find(|r| r.record.status == "done" && dry_run.is_none_or(|dry| r.record.dry_run == dry)))
+}
+
+/// The best other mentors a done run scored for one mentee, from its
+/// score matrix: up to `n` mentor ids (each once, best first) with the
+/// pair score, leaving out `except`. A mentee the run did not score has
+/// none.
+pub async fn alternatives(
+    store: &dyn Store,
+    scope: &Scope,
+    run_id: &str,
+    mentee_id: &str,
+    except: &str,
+    n: usize,
+) -> Result<Vec<(String, f64)>, RunError> {
+    let (record, _) = run_access(store, scope, run_id).await?;
+    let Some(csv) = store.run_scores(&Scope::All, &record.id).await? else {
+        return Ok(Vec::new());
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(csv.as_bytes());
+    let mut records = reader.records();
+    let header = match records.next() {
+        Some(Ok(header)) => header,
+        _ => return Ok(Vec::new()),
+    };
+    for row in records {
+        let row = row.map_err(|e| RunError::Internal(format!("score matrix unreadable: {e}")))?;
+        if row.get(0) != Some(mentee_id) {
+            continue;
+        }
+        let mut best: HashMap<&str, f64> = HashMap::new();
+        for (mentor, cell) in header.iter().zip(row.iter()).skip(1) {
+            if mentor == except {
+                continue;
+            }
+            if let Ok(score) = cell.trim().parse::<f64>() {
+                let slot = best.entry(mentor).or_insert(score);
+                *slot = slot.max(score);
+            }
+        }
+        let mut ranked: Vec<(String, f64)> =
+            best.into_iter().map(|(m, s)| (m.to_owned(), s)).collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        ranked.truncate(n);
+        return Ok(ranked);
+    }
+    Ok(Vec::new())
 }

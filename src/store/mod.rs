@@ -1,6 +1,6 @@
 //! Persistence behind small traits by aggregate ([`KeyStore`],
 //! [`BankStore`], [`RunStore`], [`PairStore`], [`PrivacyStore`],
-//! [`AnalysisStore`], [`AuditStore`], and [`SchemaStore`] for the database
+//! [`AnalysisStore`], [`AuditStore`], [`SessionStore`], and [`SchemaStore`] for the database
 //! itself), gathered in [`Store`], with a SQLite and a PostgreSQL backend.
 //!
 //! Every call that reads or writes people takes the caller's [`Scope`]:
@@ -226,6 +226,23 @@ pub struct NewKey {
     pub record: KeyRecord,
     /// Hex SHA-256 of the whole secret key.
     pub hash: String,
+}
+
+/// A session of the pages as stored (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// Hex SHA-256 of the session token.
+    pub hash: String,
+    /// The key the session was opened with.
+    pub key_id: String,
+    /// The token every form of the session carries.
+    pub csrf: String,
+    /// RFC 3339 UTC, whole seconds.
+    pub created_at: String,
+    /// RFC 3339 UTC, whole seconds: the last request seen.
+    pub last_seen_at: String,
+    /// RFC 3339 UTC, whole seconds: the end, however active.
+    pub expires_at: String,
 }
 
 /// Errors of the store layer.
@@ -528,6 +545,28 @@ pub trait AuditStore: Send + Sync {
     ) -> StoreResult<(Vec<EventRecord>, Option<String>)>;
 }
 
+/// Sessions of the pages: a signed-in browser's token, stored as its
+/// SHA-256, tied to the key it was opened with.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Stores a new session.
+    async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()>;
+    /// The session whose token hashes to `hash`, with its key (revoked or
+    /// not: the caller decides) and the path of the key's organisation
+    /// (`None` for unscoped keys, or when the organisation is gone).
+    async fn find_session(
+        &self,
+        hash: &str,
+    ) -> StoreResult<Option<(SessionRecord, KeyRecord, Option<String>)>>;
+    /// Records that the session was used at `at`.
+    async fn touch_session(&self, hash: &str, at: &str) -> StoreResult<()>;
+    /// Ends a session; false when there was none.
+    async fn delete_session(&self, hash: &str) -> StoreResult<bool>;
+    /// Deletes sessions idle since before `idle_before` or past their end
+    /// at `now`; returns how many.
+    async fn delete_expired_sessions(&self, idle_before: &str, now: &str) -> StoreResult<u64>;
+}
+
 /// The persistence interface of the service: every aggregate's store.
 /// Implemented for anything that implements them all, so an
 /// `Arc<dyn Store>` reaches every method (a trait object's supertrait
@@ -541,6 +580,7 @@ pub trait Store:
     + PrivacyStore
     + AnalysisStore
     + AuditStore
+    + SessionStore
 {
 }
 
@@ -553,6 +593,7 @@ impl<T> Store for T where
         + PrivacyStore
         + AnalysisStore
         + AuditStore
+        + SessionStore
         + ?Sized
 {
 }

@@ -422,7 +422,8 @@ async fn no_route_accepts_a_parameter_it_does_not_know(app: &TestApp) {
                     &format!("/runs/{run}/compare/{run}"),
                 )
                 .replace("/proposals/{id}", &format!("/proposals/{proposal}"))
-                .replace("/pairs/{id}", &format!("/pairs/{pair}"));
+                .replace("/pairs/{id}", &format!("/pairs/{pair}"))
+                .replace("/templates/{kind}", "/templates/mentees");
             assert!(!path.contains('{'), "no id known for {path}");
             let reply = app
                 .send(

@@ -684,9 +684,70 @@ async fn proposals_name_their_people_for_those_who_may_read_names(app: &TestApp)
     }
 }
 
+/// Every row of the readiness adds up: those to match are matched now,
+/// blocked by a rule, or left without a place (pupils with special needs
+/// whose tutors' places go to others among them).
+async fn readiness_rows_add_up(app: &TestApp) {
+    let data = mentor_match::matching::synth::generate(2, 11).to_json();
+    let admin = app.admin.clone();
+    for bank in ["organizations", "mentees", "mentors"] {
+        let part = json!({ bank: data[bank].clone() });
+        let reply = app.import_json(&admin, "", &part).await;
+        assert_eq!(reply.status, 200, "{bank}: {}", reply.text);
+    }
+    let programme = json!({
+        "name": "Учитель – ученик",
+        "form": "teacher_pupil",
+        "organization_ids": ["sch-1"],
+        "period": {"start": "2026-09-01", "end": "2027-05-31"},
+    });
+    let reply = app
+        .put_as(&admin, "/api/v1/programmes/tp-sch-1", &programme)
+        .await;
+    assert!(reply.status.is_success(), "{}", reply.text);
+    let ready = app.get("/api/v1/programmes/tp-sch-1/readiness").await;
+    assert_eq!(ready.status, 200, "{}", ready.text);
+    let n = |v: &Value| v.as_u64().unwrap_or(u64::MAX);
+    let mut special_needs = 0;
+    let mut without_place = 0;
+    for org in ready.body["by_organization"]
+        .as_array()
+        .expect("organisations")
+    {
+        for row in org["mentees"].as_array().expect("rows") {
+            let blocked: u64 = row["blocked_by_rule"]
+                .as_object()
+                .expect("rules")
+                .values()
+                .map(n)
+                .sum();
+            assert_eq!(
+                n(&row["eligible"]),
+                n(&row["matched_now"]) + blocked + n(&row["left_without_place"]),
+                "{row}"
+            );
+            without_place += n(&row["left_without_place"]);
+            if row["category"] == "special_needs" {
+                special_needs += n(&row["eligible"]);
+            }
+        }
+    }
+    assert!(special_needs > 0, "{}", ready.text);
+    let totals = &ready.body["totals"];
+    assert_eq!(n(&totals["mentees_left_without_place"]), without_place);
+    assert_eq!(
+        n(&totals["mentees_eligible"]),
+        n(&totals["mentees_matchable_now"])
+            + n(&totals["mentees_blocked_by_rules"])
+            + n(&totals["mentees_left_without_place"]),
+        "{totals}"
+    );
+}
+
 on_both_backends!(
     proposals_name_their_people_for_those_who_may_read_names,
     readiness_counts_demand_and_supply_before_matching,
+    readiness_rows_add_up,
     every_run_obeys_the_rules_and_reaches_the_optimum_of_its_matrix,
     approvals_recheck_and_a_second_run_fills_only_what_is_left,
     fifty_concurrent_claims_on_one_free_place_give_exactly_one_pair,

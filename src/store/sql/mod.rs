@@ -24,6 +24,7 @@ mod pairs;
 mod privacy;
 mod rows;
 mod runs;
+mod sessions;
 
 use rows::ProposalRow;
 

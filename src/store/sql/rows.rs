@@ -302,3 +302,37 @@ pub(super) struct StoredWithPathRow {
     pub(super) stored: StoredRow,
     pub(super) path: String,
 }
+
+/// A page session as stored.
+#[derive(FromRow)]
+pub(super) struct SessionRow {
+    session_hash: String,
+    session_key_id: String,
+    csrf: String,
+    session_created_at: String,
+    last_seen_at: String,
+    session_expires_at: String,
+}
+
+impl From<SessionRow> for crate::store::SessionRecord {
+    fn from(r: SessionRow) -> Self {
+        Self {
+            hash: r.session_hash,
+            key_id: r.session_key_id,
+            csrf: r.csrf,
+            created_at: r.session_created_at,
+            last_seen_at: r.last_seen_at,
+            expires_at: r.session_expires_at,
+        }
+    }
+}
+
+/// A session with its key and the path of the key's organisation.
+#[derive(FromRow)]
+pub(super) struct SessionWithKeyRow {
+    #[sqlx(flatten)]
+    pub(super) session: SessionRow,
+    #[sqlx(flatten)]
+    pub(super) key: KeyRow,
+    pub(super) path: Option<String>,
+}

@@ -1,0 +1,362 @@
+//! The columns of the banks in spreadsheets: each API field beside its
+//! Russian heading and what it accepts — the one table the import, the
+//! templates and the exports' Russian headings all read.
+//!
+//! The Russian words of the values live with the vocabularies themselves
+//! ([`super::enums`]); a column names its vocabulary through `values`.
+
+use super::enums::{
+    ConsentGiver, ConsentPurpose, Form, MenteeCategory, OrganizationKind, PersonKind,
+    Qualification, StaffRole, Vocabulary, fold_word, words,
+};
+
+/// One column of a bank's spreadsheet.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    /// The API field, dotted for nested ones (`consent.date`).
+    pub field: &'static str,
+    /// The Russian heading of templates and exports.
+    pub heading: &'static str,
+    /// What the column accepts, in Russian (the templates' «Поля» sheet).
+    pub accepts: &'static str,
+    /// The Russian words of a closed vocabulary (the drop-down list).
+    pub values: Option<fn() -> Vec<&'static str>>,
+    /// Whether a cell holds a list separated by `;`.
+    pub list: bool,
+    /// Whether a cell holds a date.
+    pub date: bool,
+}
+
+const fn text(field: &'static str, heading: &'static str, accepts: &'static str) -> Column {
+    Column {
+        field,
+        heading,
+        accepts,
+        values: None,
+        list: false,
+        date: false,
+    }
+}
+
+const fn list(field: &'static str, heading: &'static str, accepts: &'static str) -> Column {
+    Column {
+        list: true,
+        ..text(field, heading, accepts)
+    }
+}
+
+const fn date(field: &'static str, heading: &'static str, accepts: &'static str) -> Column {
+    Column {
+        date: true,
+        ..text(field, heading, accepts)
+    }
+}
+
+const fn one_of(
+    field: &'static str,
+    heading: &'static str,
+    accepts: &'static str,
+    values: fn() -> Vec<&'static str>,
+) -> Column {
+    Column {
+        values: Some(values),
+        ..text(field, heading, accepts)
+    }
+}
+
+const fn some_of(
+    field: &'static str,
+    heading: &'static str,
+    accepts: &'static str,
+    values: fn() -> Vec<&'static str>,
+) -> Column {
+    Column {
+        values: Some(values),
+        list: true,
+        ..text(field, heading, accepts)
+    }
+}
+
+fn yes_no() -> Vec<&'static str> {
+    vec!["да", "нет"]
+}
+
+/// The Russian words of `E`, as a column's drop-down list.
+fn vocabulary<E: Vocabulary>() -> Vec<&'static str> {
+    words::<E>()
+}
+
+/// Headings shared by several tables.
+pub mod heading {
+    /// The form of mentoring.
+    pub const FORM: &str = "Форма наставничества";
+    /// An organisation by name.
+    pub const ORGANIZATION: &str = "Организация";
+}
+
+const ID: Column = text(
+    "id",
+    "Идентификатор",
+    "обязательно; буквы, цифры и - _ . : @, до 128 знаков; один и тот же у человека в обоих банках",
+);
+const ORGANIZATION_ID: Column = text(
+    "organization_id",
+    "Код организации",
+    "обязательно; идентификатор организации из банка организаций",
+);
+const FULL_NAME: Column = text("full_name", "ФИО", "обязательно; до 300 знаков");
+const BIRTH_YEAR: Column = text("birth_year", "Год рождения", "целое число 1920–2030");
+const GRADE: Column = text("grade", "Класс", "целое число 1–11, только у обучающихся");
+const KIND: Column = one_of(
+    "kind",
+    "Вид участника",
+    "обязательно; одно значение из списка",
+    vocabulary::<PersonKind>,
+);
+const SUBJECTS: Column = list("subjects", "Предметы", "список через «;»");
+const INTERESTS: Column = list("interests", "Интересы", "список через «;»");
+const AVAILABILITY: Column = list(
+    "availability",
+    "Свободное время",
+    "список через «;» вида mon:5 (день недели:урок)",
+);
+const EXPERIENCE: Column = text("experience_years", "Стаж, лет", "целое число 0–80");
+const CONSENT_GIVEN_BY: Column = one_of(
+    "consent.given_by",
+    "Согласие дал",
+    "одно значение из списка; пусто, если согласия нет",
+    vocabulary::<ConsentGiver>,
+);
+const CONSENT_DATE: Column = date(
+    "consent.date",
+    "Дата согласия",
+    "дата дд.мм.гггг или гггг-мм-дд; обязательна, если согласие есть",
+);
+const CONSENT_PURPOSES: Column = some_of(
+    "consent.purposes",
+    "Цели согласия",
+    "список через «;» из значений списка; пусто — хранение и подбор",
+    vocabulary::<ConsentPurpose>,
+);
+const PUPIL_AGREED_ON: Column = date(
+    "consent.pupil_agreed_on",
+    "Дата согласия обучающегося",
+    "дата дд.мм.гггг; обязательна для обучающихся 14–17 лет",
+);
+const NOTES: Column = text("notes", "Примечания", "свободный текст до 4000 знаков");
+
+/// The columns of the bank of mentors, in template order.
+pub const MENTOR_COLUMNS: &[Column] = &[
+    ID,
+    ORGANIZATION_ID,
+    FULL_NAME,
+    BIRTH_YEAR,
+    GRADE,
+    KIND,
+    some_of(
+        "forms",
+        "Формы наставничества",
+        "список через «;» из значений списка",
+        vocabulary::<Form>,
+    ),
+    text(
+        "capacity",
+        "Число наставляемых",
+        "целое число 0–30 (по умолчанию 1)",
+    ),
+    SUBJECTS,
+    list(
+        "competencies",
+        "Компетенции",
+        "список через «;»: с чем наставник может помочь",
+    ),
+    INTERESTS,
+    EXPERIENCE,
+    one_of(
+        "qualification",
+        "Квалификационная категория",
+        "одно значение из списка (по умолчанию без категории)",
+        vocabulary::<Qualification>,
+    ),
+    some_of(
+        "roles",
+        "Должности и роли",
+        "список через «;» из значений списка",
+        vocabulary::<StaffRole>,
+    ),
+    one_of(
+        "trained",
+        "Прошёл обучение",
+        "да или нет (по умолчанию нет)",
+        yes_no,
+    ),
+    AVAILABILITY,
+    CONSENT_GIVEN_BY,
+    CONSENT_DATE,
+    CONSENT_PURPOSES,
+    PUPIL_AGREED_ON,
+    NOTES,
+];
+
+/// The columns of the bank of mentees, in template order.
+pub const MENTEE_COLUMNS: &[Column] = &[
+    ID,
+    ORGANIZATION_ID,
+    FULL_NAME,
+    BIRTH_YEAR,
+    GRADE,
+    KIND,
+    one_of(
+        "category",
+        "Категория наставляемого",
+        "обязательно; одно значение из списка",
+        vocabulary::<MenteeCategory>,
+    ),
+    SUBJECTS,
+    list(
+        "requests",
+        "Запросы",
+        "список через «;»: с чем нужна помощь",
+    ),
+    INTERESTS,
+    text(
+        "class_teacher_id",
+        "Классный руководитель (идентификатор)",
+        "идентификатор наставника",
+    ),
+    EXPERIENCE,
+    AVAILABILITY,
+    CONSENT_GIVEN_BY,
+    CONSENT_DATE,
+    CONSENT_PURPOSES,
+    PUPIL_AGREED_ON,
+    NOTES,
+];
+
+const fn grade_count(field: &'static str, heading: &'static str) -> Column {
+    text(field, heading, "целое число обучающихся этого класса")
+}
+
+/// The columns of the bank of organisations, in template order.
+pub const ORGANIZATION_COLUMNS: &[Column] = &[
+    text(
+        "id",
+        "Идентификатор",
+        "обязательно; буквы, цифры и - _ . : @, до 128 знаков",
+    ),
+    text("name", "Наименование", "обязательно; до 300 знаков"),
+    one_of(
+        "kind",
+        "Тип организации",
+        "обязательно; одно значение из списка",
+        vocabulary::<OrganizationKind>,
+    ),
+    text(
+        "parent_id",
+        "Вышестоящая организация (идентификатор)",
+        "идентификатор региона или муниципалитета; пусто у региона",
+    ),
+    text("teacher_count", "Число педагогов", "целое число"),
+    text("pupil_count", "Число обучающихся", "целое число"),
+    grade_count("pupils_by_grade.1", "Обучающихся в 1 классе"),
+    grade_count("pupils_by_grade.2", "Обучающихся во 2 классе"),
+    grade_count("pupils_by_grade.3", "Обучающихся в 3 классе"),
+    grade_count("pupils_by_grade.4", "Обучающихся в 4 классе"),
+    grade_count("pupils_by_grade.5", "Обучающихся в 5 классе"),
+    grade_count("pupils_by_grade.6", "Обучающихся в 6 классе"),
+    grade_count("pupils_by_grade.7", "Обучающихся в 7 классе"),
+    grade_count("pupils_by_grade.8", "Обучающихся в 8 классе"),
+    grade_count("pupils_by_grade.9", "Обучающихся в 9 классе"),
+    grade_count("pupils_by_grade.10", "Обучающихся в 10 классе"),
+    grade_count("pupils_by_grade.11", "Обучающихся в 11 классе"),
+];
+
+/// The field a heading names among `columns`: the API field name itself
+/// or its Russian heading (case, `ё` and blanks ignored); `None` when it
+/// names neither.
+pub fn field_of(columns: &[Column], heading: &str) -> Option<&'static str> {
+    let trimmed = heading.trim();
+    if let Some(column) = columns.iter().find(|c| c.field == trimmed) {
+        return Some(column.field);
+    }
+    let folded = fold_word(trimmed);
+    columns
+        .iter()
+        .find(|c| fold_word(c.heading) == folded)
+        .map(|c| c.field)
+}
+
+/// The headings of the list for the school's order (`pairs.csv`,
+/// `pairs.xlsx`), in Russian.
+pub const ORDER_HEADINGS_RU: [&str; 7] = [
+    "№",
+    "Наставник",
+    "Наставляемые",
+    heading::FORM,
+    heading::ORGANIZATION,
+    "Дата начала",
+    "Дата окончания",
+];
+
+/// The headings of the indicators export, in Russian.
+pub const INDICATOR_HEADINGS_RU: [&str; 7] = [
+    heading::ORGANIZATION,
+    heading::FORM,
+    "Код показателя",
+    "Показатель",
+    "Числитель",
+    "Знаменатель",
+    "Доля",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headings_and_field_names_both_name_a_field() {
+        assert_eq!(
+            field_of(MENTEE_COLUMNS, "consent.date"),
+            Some("consent.date")
+        );
+        assert_eq!(
+            field_of(MENTEE_COLUMNS, " дата  СОГЛАСИЯ "),
+            Some("consent.date")
+        );
+        assert_eq!(field_of(MENTOR_COLUMNS, "Прошел обучение"), Some("trained"));
+        assert_eq!(field_of(MENTEE_COLUMNS, "Формы наставничества"), None);
+    }
+
+    #[test]
+    fn every_heading_of_a_table_is_distinct() {
+        for columns in [MENTOR_COLUMNS, MENTEE_COLUMNS, ORGANIZATION_COLUMNS] {
+            let mut seen = std::collections::HashSet::new();
+            for c in columns {
+                assert!(seen.insert(fold_word(c.heading)), "{}", c.heading);
+            }
+        }
+    }
+
+    #[test]
+    fn russian_words_read_back_as_their_codes() {
+        assert_eq!(
+            MenteeCategory::parse_word("Обучающийся с ОВЗ"),
+            Some(MenteeCategory::SpecialNeeds)
+        );
+        assert_eq!(
+            Form::parse_word("учитель - ученик"),
+            Some(Form::TeacherPupil)
+        );
+        assert_eq!(Form::parse_word("Учитель—ученик"), Some(Form::TeacherPupil));
+        for columns in [MENTOR_COLUMNS, MENTEE_COLUMNS, ORGANIZATION_COLUMNS] {
+            for c in columns {
+                if let Some(values) = c.values {
+                    let values = values();
+                    let distinct: std::collections::HashSet<_> =
+                        values.iter().map(|v| fold_word(v)).collect();
+                    assert_eq!(distinct.len(), values.len(), "{}", c.field);
+                }
+            }
+        }
+    }
+}
