@@ -491,3 +491,86 @@ fn the_generator_is_deterministic_and_its_output_parses() {
         mentor_match::domain::Programme::parse(p, None).expect("programme parses");
     }
 }
+
+// ---- stable assignments: examples from the literature ----
+
+use mentor_match::matching::stable::{Preferences, Proposer, blocking_pairs, deferred_acceptance};
+
+#[test]
+fn gale_and_shapleys_cyclic_example_has_different_mentee_and_mentor_optima() {
+    // Gale & Shapley (1962), the three men α β γ and women A B C:
+    // α: A B C, β: B C A, γ: C A B; A: β γ α, B: γ α β, C: α β γ.
+    // Men (mentees) proposing, everyone gets a first choice; women
+    // (mentors) proposing, every woman does; everyone's second choice is
+    // the third stable matching.
+    let prefs = Preferences::new(
+        3,
+        3,
+        &[0; 9],
+        &[vec![0, 1, 2], vec![1, 2, 0], vec![2, 0, 1]],
+        &[vec![1, 2, 0], vec![2, 0, 1], vec![0, 1, 2]],
+    );
+    let men = deferred_acceptance(&prefs, &[1, 1, 1], Proposer::Mentees);
+    let women = deferred_acceptance(&prefs, &[1, 1, 1], Proposer::Mentors);
+    assert_eq!(men, [(0, 0), (1, 1), (2, 2)]);
+    assert_eq!(women, [(0, 2), (1, 0), (2, 1)]);
+    let seconds = [(0, 1), (1, 2), (2, 0)];
+    for m in [&men[..], &women[..], &seconds[..]] {
+        assert!(blocking_pairs(&prefs, &[1, 1, 1], m).is_empty());
+    }
+    // α–A, β–C, γ–B is not stable: γ and A would rather be together.
+    assert_eq!(
+        blocking_pairs(&prefs, &[1, 1, 1], &[(0, 0), (1, 2), (2, 1)]),
+        [(2, 0)]
+    );
+}
+
+#[test]
+fn hospitals_with_capacities_keep_their_preferred_residents() {
+    // The college-admissions setting of Gale & Shapley (1962): hospitals
+    // h0 (2 places) and h1 (1 place); residents r0..r3.
+    // r0: h0 h1, r1: h0 h1, r2: h0 h1, r3: h1 h0;
+    // h0: r3 r2 r1 r0, h1: r0 r1 r2 r3.
+    // Residents proposing: h0 holds r1 r2 and rejects r0, who goes to h1
+    // and displaces r3; r3 then tries h0, which prefers him to r1; r1 goes
+    // to h1 and loses to r0. So r1 is left out, having lost every
+    // preference, and nobody blocks.
+    let prefs = Preferences::new(
+        4,
+        2,
+        &[0; 8],
+        &[vec![0, 1], vec![0, 1], vec![0, 1], vec![1, 0]],
+        &[vec![3, 2, 1, 0], vec![0, 1, 2, 3]],
+    );
+    let residents = deferred_acceptance(&prefs, &[2, 1], Proposer::Mentees);
+    assert_eq!(residents, [(0, 1), (2, 0), (3, 0)]);
+    assert!(blocking_pairs(&prefs, &[2, 1], &residents).is_empty());
+    // Hospitals proposing: h0 offers r3 and r2, h1 offers r0; all accept.
+    let hospitals = deferred_acceptance(&prefs, &[2, 1], Proposer::Mentors);
+    assert_eq!(hospitals, residents);
+    // Rank-maximal (residents' ranks) instead puts three residents on a
+    // first choice and matches as many: r3 at h1 and two of r0..r2 at h0.
+    let ranked = assignment::rank_maximal::rank_maximal(&prefs, &[2, 1]);
+    let firsts = ranked
+        .iter()
+        .filter(|&&(r, c)| prefs.mentee_rank(r, c) == Some(0))
+        .count();
+    assert_eq!((ranked.len(), firsts), (3, 3));
+    assert!(!blocking_pairs(&prefs, &[2, 1], &ranked).is_empty());
+}
+
+#[test]
+fn the_score_matrix_gives_one_stable_assignment_for_both_sides() {
+    // Both sides rank by the same scores: greedy by score is the unique
+    // stable assignment, whoever proposes.
+    let m = ScoreMatrix::new(2, 2, vec![9, 8, 7, 1]).expect("matrix");
+    let stable = assignment::solve(&m, &[1, 1], Objective::Stable).expect("solve");
+    let mentor = assignment::solve(&m, &[1, 1], Objective::StableMentor).expect("solve");
+    let total = assignment::solve(&m, &[1, 1], Objective::Total).expect("solve");
+    assert_eq!(
+        (stable.pairs.clone(), stable.total),
+        (vec![(0, 0), (1, 1)], 10)
+    );
+    assert_eq!(mentor.pairs, stable.pairs);
+    assert_eq!((total.pairs, total.total), (vec![(0, 1), (1, 0)], 15));
+}

@@ -547,3 +547,180 @@ fn results_do_not_depend_on_the_number_of_threads() {
     };
     assert_eq!(runs(1), runs(2));
 }
+
+// ---- stable and rank-maximal assignments against brute force ----
+
+use mentor_match::matching::assignment::rank_maximal::rank_maximal;
+use mentor_match::matching::stable::{Preferences, Proposer, blocking_pairs, deferred_acceptance};
+
+/// A small two-sided instance: scores (`None` forbidden), capacities and
+/// wishes of both sides (indices, possibly repeated or forbidden).
+#[derive(Debug, Clone)]
+struct TwoSided {
+    rows: usize,
+    cols: usize,
+    scores: Vec<i64>,
+    capacity: Vec<u32>,
+    mentee_wishes: Vec<Vec<usize>>,
+    mentor_wishes: Vec<Vec<usize>>,
+}
+
+fn two_sided() -> impl Strategy<Value = TwoSided> {
+    (1usize..=5, 1usize..=3).prop_flat_map(|(rows, cols)| {
+        (
+            proptest::collection::vec(
+                prop_oneof![1 => Just(None), 3 => (0i64..4).prop_map(Some)],
+                rows * cols,
+            ),
+            proptest::collection::vec(0u32..=2, cols),
+            proptest::collection::vec(proptest::collection::vec(0..cols, 0..=3), rows),
+            proptest::collection::vec(proptest::collection::vec(0..rows, 0..=4), cols),
+        )
+            .prop_map(
+                move |(cells, capacity, mentee_wishes, mentor_wishes)| TwoSided {
+                    rows,
+                    cols,
+                    scores: cells.into_iter().map(|c| c.unwrap_or(i64::MIN)).collect(),
+                    capacity,
+                    mentee_wishes,
+                    mentor_wishes,
+                },
+            )
+    })
+}
+
+/// Every assignment respecting the allowed cells and capacities, as each
+/// mentee's mentor.
+fn all_assignments(t: &TwoSided) -> Vec<Vec<Option<usize>>> {
+    fn go(
+        t: &TwoSided,
+        r: usize,
+        left: &mut Vec<u32>,
+        cur: &mut Vec<Option<usize>>,
+        out: &mut Vec<Vec<Option<usize>>>,
+    ) {
+        if r == t.rows {
+            out.push(cur.clone());
+            return;
+        }
+        cur.push(None);
+        go(t, r + 1, left, cur, out);
+        cur.pop();
+        for c in 0..t.cols {
+            if t.scores[r * t.cols + c] != i64::MIN && left[c] > 0 {
+                left[c] -= 1;
+                cur.push(Some(c));
+                go(t, r + 1, left, cur, out);
+                cur.pop();
+                left[c] += 1;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    go(t, 0, &mut t.capacity.clone(), &mut Vec::new(), &mut out);
+    out
+}
+
+fn as_pairs(a: &[Option<usize>]) -> Vec<(usize, usize)> {
+    a.iter()
+        .enumerate()
+        .filter_map(|(r, c)| c.map(|c| (r, c)))
+        .collect()
+}
+
+/// Blocking pairs straight from the definition, written apart from the library's.
+fn blocking_by_definition(p: &Preferences, t: &TwoSided, a: &[Option<usize>]) -> usize {
+    let mut n = 0;
+    for r in 0..t.rows {
+        for c in 0..t.cols {
+            let Some(want) = p.mentee_rank(r, c) else {
+                continue;
+            };
+            if a[r] == Some(c) {
+                continue;
+            }
+            let mentee_wants =
+                a[r].is_none_or(|own| p.mentee_rank(r, own).is_some_and(|k| want < k));
+            let held: Vec<usize> = (0..t.rows).filter(|&x| a[x] == Some(c)).collect();
+            let mentor_wants = (held.len() as u32) < t.capacity[c]
+                || held
+                    .iter()
+                    .any(|&x| p.mentor_rank(r, c) < p.mentor_rank(x, c));
+            n += usize::from(mentee_wants && mentor_wants);
+        }
+    }
+    n
+}
+
+/// A mentee's rank of its mentor; unmatched ranks after everything.
+fn rank_of(p: &Preferences, r: usize, a: &[Option<usize>]) -> usize {
+    a[r].and_then(|c| p.mentee_rank(r, c)).unwrap_or(usize::MAX)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn deferred_acceptance_is_stable_and_optimal_for_its_side(t in two_sided()) {
+        let p = Preferences::new(t.rows, t.cols, &t.scores, &t.mentee_wishes, &t.mentor_wishes);
+        let stable: Vec<Vec<Option<usize>>> = all_assignments(&t)
+            .into_iter()
+            .filter(|a| blocking_by_definition(&p, &t, a) == 0)
+            .collect();
+        prop_assert!(!stable.is_empty());
+        for side in [Proposer::Mentees, Proposer::Mentors] {
+            let pairs = deferred_acceptance(&p, &t.capacity, side);
+            let mut got = vec![None; t.rows];
+            for &(r, c) in &pairs {
+                prop_assert!(got[r].is_none());
+                got[r] = Some(c);
+            }
+            prop_assert!(stable.contains(&got), "{:?} is not among the stable {:?}", got, stable);
+            for s in &stable {
+                for r in 0..t.rows {
+                    let (mine, other) = (rank_of(&p, r, &got), rank_of(&p, r, s));
+                    match side {
+                        // No stable assignment is better for any mentee…
+                        Proposer::Mentees => prop_assert!(mine <= other),
+                        // …and the mentor-optimal one is the worst for every mentee.
+                        Proposer::Mentors => prop_assert!(mine >= other),
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn blocking_pairs_follow_the_definition(t in two_sided()) {
+        let p = Preferences::new(t.rows, t.cols, &t.scores, &t.mentee_wishes, &t.mentor_wishes);
+        for a in all_assignments(&t).iter().take(200) {
+            prop_assert_eq!(blocking_pairs(&p, &t.capacity, &as_pairs(a)).len(), blocking_by_definition(&p, &t, a));
+        }
+    }
+
+    #[test]
+    fn rank_maximal_has_the_best_signature_among_maximal_assignments(t in two_sided()) {
+        let p = Preferences::new(t.rows, t.cols, &t.scores, &t.mentee_wishes, &[]);
+        let signature = |a: &[Option<usize>]| {
+            let mut s = vec![0usize; t.cols + 1];
+            s[0] = a.iter().flatten().count();
+            for (r, mentor) in a.iter().enumerate() {
+                if let Some(k) = mentor.and_then(|c| p.mentee_rank(r, c)) {
+                    s[k + 1] += 1;
+                }
+            }
+            s
+        };
+        let best = all_assignments(&t).iter().map(|a| signature(a)).max();
+        let pairs = rank_maximal(&p, &t.capacity);
+        let mut got = vec![None; t.rows];
+        let mut used = vec![0u32; t.cols];
+        for &(r, c) in &pairs {
+            prop_assert!(got[r].is_none() && t.scores[r * t.cols + c] != i64::MIN);
+            got[r] = Some(c);
+            used[c] += 1;
+            prop_assert!(used[c] <= t.capacity[c]);
+        }
+        prop_assert_eq!(Some(signature(&got)), best);
+    }
+}

@@ -72,7 +72,7 @@ fn read_banks(
 
 /// `match`: reads an import-format file (`{organizations, mentors, mentees}`
 /// plus optional `approved_pairs`, `pinned_pairs`, `excluded_pairs`
-/// (`[{mentor_id, mentee_id}]`), `objective` (`total`|`fair`) and
+/// (`[{mentor_id, mentee_id}]`), `objective` (`total`|`fair`|`rank_maximal`|`stable`|`stable_mentor`) and
 /// `weights`) and a programme file, runs the matching, and returns
 /// `{proposals, unmatched, ineligible, stats}`. Every bad record is named
 /// with its list, position, id and fields.
@@ -87,14 +87,13 @@ pub fn match_command(input: &Path, programme: &Path, lang: Lang) -> Result<Value
     let pinned = pairs(&root, "pinned_pairs", &mut bad);
     let excluded = pairs(&root, "excluded_pairs", &mut bad);
     let objective = match root.get("objective").and_then(Value::as_str) {
-        None | Some("total") => Objective::Total,
-        Some("fair") => Objective::Fair,
-        Some(other) => {
+        None => Objective::Total,
+        Some(name) => Objective::parse(name).unwrap_or_else(|| {
             bad.push(format!(
-                "objective: unknown value {other:?}; expected total or fair"
+                "objective: unknown value {name:?}; expected total, fair, rank_maximal, stable or stable_mentor"
             ));
             Objective::Total
-        }
+        }),
     };
     let weights = match root.get("weights") {
         None | Some(Value::Null) => None,

@@ -389,6 +389,10 @@ impl Pseudonyms {
             for m in &mut p.members {
                 m.mentee_id = self.of(&m.mentee_id);
             }
+            for w in &mut p.preferred_partners {
+                w.mentee_id = self.of(&w.mentee_id);
+                w.mentor_id = self.of(&w.mentor_id);
+            }
             p.mentor_name = None;
             p.mentee_names = None;
         }

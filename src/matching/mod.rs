@@ -7,7 +7,8 @@
 //! limits and cohesion, [`explain`] breakdowns and texts, [`unmatched`] the
 //! reasons, [`outcome`] the result and its CSV export, [`synth`] a seeded
 //! generator of realistic data, [`cli`] the command-line functions, and
-//! [`assignment`] the optimal assignment solver; `union_find` is the one
+//! [`assignment`] the optimal assignment solver, [`stable`] stable
+//! assignments and blocking pairs; `union_find` is the one
 //! disjoint-set forest both the engine and the solver use.
 
 pub mod assignment;
@@ -18,6 +19,7 @@ pub mod groups;
 pub mod outcome;
 pub mod rules;
 pub mod score;
+pub mod stable;
 pub mod synth;
 pub(crate) mod union_find;
 pub mod unmatched;

@@ -46,6 +46,21 @@ pub struct Proposal {
     pub pinned: bool,
     /// The scoring details in one sentence.
     pub summary: String,
+    /// Stability evidence: mentors its mentee(s) rank above the one
+    /// proposed who would also rather have them (blocking pairs, see
+    /// [`crate::matching::stable`]); empty when the proposal is stable.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preferred_partners: Vec<PreferredPartner>,
+}
+
+/// A mentor a mentee ranks above its proposed one and who would also
+/// rather have that mentee: together they block the assignment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreferredPartner {
+    /// The mentee (one of the proposal's).
+    pub mentee_id: Id,
+    /// The mentor both would rather have together.
+    pub mentor_id: Id,
 }
 
 impl Proposal {
@@ -101,6 +116,11 @@ pub struct Stats {
     pub mean_score: f64,
     /// Lowest pair score.
     pub min_score: f64,
+    /// Pairs (mentee, mentor) who would both rather be together than with
+    /// whom the run gave them, whatever the objective; 0 for `stable`.
+    /// Both sides rank by score (see [`crate::matching::stable`]).
+    #[serde(default)]
+    pub blocking_pairs: usize,
     /// Mean group cohesion (group programmes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mean_cohesion: Option<f64>,

@@ -81,15 +81,20 @@ impl RunOptions {
             },
         };
         let objective = match r.opt_text("objective", 20).as_deref() {
-            None | Some("total") => Objective::Total,
-            Some("fair") => Objective::Fair,
-            Some(other) => {
-                r.error(
-                    "objective",
-                    format!("unknown value {other:?}; expected total or fair"),
-                );
-                Objective::Total
-            }
+            None => Objective::Total,
+            // Rank-maximal stays in the matching core: on a municipal
+            // component it takes minutes, too slow for a run yet.
+            Some(name) => Objective::parse(name)
+                .filter(|o| *o != Objective::RankMaximal)
+                .unwrap_or_else(|| {
+                    r.error(
+                        "objective",
+                        format!(
+                            "unknown value {name:?}; expected one of: total, fair, stable, stable_mentor"
+                        ),
+                    );
+                    Objective::Total
+                }),
         };
         let dry_run = r.flag("dry_run", false);
         errors.extend(r.finish());
@@ -320,6 +325,12 @@ pub async fn start_run(
 ) -> Result<RunDetail, RunError> {
     let programme = programme_in_scope(store, scope, programme_id).await?;
     let mut options = RunOptions::parse(body, programme.weights).map_err(RunError::Invalid)?;
+    if programme.group.is_some() && !options.objective.allows_groups() {
+        return Err(RunError::Invalid(vec![FieldError::new(
+            "objective",
+            "is not available with group limits; use total or fair",
+        )]));
+    }
     let current = serde_json::to_string(&programme.weights).unwrap_or_default();
     options.weights_version = Some(
         store

@@ -246,6 +246,16 @@ pub struct MemberView {
     pub breakdown: Vec<BreakdownItem>,
 }
 
+/// A mentor the proposal's mentee ranks above the one proposed, who would
+/// also rather have that mentee: together they block the assignment.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PreferredPartnerView {
+    /// The mentee (one of the proposal's).
+    pub mentee_id: String,
+    /// The mentor both would rather have together.
+    pub mentor_id: String,
+}
+
 /// A proposed pair (or group), with its score explained.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ProposalView {
@@ -280,6 +290,9 @@ pub struct ProposalView {
     pub cohesion: Option<f64>,
     /// Kept as a curator pinned it, not chosen by the run.
     pub pinned: bool,
+    /// Mentors its mentee(s) rank above the one proposed who would also
+    /// rather have them (the run's blocking pairs); empty when stable.
+    pub preferred_partners: Vec<PreferredPartnerView>,
     /// Key id of who decided it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decided_by: Option<String>,
@@ -333,6 +346,14 @@ impl ProposalView {
                 .collect(),
             cohesion: proposal.cohesion,
             pinned: proposal.pinned,
+            preferred_partners: proposal
+                .preferred_partners
+                .into_iter()
+                .map(|w| PreferredPartnerView {
+                    mentee_id: w.mentee_id.to_string(),
+                    mentor_id: w.mentor_id.to_string(),
+                })
+                .collect(),
             decided_by: record.decided_by.clone(),
             decided_at: record.decided_at.clone(),
             reason: record.reason.clone(),
@@ -407,6 +428,11 @@ pub enum ObjectiveChoice {
     Total,
     /// The highest lowest score, then the total.
     Fair,
+    /// The mentee-optimal stable assignment: no mentor and mentee would
+    /// both rather be together; may match fewer. Not with groups.
+    Stable,
+    /// The mentor-optimal stable assignment. Not with groups.
+    StableMentor,
 }
 
 /// Weights of some criteria for one run, read over the programme's; at

@@ -8,7 +8,12 @@
 //! (a maximum-cardinality b-matching over the allowed cells). Among those assignments the
 //! [`Objective`] decides:
 //! * [`Objective::Total`] maximises the sum of the chosen scores (exact optimum);
-//! * [`Objective::Fair`] maximises the lowest chosen score, then the sum (exact, see [`fair`]).
+//! * [`Objective::Fair`] maximises the lowest chosen score, then the sum (exact, see [`fair`]);
+//! * [`Objective::RankMaximal`] maximises the number of first choices, then of second choices,
+//!   and so on, each mentee ranking by score (exact, see [`rank_maximal`]);
+//! * [`Objective::Stable`] and [`Objective::StableMentor`] are not coverage first: they give
+//!   the mentee- or mentor-optimal stable assignment, both sides ranking by score
+//!   ([`crate::matching::stable`]).
 //!
 //! Pipeline: the allowed-cell graph is split into connected components ([`components`]);
 //! identical columns are merged into one capacitated column ([`duplicates`]); each component is
@@ -58,6 +63,7 @@ pub mod dense;
 pub mod duplicates;
 pub mod fair;
 pub mod matrix_csv;
+pub mod rank_maximal;
 pub mod sparse;
 
 use std::borrow::Cow;
@@ -211,6 +217,45 @@ pub enum Objective {
     Total,
     /// Maximise the lowest chosen score, then the total score.
     Fair,
+    /// As many mentees with their first choice as possible, then their
+    /// second, and so on (see [`rank_maximal`]); coverage first.
+    RankMaximal,
+    /// The mentee-optimal stable assignment (mentees propose, see
+    /// [`crate::matching::stable`]); stability before coverage.
+    Stable,
+    /// The mentor-optimal stable assignment (mentors propose).
+    StableMentor,
+}
+
+impl Objective {
+    /// Whether the objective is a stable assignment (which may match
+    /// fewer mentees than the coverage-first objectives).
+    pub fn is_stable(self) -> bool {
+        matches!(self, Self::Stable | Self::StableMentor)
+    }
+
+    /// The objectives by name, as the API and the command line take them.
+    pub const NAMES: [(&'static str, Self); 5] = [
+        ("total", Self::Total),
+        ("fair", Self::Fair),
+        ("rank_maximal", Self::RankMaximal),
+        ("stable", Self::Stable),
+        ("stable_mentor", Self::StableMentor),
+    ];
+
+    /// The objective named `name`, if any.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(_, o)| o)
+    }
+
+    /// Whether group limits can be searched with this objective (only
+    /// `total` and `fair`).
+    pub fn allows_groups(self) -> bool {
+        matches!(self, Self::Total | Self::Fair)
+    }
 }
 
 /// A solved assignment.
@@ -267,6 +312,8 @@ pub enum AssignmentError {
     TotalOverflow,
     /// The matrix has `u32::MAX` or more rows + columns (indices are stored as `u32`).
     ProblemTooLarge,
+    /// Group limits are searched for `total` and `fair` only.
+    ObjectiveNotForGroups(Objective),
 }
 
 impl fmt::Display for AssignmentError {
@@ -294,6 +341,9 @@ impl fmt::Display for AssignmentError {
             }
             Self::TotalOverflow => write!(f, "total score does not fit in a 64-bit integer"),
             Self::ProblemTooLarge => write!(f, "too many rows and columns (at most u32::MAX - 1)"),
+            Self::ObjectiveNotForGroups(o) => {
+                write!(f, "objective {o:?} is not available with group limits")
+            }
         }
     }
 }
@@ -398,6 +448,10 @@ pub(crate) fn solve_blocks(
             .map(|b| solve_block(b, capacity))
             .collect::<Result<_, _>>()?,
         Objective::Fair => fair::solve_fair(blocks, capacity)?,
+        Objective::RankMaximal | Objective::Stable | Objective::StableMentor => blocks
+            .par_iter()
+            .map(|b| solve_by_preferences(b, capacity, objective))
+            .collect(),
     };
     let mut triples: Vec<(usize, usize, i64)> = per_block.into_iter().flatten().collect();
     triples.sort_unstable();
@@ -409,6 +463,24 @@ pub(crate) fn solve_blocks(
         pairs: triples.into_iter().map(|(r, c, _)| (r, c)).collect(),
         total,
     })
+}
+
+/// Solves one block for an objective over preferences derived from its scores (see
+/// [`crate::matching::stable::Preferences`]); original `(row, col, score)` triples.
+fn solve_by_preferences(block: &Block<'_>, capacity: &[u32], objective: Objective) -> Triples {
+    use crate::matching::stable::{Preferences, Proposer, deferred_acceptance};
+    let (nr, nc) = (block.row_ids.len(), block.col_ids.len());
+    let caps = block_capacities(block, capacity);
+    let prefs = Preferences::from_scores(nr, nc, &block.scores);
+    let pairs = match objective {
+        Objective::StableMentor => deferred_acceptance(&prefs, &caps, Proposer::Mentors),
+        Objective::Stable => deferred_acceptance(&prefs, &caps, Proposer::Mentees),
+        _ => rank_maximal::rank_maximal(&prefs, &caps),
+    };
+    pairs
+        .into_iter()
+        .map(|(r, c)| (block.row_ids[r], block.col_ids[c], block.scores[r * nc + c]))
+        .collect()
 }
 
 /// Capacities of a block's columns, capped at its number of rows: a column never takes more,

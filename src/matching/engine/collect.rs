@@ -121,6 +121,7 @@ pub(super) fn collect_outcome(
             from_scaled(total) / pair_scores.len() as f64
         },
         min_score: from_scaled(pair_scores.iter().copied().min().unwrap_or(0)),
+        blocking_pairs: solved.blocking.iter().map(Vec::len).sum(),
         mean_cohesion: (!cohesions.is_empty())
             .then(|| cohesions.iter().sum::<f64>() / cohesions.len() as f64),
         pairs_scored: scored.iter().map(|s| s.pairs_scored).sum(),

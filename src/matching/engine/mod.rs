@@ -27,8 +27,14 @@
 //! Guarantees (given the solver's): every proposal obeys every hard rule;
 //! no mentor exceeds capacity counting approved and pinned pairs; the
 //! number of matched mentees is maximal (coverage first, per component and
-//! so overall); then the total score is maximal (`Total`) or the lowest
-//! score is maximal, then the total (`Fair`). With group limits the same
+//! so overall); then the total score is maximal (`Total`), or the lowest
+//! score is maximal, then the total (`Fair`), or the mentees' rank
+//! signature is lexicographically maximal (`RankMaximal`). `Stable` and
+//! `StableMentor` instead give the mentee- or mentor-optimal stable
+//! assignment per component, which may match fewer mentees (both sides
+//! rank by score, see [`super::stable`]). Every run counts its blocking
+//! pairs (`Stats::blocking_pairs`) and lists each proposal's. With group
+//! limits (`Total` and `Fair` only) the same
 //! order is searched exactly per component by [`super::groups`] within the
 //! programme's time budget; a component where the budget ran out keeps the
 //! best grouping found, and `Stats::groups` says which components are

@@ -9,7 +9,7 @@ use super::solve::Solved;
 use crate::domain::{GroupSize, MenteeProfile};
 use crate::matching::explain::{BreakdownItem, GroupReason, breakdown, mean_breakdown, summary};
 use crate::matching::groups::{cohesion, covered_needs, shared_needs};
-use crate::matching::outcome::{MemberBreakdown, Proposal};
+use crate::matching::outcome::{MemberBreakdown, PreferredPartner, Proposal};
 use crate::matching::score::{from_scaled, pair_score};
 
 /// The proposals and what the statistics need of them, from
@@ -47,7 +47,17 @@ pub(super) fn explain_proposals(
         out.proposals.push(pair_proposal(run, m, e, s, items, true));
     }
     let mut new_proposals: Vec<Proposal> = Vec::new();
-    for ((c, pairs), report) in components.iter().zip(&solved.pairs).zip(&solved.reports) {
+    let parts = components.iter().zip(&solved.pairs).zip(&solved.reports);
+    for (((c, pairs), report), blocking) in parts.zip(&solved.blocking) {
+        // Mentors each mentee (by input index) would rather have, who agree.
+        let mut preferred: BTreeMap<usize, Vec<PreferredPartner>> = BTreeMap::new();
+        for &(r, col) in blocking {
+            let (e, m) = (c.mentees[r], c.mentors[col]);
+            preferred.entry(e).or_default().push(PreferredPartner {
+                mentee_id: run.input.mentees[e].person.id.clone(),
+                mentor_id: run.input.mentors[m].person.id.clone(),
+            });
+        }
         let mut by_mentor: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for &(r, col) in pairs {
             by_mentor
@@ -67,12 +77,20 @@ pub(super) fn explain_proposals(
                 .collect();
             if let Some(size) = run.input.programme.group {
                 let optimal = report.as_ref().is_some_and(|r| r.optimal);
-                let (proposal, k) = group_proposal(run, m, explained, size, optimal);
+                let members: Vec<usize> = explained.iter().map(|&(e, _, _)| e).collect();
+                let (mut proposal, k) = group_proposal(run, m, explained, size, optimal);
+                for e in members {
+                    proposal
+                        .preferred_partners
+                        .extend(preferred.remove(&e).unwrap_or_default());
+                }
                 out.cohesions.push(k);
                 new_proposals.push(proposal);
             } else {
                 for (e, s, items) in explained {
-                    new_proposals.push(pair_proposal(run, m, e, s, items, false));
+                    let mut proposal = pair_proposal(run, m, e, s, items, false);
+                    proposal.preferred_partners = preferred.remove(&e).unwrap_or_default();
+                    new_proposals.push(proposal);
                 }
             }
         }
@@ -123,6 +141,7 @@ fn pair_proposal(
         cohesion: None,
         group_reason: None,
         pinned,
+        preferred_partners: Vec::new(),
     }
 }
 
@@ -178,6 +197,7 @@ fn group_proposal(
         cohesion: Some(k),
         group_reason: Some(reason),
         pinned: false,
+        preferred_partners: Vec::new(),
     };
     (proposal, k)
 }

@@ -1,6 +1,6 @@
 //! Stage 4 of a run, [`solve_components`]: one optimal assignment (pairs)
-//! or grouping (group limits) per component. **The only place that calls
-//! a solver.**
+//! or grouping (group limits) per component, and its blocking pairs. **The
+//! only place that calls a solver.**
 
 use std::time::{Duration, Instant};
 
@@ -15,6 +15,7 @@ use crate::matching::assignment::{self, Objective, ScoreMatrix};
 use crate::matching::groups::{GroupProblem, solve_groups};
 use crate::matching::outcome::GroupComponentStats;
 use crate::matching::score::{FORBIDDEN, from_scaled};
+use crate::matching::stable::{Preferences, blocking_pairs};
 
 /// What the solvers chose, from [`solve_components`].
 pub(super) struct Solved {
@@ -26,6 +27,9 @@ pub(super) struct Solved {
     pub final_cap: Vec<u32>,
     /// What the group search proved per component (group programmes).
     pub reports: Vec<Option<GroupComponentStats>>,
+    /// Each component's blocking `(row, column)` pairs (both sides ranking
+    /// by score), whatever the objective.
+    pub blocking: Vec<Vec<(usize, usize)>>,
 }
 
 /// Takes the components and their scores; gives each one's optimum
@@ -65,11 +69,21 @@ pub(super) fn solve_components(
         }
     }
     let reports = solved.iter().map(|(_, _, report)| report.clone()).collect();
+    let blocking = components
+        .par_iter()
+        .zip(scored.par_iter())
+        .zip(solved.par_iter())
+        .map(|((c, s), (pairs, places, _))| {
+            let prefs = Preferences::from_scores(c.mentees.len(), c.mentors.len(), &s.scores);
+            blocking_pairs(&prefs, places, pairs)
+        })
+        .collect();
     let pairs = solved.into_iter().map(|(pairs, _, _)| pairs).collect();
     Ok(Solved {
         pairs,
         final_cap,
         reports,
+        blocking,
     })
 }
 

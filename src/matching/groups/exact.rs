@@ -156,12 +156,15 @@ pub fn solve_groups(
             });
         }
     }
+    if !objective.allows_groups() {
+        return Err(AssignmentError::ObjectiveNotForGroups(objective));
+    }
     let start = Instant::now();
     let deadline = start.checked_add(budget).unwrap_or(start);
     let mut search = Search::new(problem, deadline);
     Ok(match objective {
-        Objective::Total => search.total(problem.scores, None, None),
         Objective::Fair => search.fair(problem.scores),
+        _ => search.total(problem.scores, None, None),
     })
 }
 
