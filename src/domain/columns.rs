@@ -288,7 +288,7 @@ pub fn field_of(columns: &[Column], heading: &str) -> Option<&'static str> {
 
 /// The headings of the list for the school's order (`pairs.csv`,
 /// `pairs.xlsx`), in Russian.
-pub const ORDER_HEADINGS_RU: [&str; 7] = [
+pub const ORDER_HEADINGS_RU: [&str; 9] = [
     "№",
     "Наставник",
     "Наставляемые",
@@ -296,10 +296,32 @@ pub const ORDER_HEADINGS_RU: [&str; 7] = [
     heading::ORGANIZATION,
     "Дата начала",
     "Дата окончания",
+    "Номер приказа",
+    "Дата приказа",
 ];
 
+/// The headings of an order's attachment (`orders/{id}.xlsx`, `.docx`).
+pub const ATTACHMENT_HEADINGS_RU: [&str; 8] = [
+    "№",
+    "Наставник",
+    "Должность",
+    "Наставляемый",
+    "Класс/должность",
+    "Форма",
+    "Начало",
+    "Окончание",
+];
+
+/// The heading of an order's attachment: «Приложение к приказу № N от дд.мм.гггг».
+pub fn attachment_title_ru(number: &str, date: &str) -> String {
+    format!("Приложение к приказу № {number} от {date}")
+}
+
+/// The line an attachment is signed on.
+pub const ATTACHMENT_SIGNATURE_RU: &str = "Руководитель ____________________";
+
 /// The headings of the indicators export, in Russian.
-pub const INDICATOR_HEADINGS_RU: [&str; 7] = [
+pub const INDICATOR_HEADINGS_RU: [&str; 10] = [
     heading::ORGANIZATION,
     heading::FORM,
     "Код показателя",
@@ -307,7 +329,13 @@ pub const INDICATOR_HEADINGS_RU: [&str; 7] = [
     "Числитель",
     "Знаменатель",
     "Доля",
+    "Процент",
+    "План, %",
+    "Отклонение от плана",
 ];
+
+/// What an indicator export writes where the denominator is 0, in Russian.
+pub const NO_DATA_RU: &str = "нет данных";
 
 #[cfg(test)]
 mod tests {

@@ -808,6 +808,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "неизвестное значение «{value}»",
     ),
     (
+        "is not available with group limits; use total or fair",
+        "недоступна при группах; выберите total или fair",
+    ),
+    (
         "unknown value \"{value}\"; expected total or fair",
         "неизвестное значение «{value}»; допустимы: total, fair",
     ),

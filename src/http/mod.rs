@@ -11,6 +11,8 @@ pub mod import;
 pub mod limit;
 pub mod middleware;
 pub mod ops;
+pub mod order_files;
+pub mod orders;
 pub mod organizations;
 pub mod pages;
 pub mod pairs;
@@ -21,6 +23,7 @@ pub mod programmes;
 pub mod reports;
 pub mod runs;
 pub mod spec;
+pub mod targets;
 pub mod templates;
 pub mod views;
 
@@ -87,6 +90,7 @@ impl Default for Settings {
         (name = "runs", description = "Matching runs: proposals, score matrices, comparisons"),
         (name = "proposals", description = "Curator decisions on proposals"),
         (name = "pairs", description = "Active and finished pairs, the list for the order, the record of changes"),
+        (name = "orders", description = "Orders that put approved pairs into effect, and their attachments"),
         (name = "audit", description = "Who read or changed what"),
         (name = "reports", description = "Monitoring indicators"),
         (name = "operations", description = "Health and metrics"),
@@ -154,6 +158,11 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(runs::score_histogram)
             .service(pairs::export_csv)
             .service(pairs::export_xlsx)
+            .service(orders::create_order)
+            .service(orders::order_xlsx)
+            .service(orders::order_docx)
+            .service(targets::put_targets)
+            .service(targets::get_targets)
             .service(audit::list_audit)
             .service(reports::indicators)
             .service(reports::indicators_csv)

@@ -232,7 +232,7 @@ fn form_words(form: crate::domain::Form, lang: Lang) -> &'static str {
     }
 }
 
-fn headings(lang: Lang) -> [&'static str; 7] {
+fn headings(lang: Lang) -> [&'static str; 9] {
     match lang {
         Lang::Ru => crate::domain::columns::ORDER_HEADINGS_RU,
         Lang::En => [
@@ -243,6 +243,8 @@ fn headings(lang: Lang) -> [&'static str; 7] {
             "Organisation",
             "Start date",
             "End date",
+            "Order number",
+            "Order date",
         ],
     }
 }
@@ -315,6 +317,11 @@ pub(crate) async fn order_csv(
     for (i, line) in lines.iter().enumerate() {
         let (number, mentees) = ((i + 1).to_string(), line.mentees.join("; "));
         let (start, end) = (dialect.date(&line.start), dialect.date(&line.end));
+        let order_date = line
+            .order_date
+            .as_deref()
+            .map(|d| dialect.date(d))
+            .unwrap_or_default();
         writer
             .write_record(super::csv_cells::record([
                 number.as_str(),
@@ -324,6 +331,8 @@ pub(crate) async fn order_csv(
                 &line.organization,
                 &start,
                 &end,
+                line.order_number.as_deref().unwrap_or_default(),
+                &order_date,
             ]))
             .map_err(io)?;
     }
@@ -403,17 +412,24 @@ pub(crate) async fn order_xlsx(
                 .write_string(row, (c + 1) as u16, *value)
                 .map_err(xl)?;
         }
-        for (c, value) in [(5u16, &line.start), (6, &line.end)] {
+        let no_date = String::new();
+        let order_date = line.order_date.as_ref().unwrap_or(&no_date);
+        for (c, value) in [(5u16, &line.start), (6, &line.end), (8, order_date)] {
             match crate::domain::parse::parse_date(value).and_then(excel_date) {
                 Some(date) => sheet.write_date_with_format(row, c, &date, &dates),
+                None if value.is_empty() => continue,
                 None => sheet.write_string(row, c, value.as_str()),
             }
             .map_err(xl)?;
+        }
+        if let Some(number) = &line.order_number {
+            sheet.write_string(row, 7, number).map_err(xl)?;
         }
     }
     sheet.autofit();
     sheet.set_column_width(5, 14).map_err(xl)?;
     sheet.set_column_width(6, 14).map_err(xl)?;
+    sheet.set_column_width(8, 14).map_err(xl)?;
     sheet.set_freeze_panes(1, 0).map_err(xl)?;
     let bytes = book.save_to_buffer().map_err(xl)?;
     super::audit::record(
@@ -434,7 +450,7 @@ pub(crate) async fn order_xlsx(
 }
 
 /// A date as Excel counts it.
-fn excel_date(date: time::Date) -> Option<rust_xlsxwriter::ExcelDateTime> {
+pub(crate) fn excel_date(date: time::Date) -> Option<rust_xlsxwriter::ExcelDateTime> {
     rust_xlsxwriter::ExcelDateTime::from_ymd(date.year() as u16, date.month() as u8, date.day())
         .ok()
 }

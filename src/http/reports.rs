@@ -14,6 +14,7 @@ use crate::domain::{FieldError, Form, Organization};
 use crate::matching::explain::Lang;
 use crate::service::auth::Permission;
 use crate::service::reports::{self, Data, INDICATORS, Indicator};
+use crate::service::targets::Plans;
 use actix_web::http::header;
 use actix_web::web::Data as WebData;
 use actix_web::{HttpRequest, HttpResponse, get};
@@ -27,6 +28,8 @@ pub(crate) struct Request {
     pub(crate) from: Date,
     pub(crate) to: Date,
     pub(crate) lang: Lang,
+    /// The planned values of the subtree for the period.
+    pub(crate) plans: Plans,
 }
 
 fn period_bounds(raw: &str) -> Option<(Date, Date)> {
@@ -85,6 +88,7 @@ pub(crate) async fn read_request(
     let organization: Organization =
         serde_json::from_str(&stored.doc).map_err(|e| ApiError::Internal(e.to_string()))?;
     let period = query.get("period").unwrap_or_default().to_owned();
+    let plans = Plans::for_month(state.store.targets_under(&node.path).await?, &period);
     Ok((
         Request {
             organization,
@@ -93,6 +97,7 @@ pub(crate) async fn read_request(
             from,
             to,
             lang,
+            plans,
         },
         query,
     ))
@@ -149,6 +154,7 @@ pub(crate) fn report(r: &Request, data: &Data) -> Result<IndicatorsReport, ApiEr
         indicators: IndicatorView::all(
             reports::indicators(data, &r.path, None, r.from, r.to),
             r.lang,
+            |id| r.plans.of(r.organization.id.as_str(), id),
         )?,
         by_organization: children(r, data)
             .map(|(o, p)| {
@@ -158,6 +164,7 @@ pub(crate) fn report(r: &Request, data: &Data) -> Result<IndicatorsReport, ApiEr
                     indicators: IndicatorView::all(
                         reports::indicators(data, p, None, r.from, r.to),
                         r.lang,
+                        |id| r.plans.of(o.id.as_str(), id),
                     )?,
                 })
             })
@@ -170,6 +177,7 @@ pub(crate) fn report(r: &Request, data: &Data) -> Result<IndicatorsReport, ApiEr
                     indicators: IndicatorView::all(
                         reports::indicators(data, &r.path, Some(*f), r.from, r.to),
                         r.lang,
+                        |_| None,
                     )?,
                 })
             })
@@ -254,10 +262,27 @@ pub async fn indicators(
 }
 
 /// One row per scope and indicator.
-fn rows(r: &Request, data: &Data) -> Vec<[String; 7]> {
+/// The words of an indicator with no data (denominator 0) in `lang`.
+fn no_data(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ru => crate::domain::columns::NO_DATA_RU,
+        Lang::En => "no data",
+    }
+}
+
+/// Column of the percent in [`rows`]: the share in per cent rounded to
+/// 0.1, or the words for no data; the plan and the gap follow it.
+const PERCENT: usize = 7;
+
+fn rows(r: &Request, data: &Data) -> Vec<[String; 10]> {
     let mut out = Vec::new();
-    let mut push = |scope: String, form: String, list: Vec<Indicator>| {
+    let mut push = |scope: String, form: String, list: Vec<Indicator>, org: Option<&str>| {
         for i in list {
+            let plan = org.and_then(|o| r.plans.of(o, i.id));
+            let gap = plan.map(|p| {
+                crate::service::targets::gap(i.percent(), Some(p))
+                    .map_or_else(|| no_data(r.lang).to_owned(), |g| format!("{g:.1}"))
+            });
             out.push([
                 scope.clone(),
                 form.clone(),
@@ -266,6 +291,10 @@ fn rows(r: &Request, data: &Data) -> Vec<[String; 7]> {
                 i.numerator.to_string(),
                 i.denominator.to_string(),
                 i.share.map(|s| format!("{s:.4}")).unwrap_or_default(),
+                i.percent()
+                    .map_or_else(|| no_data(r.lang).to_owned(), |p| format!("{p:.1}")),
+                plan.map(|p| format!("{p:.1}")).unwrap_or_default(),
+                gap.unwrap_or_default(),
             ]);
         }
     };
@@ -273,6 +302,7 @@ fn rows(r: &Request, data: &Data) -> Vec<[String; 7]> {
         r.organization.name.clone(),
         String::new(),
         reports::indicators(data, &r.path, None, r.from, r.to),
+        Some(r.organization.id.as_str()),
     );
     for (o, p) in data.organizations.iter().filter(|(o, _)| {
         o.parent_id
@@ -283,6 +313,7 @@ fn rows(r: &Request, data: &Data) -> Vec<[String; 7]> {
             o.name.clone(),
             String::new(),
             reports::indicators(data, p, None, r.from, r.to),
+            Some(o.id.as_str()),
         );
     }
     for f in Form::ALL {
@@ -290,12 +321,13 @@ fn rows(r: &Request, data: &Data) -> Vec<[String; 7]> {
             r.organization.name.clone(),
             f.as_str().to_owned(),
             reports::indicators(data, &r.path, Some(*f), r.from, r.to),
+            None,
         );
     }
     out
 }
 
-fn headings(lang: Lang) -> [&'static str; 7] {
+fn headings(lang: Lang) -> [&'static str; 10] {
     match lang {
         Lang::Ru => crate::domain::columns::INDICATOR_HEADINGS_RU,
         Lang::En => [
@@ -306,6 +338,9 @@ fn headings(lang: Lang) -> [&'static str; 7] {
             "Numerator",
             "Denominator",
             "Share",
+            "Percent",
+            "Plan",
+            "Gap",
         ],
     }
 }
@@ -322,6 +357,9 @@ fn csv_in_dialect(r: &Request, data: &Data, dialect: CsvDialect) -> Result<HttpR
     writer.write_record(headings(r.lang)).map_err(io)?;
     for mut row in rows(r, data) {
         row[6] = dialect.decimal(&row[6]);
+        for cell in &mut row[PERCENT..] {
+            *cell = dialect.decimal(cell);
+        }
         writer
             .write_record(super::csv_cells::record(row.iter().map(String::as_str)))
             .map_err(io)?;
@@ -400,6 +438,7 @@ pub(crate) async fn xlsx_response(
         })
         .map_err(xl)?;
     let bold = rust_xlsxwriter::Format::new().set_bold();
+    let percent = rust_xlsxwriter::Format::new().set_num_format("0.0%");
     for (c, h) in headings(r.lang).iter().enumerate() {
         sheet
             .write_string_with_format(0, c as u16, *h, &bold)
@@ -410,6 +449,10 @@ pub(crate) async fn xlsx_response(
         for (c, cell) in row.iter().enumerate() {
             match (c, cell.parse::<f64>()) {
                 (4..=6, Ok(n)) => sheet.write_number(line, c as u16, n).map_err(xl)?,
+                // A percent cell holds the fraction, shown as per cent.
+                (PERCENT.., Ok(n)) => sheet
+                    .write_number_with_format(line, c as u16, n / 100.0, &percent)
+                    .map_err(xl)?,
                 _ => sheet
                     .write_string(line, c as u16, cell.as_str())
                     .map_err(xl)?,

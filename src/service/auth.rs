@@ -92,6 +92,10 @@ pub enum Permission {
     ReadReports,
     /// Record feedback questionnaires of pairs.
     WriteFeedback,
+    /// Record orders that put approved pairs into effect.
+    IssueOrders,
+    /// Set the planned values of the indicators.
+    WriteTargets,
 }
 
 impl Role {
@@ -115,6 +119,8 @@ impl Role {
                     | WithdrawConsent
                     | ReadReports
                     | WriteFeedback
+                    | IssueOrders
+                    | WriteTargets
             ),
             Role::Analyst => matches!(
                 permission,

@@ -6,9 +6,11 @@
 pub mod auth;
 pub mod banks;
 pub mod import;
+pub mod orders;
 pub mod pairs;
 pub mod reports;
 pub mod runs;
 pub mod sessions;
 pub mod spreadsheet;
+pub mod targets;
 pub mod templates;

@@ -504,6 +504,10 @@ pub struct OrderLine {
     pub start: String,
     /// The last day (or the programme's), `YYYY-MM-DD`.
     pub end: String,
+    /// The number of the order that put the pair into effect, if any.
+    pub order_number: Option<String>,
+    /// That order's date, `YYYY-MM-DD`.
+    pub order_date: Option<String>,
 }
 
 /// The part of a stored profile or organisation the order names.
@@ -580,6 +584,8 @@ pub async fn order_lines(
                 .ended_on
                 .clone()
                 .unwrap_or_else(|| crate::domain::parse::format_date(programme.period.end)),
+            order_number: first.order_number.clone(),
+            order_date: first.order_date.clone(),
         });
     }
     lines.sort_by(|a, b| a.mentor.cmp(&b.mentor));

@@ -27,6 +27,14 @@ pub struct Indicator {
     pub share: Option<f64>,
 }
 
+impl Indicator {
+    /// The share in per cent rounded to 0.1, as the roadmaps report it;
+    /// absent ("no data", never 0) when the denominator is 0.
+    pub fn percent(&self) -> Option<f64> {
+        self.share.map(|s| (s * 1000.0).round() / 10.0)
+    }
+}
+
 /// The indicator ids with their titles in English and Russian.
 pub const INDICATORS: [(&str, &str, &str); 9] = [
     (

@@ -1,6 +1,6 @@
 //! Persistence behind small traits by aggregate ([`KeyStore`],
 //! [`BankStore`], [`RunStore`], [`PairStore`], [`PrivacyStore`],
-//! [`AnalysisStore`], [`AuditStore`], [`SessionStore`], and [`SchemaStore`] for the database
+//! [`AnalysisStore`], [`AuditStore`], [`SessionStore`], [`OrderStore`], [`TargetStore`], and [`SchemaStore`] for the database
 //! itself), gathered in [`Store`], with a SQLite and a PostgreSQL backend.
 //!
 //! Every call that reads or writes people takes the caller's [`Scope`]:
@@ -567,6 +567,90 @@ pub trait SessionStore: Send + Sync {
     async fn delete_expired_sessions(&self, idle_before: &str, now: &str) -> StoreResult<u64>;
 }
 
+/// An order that put approved pairs and groups of a programme into effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRecord {
+    /// Service-given id.
+    pub id: String,
+    /// The programme.
+    pub programme_id: String,
+    /// The programme's organisation (for scope checks).
+    pub organization_id: String,
+    /// The order's number as the organisation writes it.
+    pub number: String,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// Who signs it, when said.
+    pub signed_by: Option<String>,
+    /// Key id of who recorded it.
+    pub created_by: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// How many pairs it holds.
+    pub pairs: i64,
+}
+
+/// A new order: what it says and which pairs it may take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrder {
+    /// The programme.
+    pub programme_id: String,
+    /// The programme's organisation.
+    pub organization_id: String,
+    /// The order's number.
+    pub number: String,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// Who signs it.
+    pub signed_by: Option<String>,
+}
+
+/// Orders and which pairs each holds.
+#[async_trait]
+pub trait OrderStore: Send + Sync {
+    /// Records an order holding every active pair of the programme whose
+    /// mentee is in `scope` and that no order holds yet, in one write
+    /// transaction, so that two orders never take the same pair. A number
+    /// already used in the programme, or no pair to take, is a `Conflict`.
+    async fn create_order(
+        &self,
+        scope: &Scope,
+        order: &NewOrder,
+        actor: &Actor,
+    ) -> StoreResult<OrderRecord>;
+    /// One order whose organisation is in `scope`.
+    async fn get_order(&self, scope: &Scope, id: &str) -> StoreResult<Option<OrderRecord>>;
+    /// The pairs an order holds, in id order.
+    async fn order_pairs(&self, order_id: &str) -> StoreResult<Vec<PairRecord>>;
+}
+
+/// A planned value of an indicator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetRecord {
+    /// The indicator's stable id.
+    pub indicator: String,
+    /// `YYYY-MM`, or `YYYY` for every month of the year.
+    pub period: String,
+    /// The planned per cent in tenths (355 = 35.5 %).
+    pub tenths: i64,
+}
+
+/// Planned values of the indicators, per organisation.
+#[async_trait]
+pub trait TargetStore: Send + Sync {
+    /// Replaces every target of an organisation in one transaction, audited.
+    async fn replace_targets(
+        &self,
+        organization_id: &str,
+        targets: &[TargetRecord],
+        actor: &Actor,
+    ) -> StoreResult<()>;
+    /// The targets of an organisation, by indicator and period.
+    async fn targets_of(&self, organization_id: &str) -> StoreResult<Vec<TargetRecord>>;
+    /// The targets of every organisation under `path`: (organisation, target).
+    async fn targets_under(&self, path: &str) -> StoreResult<Vec<(String, TargetRecord)>>;
+}
+
 /// The persistence interface of the service: every aggregate's store.
 /// Implemented for anything that implements them all, so an
 /// `Arc<dyn Store>` reaches every method (a trait object's supertrait
@@ -581,6 +665,8 @@ pub trait Store:
     + AnalysisStore
     + AuditStore
     + SessionStore
+    + OrderStore
+    + TargetStore
 {
 }
 
@@ -594,6 +680,8 @@ impl<T> Store for T where
         + AnalysisStore
         + AuditStore
         + SessionStore
+        + OrderStore
+        + TargetStore
         + ?Sized
 {
 }
@@ -796,6 +884,10 @@ pub struct PairRecord {
     pub created_at: String,
     /// RFC 3339.
     pub updated_at: String,
+    /// The number of the order that put the pair into effect, once there is one.
+    pub order_number: Option<String>,
+    /// That order's date, `YYYY-MM-DD`.
+    pub order_date: Option<String>,
 }
 
 /// Everything a run reads, as stored documents.

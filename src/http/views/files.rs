@@ -61,6 +61,11 @@ pub struct Xlsx(pub Vec<u8>);
 #[schema(value_type = String, format = Binary)]
 pub struct Ods(pub Vec<u8>);
 
+/// A Word document (Office Open XML).
+#[derive(Debug, Clone, ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct Docx(pub Vec<u8>);
+
 /// An SVG image.
 #[derive(Debug, Clone, ToSchema)]
 #[schema(value_type = String)]

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod consent;
 pub mod files;
 pub mod import;
+pub mod orders;
 pub mod pairs;
 pub mod reports;
 pub mod runs;

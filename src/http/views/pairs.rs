@@ -113,6 +113,13 @@ pub struct PairView {
     /// The curator's note on the ending.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_note: Option<String>,
+    /// The number of the order that put the pair into effect, once there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_number: Option<String>,
+    /// That order's date, `YYYY-MM-DD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = Date)]
+    pub order_date: Option<String>,
 }
 
 impl PairView {
@@ -142,6 +149,8 @@ impl PairView {
             updated_at: p.updated_at.clone(),
             proposal_id: p.proposal_id.clone(),
             ended_on: p.ended_on.clone(),
+            order_number: p.order_number.clone(),
+            order_date: p.order_date.clone(),
             end_reason,
             end_reason_text: p
                 .end_reason
@@ -380,6 +389,8 @@ mod tests {
             created_by: "key".into(),
             created_at: "2026-09-01T00:00:00Z".into(),
             updated_at: "2026-10-01T00:00:00Z".into(),
+            order_number: None,
+            order_date: None,
         }
     }
 

@@ -4,12 +4,14 @@ use super::super::problem::ApiError;
 use crate::domain::Form;
 use crate::matching::explain::Lang;
 use crate::service::reports::{Growth, INDICATORS, Indicator};
-use serde::Serialize;
+use crate::service::targets::gap;
+use crate::store::TargetRecord;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 /// The indicators of the roadmaps, by stable id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IndicatorId {
     /// Teachers who mentor.
@@ -67,14 +69,28 @@ pub struct IndicatorView {
     pub denominator: u64,
     /// `numerator / denominator`; `null` when the denominator is 0.
     pub share: Option<f64>,
+    /// The share in per cent, rounded to 0.1; `null` ("no data", never 0)
+    /// when the denominator is 0.
+    pub percent: Option<f64>,
     /// Its title in the request's language.
     pub title: String,
+    /// The planned per cent for the period, when one is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<f64>,
+    /// `percent − target`, rounded to 0.1; `null` without data, absent
+    /// without a target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gap: Option<Option<f64>>,
 }
 
 impl IndicatorView {
     /// The indicators with their titles in `lang`; an id the API does not
     /// list is a fault inside.
-    pub fn all(list: Vec<Indicator>, lang: Lang) -> Result<Vec<Self>, ApiError> {
+    pub fn all(
+        list: Vec<Indicator>,
+        lang: Lang,
+        plan: impl Fn(&str) -> Option<f64>,
+    ) -> Result<Vec<Self>, ApiError> {
         list.into_iter()
             .map(|i| {
                 let id = IndicatorId::parse(i.id).ok_or_else(|| {
@@ -85,7 +101,10 @@ impl IndicatorView {
                     numerator: i.numerator,
                     denominator: i.denominator,
                     share: i.share,
+                    percent: i.percent(),
                     title: title(i.id, lang).to_owned(),
+                    target: plan(i.id),
+                    gap: plan(i.id).map(|p| gap(i.percent(), Some(p))),
                 })
             })
             .collect()
@@ -118,6 +137,47 @@ pub struct FormIndicators {
     pub form: Form,
     /// The indicators counted over its pairs.
     pub indicators: Vec<IndicatorView>,
+}
+
+/// A planned value of an indicator for a month or a year.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TargetView {
+    /// Which indicator.
+    pub indicator: IndicatorId,
+    /// A month `YYYY-MM`, or a year `YYYY` for every month of it (a
+    /// month's own target wins).
+    #[schema(pattern = r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$")]
+    pub period: String,
+    /// The planned per cent, 0..100 (kept to 0.1).
+    #[schema(minimum = 0, maximum = 100)]
+    pub percent: f64,
+}
+
+/// The planned values of an organisation: `PUT` replaces them all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Targets {
+    /// Each indicator at most once per period.
+    #[schema(max_items = 1000)]
+    pub targets: Vec<TargetView>,
+}
+
+impl Targets {
+    /// The view of stored targets; an id the API does not list is a fault.
+    pub fn new(list: &[TargetRecord]) -> Result<Self, ApiError> {
+        let targets = list
+            .iter()
+            .map(|t| {
+                Ok(TargetView {
+                    indicator: IndicatorId::parse(&t.indicator).ok_or_else(|| {
+                        ApiError::Internal(format!("indicator {:?} is not listed", t.indicator))
+                    })?,
+                    period: t.period.clone(),
+                    percent: t.tenths as f64 / 10.0,
+                })
+            })
+            .collect::<Result<_, ApiError>>()?;
+        Ok(Self { targets })
+    }
 }
 
 /// Mean growth (exit − entry) of one question in one form.

@@ -20,11 +20,13 @@ mod analyses;
 mod audit;
 mod banks;
 mod keys;
+mod orders;
 mod pairs;
 mod privacy;
 mod rows;
 mod runs;
 mod sessions;
+mod targets;
 
 use rows::ProposalRow;
 
@@ -281,7 +283,9 @@ where
 
 const PROPOSAL_COLUMNS: &str = "p.id, p.run_id, p.programme_id, p.mentor_id, p.mentee_ids, p.status, p.doc, p.decided_by, p.decided_at, p.reason";
 const PAIR_COLUMNS: &str = "x.id, x.programme_id, x.group_id, x.proposal_id, x.mentor_id, x.mentee_id, \
-     x.organization_id, x.status, x.started_on, x.ended_on, x.end_reason, x.end_note, x.created_by, x.created_at, x.updated_at";
+     x.organization_id, x.status, x.started_on, x.ended_on, x.end_reason, x.end_note, x.created_by, x.created_at, x.updated_at, \
+     (SELECT r.number FROM orders r WHERE r.id = x.order_id) AS order_number, \
+     (SELECT r.order_date FROM orders r WHERE r.id = x.order_id) AS order_date";
 
 fn proposal_from_row<DB: Database>(row: &DB::Row) -> StoreResult<ProposalRecord>
 where

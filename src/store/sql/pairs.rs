@@ -198,6 +198,8 @@ where
                 created_by: actor.key_id.clone(),
                 created_at: now.clone(),
                 updated_at: now.clone(),
+                order_number: None,
+                order_date: None,
             };
             sqlx::query::<DB>(
                 "INSERT INTO pairs (id, programme_id, group_id, proposal_id, mentor_id, mentee_id, organization_id, \

@@ -176,6 +176,8 @@ pub(super) struct PairRow {
     created_by: String,
     created_at: String,
     updated_at: String,
+    order_number: Option<String>,
+    order_date: Option<String>,
 }
 
 impl From<PairRow> for PairRecord {
@@ -196,6 +198,8 @@ impl From<PairRow> for PairRecord {
             created_by: r.created_by,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            order_number: r.order_number,
+            order_date: r.order_date,
         }
     }
 }
