@@ -1056,6 +1056,81 @@ const TEMPLATES: &[(&str, &str)] = &[
         "a group of this programme has at most {n} mentees",
         "в группе этой программы не больше {n} {n:plural:наставляемого|наставляемых|наставляемых}",
     ),
+    // Pins and wishes.
+    (
+        "is not a mentor of this programme in your scope",
+        "не наставник этой программы в вашей области доступа",
+    ),
+    (
+        "is not a mentee of this programme in your scope",
+        "не наставляемый этой программы в вашей области доступа",
+    ),
+    (
+        "is not a mentor of this programme",
+        "не наставник этой программы",
+    ),
+    (
+        "is not a mentee of this programme",
+        "не наставляемый этой программы",
+    ),
+    (
+        "the pair {mentor} – {mentee} breaks the rule {code}: the mentor {words}",
+        "пара {mentor} – {mentee} нарушает правило {code} (наставник: {words:tr})",
+    ),
+    (
+        "the pair {mentor} – {mentee} is not possible: {why}",
+        "пара {mentor} – {mentee} невозможна: {why:tr}",
+    ),
+    ("names someone already named", "этот человек уже назван"),
+    (
+        "may name at most {n} people",
+        "можно назвать не больше {n} {n:plural:человека|человек|человек}",
+    ),
+    (
+        "may set the wishes of at most {n} people at once",
+        "за один раз можно записать пожелания не больше чем {n} {n:plural:человека|человек|человек}",
+    ),
+    (
+        "must be an object of person ids to lists of ids",
+        "должно быть объектом: идентификатор человека → список идентификаторов",
+    ),
+    (
+        "must be a list of ids",
+        "должно быть списком идентификаторов",
+    ),
+    (
+        "mentee {id} is already pinned to mentor {mentor}; unpin first",
+        "наставляемый {id} уже закреплён за наставником {mentor}; сначала снимите закрепление",
+    ),
+    (
+        "mentor {id} has no place left ({taken} of {places} taken by pairs and pins)",
+        "у наставника {id} нет свободных мест (занято {taken} из {places} парами и закреплениями)",
+    ),
+    // Orders and targets.
+    (
+        "no approved pair of this programme is left outside an order: approve pairs first",
+        "в программе не осталось утверждённых пар вне приказа: сначала утвердите пары",
+    ),
+    (
+        "an order numbered {number} already exists in this programme",
+        "приказ с номером {number} в этой программе уже есть",
+    ),
+    (
+        "must be one of the indicator ids",
+        "должно быть одним из идентификаторов показателей",
+    ),
+    (
+        "must be a month YYYY-MM or a year YYYY",
+        "должно быть месяцем ГГГГ-ММ или годом ГГГГ",
+    ),
+    (
+        "must be a number between 0 and 100",
+        "должно быть числом от 0 до 100",
+    ),
+    (
+        "must hold at most {n} targets",
+        "допускается не больше {n} {n:plural:целевого значения|целевых значений|целевых значений}",
+    ),
     ("unknown in your scope", "не найден в вашей области доступа"),
     (
         "breaks the rule {code}: the mentor {words}",

@@ -26,6 +26,7 @@ pub mod spec;
 pub mod targets;
 pub mod templates;
 pub mod views;
+pub mod wishes;
 
 use crate::store::Store;
 use actix_web::dev::Server;
@@ -148,6 +149,12 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(runs::approve)
             .service(runs::reject)
             .service(pairs::pair_by_hand)
+            .service(wishes::add_pin)
+            .service(wishes::list_pins)
+            .service(wishes::remove_pin)
+            .service(wishes::remove_mentee_pin)
+            .service(wishes::put_preferences)
+            .service(wishes::get_preferences)
             .service(pairs::list_pairs)
             .service(pairs::get_pair)
             .service(pairs::complete_pair)

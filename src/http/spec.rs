@@ -29,7 +29,7 @@ const ID_FILTER_PATTERN: &str = r"^((?!\.\.?$)[\w.:@-]+)?$";
 /// `None` leaves the annotation's schema as it is.
 fn parameter_schema(name: &str, location: &str, nullable: bool) -> Option<Value> {
     let mut schema = match (name, location) {
-        ("id" | "a" | "b", "path") => id_schema(),
+        ("id" | "a" | "b" | "mentee_id", "path") => id_schema(),
         (
             "after" | "organization_id" | "programme_id" | "mentor_id" | "mentee_id" | "parent_id"
             | "key_id",

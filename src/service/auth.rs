@@ -96,6 +96,8 @@ pub enum Permission {
     IssueOrders,
     /// Set the planned values of the indicators.
     WriteTargets,
+    /// Record participants' wishes in a programme.
+    WritePreferences,
 }
 
 impl Role {
@@ -121,6 +123,7 @@ impl Role {
                     | WriteFeedback
                     | IssueOrders
                     | WriteTargets
+                    | WritePreferences
             ),
             Role::Analyst => matches!(
                 permission,

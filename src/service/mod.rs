@@ -14,3 +14,4 @@ pub mod sessions;
 pub mod spreadsheet;
 pub mod targets;
 pub mod templates;
+pub mod wishes;

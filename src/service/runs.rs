@@ -82,15 +82,12 @@ impl RunOptions {
         };
         let objective = match r.opt_text("objective", 20).as_deref() {
             None => Objective::Total,
-            // Rank-maximal stays in the matching core: on a municipal
-            // component it takes minutes, too slow for a run yet.
             Some(name) => Objective::parse(name)
-                .filter(|o| *o != Objective::RankMaximal)
                 .unwrap_or_else(|| {
                     r.error(
                         "objective",
                         format!(
-                            "unknown value {name:?}; expected one of: total, fair, stable, stable_mentor"
+                            "unknown value {name:?}; expected one of: total, fair, rank_maximal, stable, stable_mentor"
                         ),
                     );
                     Objective::Total
@@ -445,6 +442,12 @@ pub struct Inputs {
     pub approved: Vec<PairRef>,
     /// Pairs never to propose (rejected, or ended early).
     pub excluded: Vec<PairRef>,
+    /// Pins of people in the pool whose mentee is not paired yet here.
+    pub pinned: Vec<PairRef>,
+    /// Each mentee's wishes in this programme (mentor ids, most wanted first).
+    pub mentee_wishes: Vec<(Id, Vec<Id>)>,
+    /// Each mentor's wishes in this programme (mentee ids, most wanted first).
+    pub mentor_wishes: Vec<(Id, Vec<Id>)>,
     /// Mentees whose pair in this programme was completed.
     pub completed: Vec<Id>,
     /// Mentees who moved away and were not updated since.
@@ -464,6 +467,9 @@ impl Inputs {
         RunInput {
             approved: &self.approved,
             excluded: &self.excluded,
+            pinned: &self.pinned,
+            mentee_wishes: &self.mentee_wishes,
+            mentor_wishes: &self.mentor_wishes,
             completed: &self.completed,
             moved_away: &self.moved_away,
             ..RunInput::new(
@@ -523,11 +529,40 @@ impl Inputs {
                 mentor.capacity = mentor.capacity.saturating_sub(*used);
             }
         }
-        let excluded = data
+        let excluded: Vec<PairRef> = data
             .exclusions
             .iter()
             .filter_map(|(m, e)| pair(m, e))
             .collect();
+        // A pin holds while both people are in the pool and its mentee is
+        // not paired here yet; a rejected pin is the curator's later word.
+        let present = |ids: &mut dyn Iterator<Item = &str>| -> std::collections::HashSet<String> {
+            ids.map(str::to_owned).collect()
+        };
+        let mentor_ids = present(&mut mentors.iter().map(|m| m.person.id.as_str()));
+        let mentee_ids = present(&mut mentees.iter().map(|e| e.person.id.as_str()));
+        let paired: std::collections::HashSet<&str> =
+            approved.iter().map(|p| p.mentee_id.as_str()).collect();
+        let pinned = data
+            .pins
+            .iter()
+            .filter_map(|(m, e)| pair(m, e))
+            .filter(|p| {
+                mentor_ids.contains(p.mentor_id.as_str())
+                    && mentee_ids.contains(p.mentee_id.as_str())
+                    && !paired.contains(p.mentee_id.as_str())
+                    && !excluded.contains(p)
+            })
+            .collect();
+        let wishes_of = |side: crate::store::WishSide| -> Vec<(Id, Vec<Id>)> {
+            data.wishes
+                .iter()
+                .filter(|list| list.side == side)
+                .filter_map(|list| Some((Id::parse(&list.person_id).ok()?, ids(&list.targets))))
+                .collect()
+        };
+        let mentee_wishes = wishes_of(crate::store::WishSide::Mentee);
+        let mentor_wishes = wishes_of(crate::store::WishSide::Mentor);
         Ok(Self {
             programme,
             organizations,
@@ -535,6 +570,9 @@ impl Inputs {
             mentees,
             approved,
             excluded,
+            pinned,
+            mentee_wishes,
+            mentor_wishes,
             completed: ids(&data.completed_mentees),
             moved_away: ids(&data.moved_mentees),
             mentor_etags,

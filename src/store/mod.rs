@@ -1,6 +1,6 @@
 //! Persistence behind small traits by aggregate ([`KeyStore`],
 //! [`BankStore`], [`RunStore`], [`PairStore`], [`PrivacyStore`],
-//! [`AnalysisStore`], [`AuditStore`], [`SessionStore`], [`OrderStore`], [`TargetStore`], and [`SchemaStore`] for the database
+//! [`AnalysisStore`], [`AuditStore`], [`SessionStore`], [`OrderStore`], [`TargetStore`], [`WishStore`], and [`SchemaStore`] for the database
 //! itself), gathered in [`Store`], with a SQLite and a PostgreSQL backend.
 //!
 //! Every call that reads or writes people takes the caller's [`Scope`]:
@@ -651,6 +651,92 @@ pub trait TargetStore: Send + Sync {
     async fn targets_under(&self, path: &str) -> StoreResult<Vec<(String, TargetRecord)>>;
 }
 
+/// A pair a curator pinned in a programme: every later run keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinRecord {
+    /// The programme.
+    pub programme_id: String,
+    /// The mentor.
+    pub mentor_id: String,
+    /// The mentee (one pin per mentee and programme).
+    pub mentee_id: String,
+    /// The key that pinned it.
+    pub created_by: String,
+    /// When (RFC 3339).
+    pub created_at: String,
+}
+
+/// Which side of a programme said a wish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum WishSide {
+    /// A mentee, naming mentors.
+    Mentee,
+    /// A mentor, naming mentees.
+    Mentor,
+}
+
+impl WishSide {
+    /// The stored value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WishSide::Mentee => "mentee",
+            WishSide::Mentor => "mentor",
+        }
+    }
+
+    /// The bank the person who said it is in.
+    pub fn table(self) -> Table {
+        match self {
+            WishSide::Mentee => Table::Mentees,
+            WishSide::Mentor => Table::Mentors,
+        }
+    }
+}
+
+/// One person's wishes in a programme: whom they would prefer, most
+/// wanted first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WishList {
+    /// Who said them.
+    pub side: WishSide,
+    /// Their id.
+    pub person_id: String,
+    /// The people of the other side they named, most wanted first (empty
+    /// clears their wishes).
+    pub targets: Vec<String>,
+}
+
+/// Pins and wishes of programmes.
+#[async_trait]
+pub trait WishStore: Send + Sync {
+    /// Pins a pair in one transaction, audited. A conflict if the mentee
+    /// is pinned to another mentor or already in an active pair of the
+    /// programme, or if the mentor's active pairs and pins already fill
+    /// `capacity`. `false` when this very pin was there already.
+    async fn add_pin(&self, pin: &PinRecord, capacity: u32, actor: &Actor) -> StoreResult<bool>;
+    /// Removes the pin of a mentee (of this mentor, when given), audited;
+    /// the removed pin, if there was one.
+    async fn remove_pin(
+        &self,
+        programme_id: &str,
+        mentee_id: &str,
+        mentor_id: Option<&str>,
+        actor: &Actor,
+    ) -> StoreResult<Option<PinRecord>>;
+    /// The pins of a programme, by mentee.
+    async fn pins(&self, programme_id: &str) -> StoreResult<Vec<PinRecord>>;
+    /// Replaces the wishes of every person named, in one transaction,
+    /// audited (who, not what: the wishes stay in their table).
+    async fn replace_wishes(
+        &self,
+        programme_id: &str,
+        lists: &[WishList],
+        actor: &Actor,
+    ) -> StoreResult<()>;
+    /// Every wish list of a programme, by side and person.
+    async fn wishes(&self, programme_id: &str) -> StoreResult<Vec<WishList>>;
+}
+
 /// The persistence interface of the service: every aggregate's store.
 /// Implemented for anything that implements them all, so an
 /// `Arc<dyn Store>` reaches every method (a trait object's supertrait
@@ -667,6 +753,7 @@ pub trait Store:
     + SessionStore
     + OrderStore
     + TargetStore
+    + WishStore
 {
 }
 
@@ -682,6 +769,7 @@ impl<T> Store for T where
         + SessionStore
         + OrderStore
         + TargetStore
+        + WishStore
         + ?Sized
 {
 }
@@ -913,6 +1001,10 @@ pub struct MatchingData {
     /// Mentors whose pair (in any programme) ended with `mentor_left` and
     /// whose profile has not been updated since: out of matching.
     pub departed_mentors: Vec<String>,
+    /// Pairs pinned in this programme: (mentor, mentee).
+    pub pins: Vec<(String, String)>,
+    /// Wishes said in this programme.
+    pub wishes: Vec<WishList>,
 }
 
 /// What approving or making pairs must re-check inside the transaction.

@@ -749,6 +749,17 @@ async fn curator_steps(b: &Browser, key: String) {
         "the alternatives, or why there are none: {body}"
     );
     b.page("proposal").await;
+    // Pinned, so that later runs keep it; then unpinned again.
+    b.click("#pin").await;
+    b.wait_path_has("done=pinned").await;
+    assert!(
+        b.text("#pinned-note").await.contains("закреплена"),
+        "the page says the pair is pinned"
+    );
+    b.page("proposal-pinned").await;
+    b.click("#unpin").await;
+    b.wait_path_has("done=unpinned").await;
+    b.find("#pin").await;
     b.click("#approve").await;
     b.wait_attr("h1[data-proposal-id]", "data-status", "approved")
         .await;

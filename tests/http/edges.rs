@@ -424,6 +424,7 @@ async fn no_route_accepts_a_parameter_it_does_not_know(app: &TestApp) {
                 .replace("/proposals/{id}", &format!("/proposals/{proposal}"))
                 .replace("/pairs/{id}", &format!("/pairs/{pair}"))
                 .replace("/orders/{id}", "/orders/no-such-order")
+                .replace("/pins/{mentee_id}", "/pins/p-sidorov")
                 .replace("/templates/{kind}", "/templates/mentees");
             assert!(!path.contains('{'), "no id known for {path}");
             let reply = app

@@ -102,6 +102,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/proposals/{id}/replace",
                 web::post().to(proposals::replace),
             )
+            .route("/proposals/{id}/pin", web::post().to(proposals::pin))
+            .route("/proposals/{id}/unpin", web::post().to(proposals::unpin))
             .route("/pairs/{id}/complete", web::post().to(pairs::complete))
             .route("/pairs/{id}/end", web::post().to(pairs::end))
             .route("/indicators", web::get().to(analyst::indicators))

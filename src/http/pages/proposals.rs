@@ -10,8 +10,8 @@ use crate::http::privacy;
 use crate::http::views::runs::ProposalView;
 use crate::matching::rules::Rule;
 use crate::service::auth::Permission;
-use crate::service::pairs;
 use crate::service::runs::{self, PersonNames, StoredProposal};
+use crate::service::{pairs, wishes};
 use actix_web::web::Path;
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
@@ -62,6 +62,10 @@ struct ProposalPage {
     single: bool,
     decidable: bool,
     named: bool,
+    /// The proposal's mentor, as stored.
+    mentor_code: String,
+    /// The mentor the proposal's mentee is pinned to now, if any.
+    pinned_to: Option<String>,
 }
 
 fn list(items: &[String]) -> String {
@@ -287,6 +291,15 @@ pub async fn show(
             })
             .collect();
     }
+    let pinned_to = if single && decidable {
+        wishes::pins(store, ctx.scope(), &record.programme_id)
+            .await?
+            .into_iter()
+            .find(|p| p.mentee_id == record.mentee_ids[0])
+            .map(|p| p.mentor_id)
+    } else {
+        None
+    };
     let status_code = record.status.clone();
     let group_members = view
         .members
@@ -316,6 +329,8 @@ pub async fn show(
         single,
         decidable,
         named,
+        mentor_code: record.mentor_id.clone(),
+        pinned_to,
     })
 }
 
@@ -391,5 +406,65 @@ pub async fn replace(
     .await?;
     Ok(see_other(&format!(
         "{ROOT}/proposals/{proposal_id}?done=paired"
+    )))
+}
+
+/// `POST /ui/proposals/{id}/pin` with `csrf`: pins the proposal's mentor
+/// and mentee (the same service call as the API's), so that every later
+/// run keeps them.
+pub async fn pin(ctx: Ctx, path: Path<String>, form: FormData) -> Result<HttpResponse, PageError> {
+    ctx.check_csrf(&form)?;
+    ctx.require(Permission::DecidePairs)?;
+    let proposal_id = id(&path)?;
+    let store = ctx.state.store.as_ref();
+    let (record, _) = runs::proposal_access(store, ctx.scope(), proposal_id.as_str()).await?;
+    let [mentee_id] = record.mentee_ids.as_slice() else {
+        return Err(PageError::Invalid(
+            "a group is pinned mentee by mentee".into(),
+        ));
+    };
+    let body = serde_json::json!({"mentor_id": record.mentor_id, "mentee_id": mentee_id});
+    wishes::pin(
+        store,
+        ctx.scope(),
+        &record.programme_id,
+        &body,
+        &ctx.actor(),
+    )
+    .await?;
+    Ok(see_other(&format!(
+        "{ROOT}/proposals/{proposal_id}?done=pinned"
+    )))
+}
+
+/// `POST /ui/proposals/{id}/unpin` with `csrf`: removes the pin of the
+/// proposal's mentee.
+pub async fn unpin(
+    ctx: Ctx,
+    path: Path<String>,
+    form: FormData,
+) -> Result<HttpResponse, PageError> {
+    ctx.check_csrf(&form)?;
+    ctx.require(Permission::DecidePairs)?;
+    let proposal_id = id(&path)?;
+    let store = ctx.state.store.as_ref();
+    let (record, _) = runs::proposal_access(store, ctx.scope(), proposal_id.as_str()).await?;
+    let [mentee_id] = record.mentee_ids.as_slice() else {
+        return Err(PageError::Invalid(
+            "a group is pinned mentee by mentee".into(),
+        ));
+    };
+    let mentee_id = id(mentee_id)?;
+    wishes::unpin(
+        store,
+        ctx.scope(),
+        &record.programme_id,
+        &mentee_id,
+        None,
+        &ctx.actor(),
+    )
+    .await?;
+    Ok(see_other(&format!(
+        "{ROOT}/proposals/{proposal_id}?done=unpinned"
     )))
 }

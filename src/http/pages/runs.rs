@@ -487,6 +487,8 @@ pub fn notice(ctx: &Ctx, req: &HttpRequest) -> Option<String> {
         "paired" => Some(t.done_paired.into()),
         "closed" => Some(t.done_closed.into()),
         "started" => Some(t.done_started.into()),
+        "pinned" => Some(t.done_pinned.into()),
+        "unpinned" => Some(t.done_unpinned.into()),
         _ => None,
     }
 }

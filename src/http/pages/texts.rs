@@ -193,7 +193,13 @@ texts! {
     reject: "Отклонить", "Reject";
     reject_reason: "Причина отклонения", "Reason for rejecting";
     decided: "Решение принято", "Decided";
-    pin_missing: "Закрепление пар сервис пока не поддерживает.", "Pinning is not supported by the service yet.";
+    pin: "Закрепить пару", "Pin the pair";
+    unpin: "Снять закрепление", "Unpin";
+    pin_hint: "Закреплённую пару каждый следующий подбор сохраняет как есть и учитывает в местах наставника.", "Every later run keeps a pinned pair as it is and counts it against the mentor's places.";
+    pinned_now: "Пара закреплена: следующие подборы её сохранят.", "The pair is pinned: later runs keep it.";
+    pinned_elsewhere: "Наставляемый закреплён за другим наставником:", "The mentee is pinned to another mentor:";
+    done_pinned: "Пара закреплена.", "The pair is pinned.";
+    done_unpinned: "Закрепление снято.", "The pin is removed.";
     group_members: "Участники группы", "Group members";
     // Pairs
     pairs_of: "Пары программы", "Pairs of the programme";

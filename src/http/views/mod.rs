@@ -9,3 +9,4 @@ pub mod orders;
 pub mod pairs;
 pub mod reports;
 pub mod runs;
+pub mod wishes;

@@ -428,6 +428,10 @@ pub enum ObjectiveChoice {
     Total,
     /// The highest lowest score, then the total.
     Fair,
+    /// As many mentees with their first choice as possible, then with
+    /// their second, and so on (each mentee's wishes first, then the other
+    /// mentors by score). Not with groups.
+    RankMaximal,
     /// The mentee-optimal stable assignment: no mentor and mentee would
     /// both rather be together; may match fewer. Not with groups.
     Stable,

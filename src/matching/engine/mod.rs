@@ -95,6 +95,12 @@ pub struct RunInput<'a> {
     pub pinned: &'a [PairRef],
     /// Rejected pairs: never proposed.
     pub excluded: &'a [PairRef],
+    /// Mentees' wishes: (mentee, mentors most wanted first). They order
+    /// the mentees' preferences of the stable and rank-maximal objectives
+    /// (wishes first, then by score) and the blocking pairs.
+    pub mentee_wishes: &'a [(Id, Vec<Id>)],
+    /// Mentors' wishes: (mentor, mentees most wanted first).
+    pub mentor_wishes: &'a [(Id, Vec<Id>)],
     /// Mentees whose pair in this programme was completed: done here.
     pub completed: &'a [Id],
     /// Mentees who moved away: out of matching until their profile changes.
@@ -124,6 +130,8 @@ impl<'a> RunInput<'a> {
             approved: &[],
             pinned: &[],
             excluded: &[],
+            mentee_wishes: &[],
+            mentor_wishes: &[],
             completed: &[],
             moved_away: &[],
             objective: Objective::Total,

@@ -35,6 +35,84 @@ pub(super) struct Prepared<'a> {
     pub places: Places,
     /// Features of the people a run scores or explains.
     pub encoded: Encoded,
+    /// Wishes by input index.
+    pub wishes: WishIndex,
+}
+
+/// The wishes of a run by input index, unknown people left out.
+#[derive(Default)]
+pub(super) struct WishIndex {
+    /// Mentee → mentors, most wanted first.
+    pub mentees: HashMap<usize, Vec<usize>>,
+    /// Mentor → mentees, most wanted first.
+    pub mentors: HashMap<usize, Vec<usize>>,
+}
+
+impl WishIndex {
+    /// `O(people + wishes)` expected.
+    fn new(input: &RunInput<'_>) -> Self {
+        fn index<'p>(ids: impl Iterator<Item = &'p Id>) -> HashMap<&'p str, usize> {
+            let mut at = HashMap::new();
+            for (i, id) in ids.enumerate() {
+                at.entry(id.as_str()).or_insert(i);
+            }
+            at
+        }
+        let mentor_at = index(input.mentors.iter().map(|m| &m.person.id));
+        let mentee_at = index(input.mentees.iter().map(|e| &e.person.id));
+        let lists =
+            |wishes: &[(Id, Vec<Id>)], own: &HashMap<&str, usize>, other: &HashMap<&str, usize>| {
+                wishes
+                    .iter()
+                    .filter_map(|(who, targets)| {
+                        let at = *own.get(who.as_str())?;
+                        let ranked = targets
+                            .iter()
+                            .filter_map(|t| other.get(t.as_str()).copied())
+                            .collect();
+                        Some((at, ranked))
+                    })
+                    .collect()
+            };
+        Self {
+            mentees: lists(input.mentee_wishes, &mentee_at, &mentor_at),
+            mentors: lists(input.mentor_wishes, &mentor_at, &mentee_at),
+        }
+    }
+
+    /// The wishes of a component's people in its local indices (rows are
+    /// `mentees`, columns `mentors`, both input indices); a wish for
+    /// someone outside the component is left out.
+    pub fn local(
+        &self,
+        mentees: &[usize],
+        mentors: &[usize],
+    ) -> (Vec<Vec<usize>>, Vec<Vec<usize>>) {
+        if self.mentees.is_empty() && self.mentors.is_empty() {
+            return (Vec::new(), Vec::new());
+        }
+        let row_of: HashMap<usize, usize> =
+            mentees.iter().enumerate().map(|(r, &e)| (e, r)).collect();
+        let col_of: HashMap<usize, usize> =
+            mentors.iter().enumerate().map(|(c, &m)| (m, c)).collect();
+        let side = |people: &[usize],
+                    wishes: &HashMap<usize, Vec<usize>>,
+                    other: &HashMap<usize, usize>| {
+            people
+                .iter()
+                .map(|p| {
+                    wishes
+                        .get(p)
+                        .map(|list| list.iter().filter_map(|t| other.get(t).copied()).collect())
+                        .unwrap_or_default()
+                })
+                .collect()
+        };
+        (
+            side(mentees, &self.mentees, &col_of),
+            side(mentors, &self.mentors, &row_of),
+        )
+    }
 }
 
 /// Gives everything the later stages read; fails only on a pinned pair
@@ -47,6 +125,7 @@ pub(super) fn prepare<'a>(input: &'a RunInput<'a>) -> Result<Prepared<'a>, Match
     let places = mentor_places(input, &ctx, &people.members);
     let encoded = encode_features(input, &people, &places);
     let weights = input.weights.unwrap_or(input.programme.weights);
+    let wishes = WishIndex::new(input);
     Ok(Prepared {
         input,
         ctx,
@@ -56,6 +135,7 @@ pub(super) fn prepare<'a>(input: &'a RunInput<'a>) -> Result<Prepared<'a>, Match
         rules,
         places,
         encoded,
+        wishes,
     })
 }
 

@@ -11,11 +11,12 @@ use super::prepare::Prepared;
 use super::scoring::Scored;
 use super::{MatchError, ms};
 use crate::domain::GroupSize;
+use crate::matching::assignment::rank_maximal::rank_maximal;
 use crate::matching::assignment::{self, Objective, ScoreMatrix};
 use crate::matching::groups::{GroupProblem, solve_groups};
 use crate::matching::outcome::GroupComponentStats;
 use crate::matching::score::{FORBIDDEN, from_scaled};
-use crate::matching::stable::{Preferences, blocking_pairs};
+use crate::matching::stable::{Preferences, Proposer, blocking_pairs, deferred_acceptance};
 
 /// What the solvers chose, from [`solve_components`].
 pub(super) struct Solved {
@@ -28,7 +29,7 @@ pub(super) struct Solved {
     /// What the group search proved per component (group programmes).
     pub reports: Vec<Option<GroupComponentStats>>,
     /// Each component's blocking `(row, column)` pairs (both sides ranking
-    /// by score), whatever the objective.
+    /// by wishes, then score), whatever the objective.
     pub blocking: Vec<Vec<(usize, usize)>>,
 }
 
@@ -45,16 +46,33 @@ pub(super) fn solve_components(
     scored: &[Scored],
 ) -> Result<Solved, MatchError> {
     let (run_cap, members) = (&run.places.run_cap, &run.people.members);
-    let solved: Vec<Solution> = components
+    // Both sides' strict preferences per component: wishes first, then
+    // by score. They drive the stable and rank-maximal objectives and the
+    // blocking pairs of every run.
+    let prefs: Vec<Preferences> = components
         .par_iter()
         .zip(scored.par_iter())
         .map(|(c, s)| {
-            let caps: Vec<u32> = c.mentors.iter().map(|&m| run_cap[m]).collect();
-            let held: Vec<u32> = c.mentors.iter().map(|&m| members[m]).collect();
-            solve_component(
+            let (mentee_wishes, mentor_wishes) = run.wishes.local(&c.mentees, &c.mentors);
+            Preferences::new(
                 c.mentees.len(),
                 c.mentors.len(),
                 &s.scores,
+                &mentee_wishes,
+                &mentor_wishes,
+            )
+        })
+        .collect();
+    let solved: Vec<Solution> = components
+        .par_iter()
+        .zip(scored.par_iter())
+        .zip(prefs.par_iter())
+        .map(|((c, s), prefs)| {
+            let caps: Vec<u32> = c.mentors.iter().map(|&m| run_cap[m]).collect();
+            let held: Vec<u32> = c.mentors.iter().map(|&m| members[m]).collect();
+            solve_component(
+                &s.scores,
+                prefs,
                 &caps,
                 &held,
                 run.input.objective,
@@ -69,14 +87,10 @@ pub(super) fn solve_components(
         }
     }
     let reports = solved.iter().map(|(_, _, report)| report.clone()).collect();
-    let blocking = components
+    let blocking = prefs
         .par_iter()
-        .zip(scored.par_iter())
         .zip(solved.par_iter())
-        .map(|((c, s), (pairs, places, _))| {
-            let prefs = Preferences::from_scores(c.mentees.len(), c.mentors.len(), &s.scores);
-            blocking_pairs(&prefs, places, pairs)
-        })
+        .map(|(prefs, (pairs, places, _))| blocking_pairs(prefs, places, pairs))
         .collect();
     let pairs = solved.into_iter().map(|(pairs, _, _)| pairs).collect();
     Ok(Solved {
@@ -95,16 +109,34 @@ type Solution = (Vec<(usize, usize)>, Vec<u32>, Option<GroupComponentStats>);
 /// search with group limits (where a mentor's final places are its
 /// group's new members).
 fn solve_component(
-    rows: usize,
-    cols: usize,
     scores: &[i64],
+    prefs: &Preferences,
     capacity: &[u32],
     members: &[u32],
     objective: Objective,
     group: Option<GroupSize>,
 ) -> Result<Solution, MatchError> {
+    let (rows, cols) = (prefs.rows(), prefs.cols());
     let started = Instant::now();
+    // No mentor takes more than the component's mentees.
+    let room: Vec<u32> = capacity
+        .iter()
+        .map(|&c| c.min(u32::try_from(rows).unwrap_or(u32::MAX)))
+        .collect();
     let (pairs, places, report) = match group {
+        None if objective == Objective::Stable => (
+            deferred_acceptance(prefs, &room, Proposer::Mentees),
+            capacity.to_vec(),
+            None,
+        ),
+        None if objective == Objective::StableMentor => (
+            deferred_acceptance(prefs, &room, Proposer::Mentors),
+            capacity.to_vec(),
+            None,
+        ),
+        None if objective == Objective::RankMaximal => {
+            (rank_maximal(prefs, &room), capacity.to_vec(), None)
+        }
         None => {
             // The engine and the solver share the sentinel for forbidden cells.
             let matrix = ScoreMatrix::new(rows, cols, scores.to_vec())?;

@@ -27,6 +27,7 @@ mod rows;
 mod runs;
 mod sessions;
 mod targets;
+mod wishes;
 
 use rows::ProposalRow;
 

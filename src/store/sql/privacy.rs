@@ -147,6 +147,18 @@ where
                 .await?;
         }
 
+        // Pins and wishes go, both those of the person and those naming
+        // them: a wish is personal data of whoever said it.
+        for sql in [
+            "DELETE FROM pins WHERE mentor_id = $1 OR mentee_id = $1",
+            "DELETE FROM wishes WHERE person_id = $1 OR target_id = $1",
+        ] {
+            sqlx::query::<DB>(sql)
+                .bind(id.to_owned())
+                .execute(&mut *tx)
+                .await?;
+        }
+
         // The profiles themselves go: nothing personal is kept.
         for table in ["mentors", "mentees"] {
             let sql = format!("DELETE FROM {table} WHERE id = $1");

@@ -7,7 +7,7 @@ use super::{
 };
 use crate::store::{
     Actor, MatchingData, PageRequest, ProposalRecord, RunRecord, RunStore, Scope, StoreError,
-    StoreResult,
+    StoreResult, WishStore,
 };
 use async_trait::async_trait;
 use sqlx::{
@@ -329,6 +329,13 @@ where
                 out.push(row.try_get(0)?);
             }
         }
+        data.pins = self
+            .pins(programme_id)
+            .await?
+            .into_iter()
+            .map(|pin| (pin.mentor_id, pin.mentee_id))
+            .collect();
+        data.wishes = self.wishes(programme_id).await?;
         Ok(data)
     }
 
