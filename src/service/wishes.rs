@@ -401,6 +401,20 @@ pub async fn put_preferences(
 ) -> Result<Wishes, PairError> {
     runs::programme_in_scope(store, scope, programme_id).await?;
     let wishes = Wishes::parse(body).map_err(PairError::Invalid)?;
+    replace_preferences(store, scope, programme_id, wishes, actor).await
+}
+
+/// [`put_preferences`] for wishes already read (from a spreadsheet, say):
+/// the same checks against the programme, all or nothing. Fields are
+/// named `mentees.<id>[k]` / `mentors.<id>[k]`.
+pub async fn replace_preferences(
+    store: &dyn Store,
+    scope: &Scope,
+    programme_id: &str,
+    wishes: Wishes,
+    actor: &Actor,
+) -> Result<Wishes, PairError> {
+    runs::programme_in_scope(store, scope, programme_id).await?;
     let pool = Pool::load(store, programme_id).await?;
     let mut errors = Vec::new();
     for (field, side) in [("mentees", WishSide::Mentee), ("mentors", WishSide::Mentor)] {
