@@ -288,5 +288,7 @@ string_enum! {
         AgeGap => "age_gap" / "разница в возрасте или классе",
         /// Spare capacity: prefers mentors who are less loaded.
         Load => "load" / "загрузка наставника",
+        /// Wishes said at the joint meeting: a mutual first choice highest.
+        Wishes => "wishes" / "пожелания участников",
     }
 }

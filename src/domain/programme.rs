@@ -80,6 +80,10 @@ pub struct Weights {
     pub age_gap: f64,
     /// Mentor's spare capacity.
     pub load: f64,
+    /// Wishes said at the joint meeting (0 unless a programme sets it:
+    /// older programmes and runs read without it).
+    #[serde(default)]
+    pub wishes: f64,
 }
 
 impl Default for Weights {
@@ -95,6 +99,7 @@ impl Default for Weights {
             experience: 0.10,
             age_gap: 0.05,
             load: 0.05,
+            wishes: 0.0,
         }
     }
 }
@@ -111,6 +116,7 @@ impl Weights {
             Criterion::Experience => self.experience,
             Criterion::AgeGap => self.age_gap,
             Criterion::Load => self.load,
+            Criterion::Wishes => self.wishes,
         }
     }
 
@@ -124,6 +130,7 @@ impl Weights {
             Criterion::Experience => &mut self.experience,
             Criterion::AgeGap => &mut self.age_gap,
             Criterion::Load => &mut self.load,
+            Criterion::Wishes => &mut self.wishes,
         }
     }
 

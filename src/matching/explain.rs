@@ -6,7 +6,7 @@
 //! `O(tags)` per pair.
 
 use super::features::{Features, ideal_gap};
-use super::score::criterion_values;
+use super::score::{CRITERIA, criterion_values};
 use crate::domain::{Criterion, Form, MenteeProfile, MentorProfile, Qualification};
 use serde::{Deserialize, Serialize};
 
@@ -97,6 +97,13 @@ pub enum Fact {
         spare: u32,
         /// Capacity.
         capacity: u32,
+    },
+    /// What each side said of the other at the joint meeting.
+    Wishes {
+        /// The mentee's rank of the mentor (1 = first choice), if named.
+        mentee_rank: Option<u8>,
+        /// The mentor's rank of the mentee, if named.
+        mentor_rank: Option<u8>,
     },
 }
 
@@ -283,7 +290,56 @@ impl Fact {
             (Fact::Load { spare, capacity }, Lang::Ru) => {
                 format!("свободно мест: {spare} из {capacity}")
             }
+            (
+                Fact::Wishes {
+                    mentee_rank,
+                    mentor_rank,
+                },
+                lang,
+            ) => wishes_words(*mentee_rank, *mentor_rank, lang),
         }
+    }
+}
+
+/// "1st" or "1-й".
+fn ordinal(rank: u8, lang: Lang) -> String {
+    match lang {
+        Lang::Ru => format!("{rank}-й"),
+        Lang::En => {
+            let suffix = match (rank % 10, rank % 100) {
+                (1, r) if r != 11 => "st",
+                (2, r) if r != 12 => "nd",
+                (3, r) if r != 13 => "rd",
+                _ => "th",
+            };
+            format!("{rank}{suffix}")
+        }
+    }
+}
+
+/// The wishes of a pair in words: "1-й выбор наставляемого, взаимно".
+fn wishes_words(mentee_rank: Option<u8>, mentor_rank: Option<u8>, lang: Lang) -> String {
+    let mentee = |r: u8| match lang {
+        Lang::Ru => format!("{} выбор наставляемого", ordinal(r, lang)),
+        Lang::En => format!("mentee's {} choice", ordinal(r, lang)),
+    };
+    let mentor = |r: u8| match lang {
+        Lang::Ru => format!("{} выбор наставника", ordinal(r, lang)),
+        Lang::En => format!("mentor's {} choice", ordinal(r, lang)),
+    };
+    let mutual = match lang {
+        Lang::Ru => "взаимно",
+        Lang::En => "mutual",
+    };
+    match (mentee_rank, mentor_rank) {
+        (Some(a), Some(b)) if a == b => format!("{}, {mutual}", mentee(a)),
+        (Some(a), Some(b)) => format!("{}, {mutual} ({})", mentee(a), mentor(b)),
+        (Some(a), None) => mentee(a),
+        (None, Some(b)) => mentor(b),
+        (None, None) => match lang {
+            Lang::Ru => "не названы в пожеланиях".into(),
+            Lang::En => "not among the wishes".into(),
+        },
     }
 }
 
@@ -301,7 +357,7 @@ fn common(a: &[String], b: &[String]) -> Vec<String> {
 )]
 pub fn breakdown(
     features: &Features,
-    weights: &[f64; 8],
+    weights: &[f64; CRITERIA],
     form: Form,
     mentee_index: usize,
     mentor_index: usize,
@@ -363,6 +419,14 @@ pub fn breakdown(
                     spare,
                     capacity: mentor.capacity,
                 },
+                Criterion::Wishes => {
+                    let cell = features.wish(mentee_index, mentor_index);
+                    let named = |r: u8| (r > 0).then_some(r);
+                    Fact::Wishes {
+                        mentee_rank: cell.and_then(|c| named(c.mentee_rank)),
+                        mentor_rank: cell.and_then(|c| named(c.mentor_rank)),
+                    }
+                }
             };
             BreakdownItem {
                 criterion,

@@ -58,6 +58,40 @@ pub struct MenteeScalars {
     pub class_teacher: u32,
     /// Same convention as [`MentorScalars::pos`].
     pub pos: i32,
+    /// This mentee's cells in [`Features::wish_cells`]: `start..start + len`.
+    pub wish_start: u32,
+    /// See `wish_start`.
+    pub wish_len: u32,
+}
+
+/// A pair named in the wishes of either side: the mentor (encoded index)
+/// and each side's 1-based rank of the other, 0 when not named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WishCell {
+    /// Encoded index of the mentor.
+    pub mentor: u32,
+    /// The mentee's rank of the mentor (1 = first choice), 0 if not named.
+    pub mentee_rank: u8,
+    /// The mentor's rank of the mentee, 0 if not named.
+    pub mentor_rank: u8,
+}
+
+/// Most ranks a wish can have (the API takes at most 10 a person).
+pub const WISH_RANKS: u8 = 10;
+
+/// The `wishes` criterion: each side gives `1 − (rank − 1) / 10` for a
+/// named partner (1 for a first choice, 0.1 for a tenth) and 0 otherwise;
+/// the value is the mean of the two sides. A mutual first choice scores 1,
+/// a one-sided first choice 0.5, a mutual second choice 0.9.
+pub fn wish_value(mentee_rank: u8, mentor_rank: u8) -> f64 {
+    let side = |rank: u8| {
+        if rank == 0 || rank > WISH_RANKS {
+            0.0
+        } else {
+            1.0 - f64::from(rank - 1) / f64::from(WISH_RANKS)
+        }
+    };
+    (side(mentee_rank) + side(mentor_rank)) / 2.0
 }
 
 /// The encoded problem: bit-set records and scalars for both sides.
@@ -77,9 +111,33 @@ pub struct Features {
     pub recip: Vec<f64>,
     /// Age-gap value for `gap + GAP_CLAMP`, gap = mentee pos − mentor pos.
     pub age_curve: Vec<f64>,
+    /// Pairs named in wishes, each mentee's together (see
+    /// [`MenteeScalars::wish_start`]); empty when nobody has wishes.
+    pub wish_cells: Vec<WishCell>,
 }
 
 impl Features {
+    /// Sets the wishes: for each encoded mentee, the pairs either side
+    /// named. `O(cells)`.
+    pub fn set_wishes(&mut self, per_mentee: Vec<Vec<WishCell>>) {
+        self.wish_cells.clear();
+        for (es, cells) in self.mentees.iter_mut().zip(per_mentee) {
+            es.wish_start = self.wish_cells.len() as u32;
+            es.wish_len = cells.len() as u32;
+            self.wish_cells.extend(cells);
+        }
+    }
+
+    /// The wish cell of a pair (encoded indices), if either named the other.
+    pub fn wish(&self, mentee: usize, mentor: usize) -> Option<WishCell> {
+        let es = &self.mentees[mentee];
+        let start = es.wish_start as usize;
+        self.wish_cells[start..start + es.wish_len as usize]
+            .iter()
+            .find(|c| c.mentor as usize == mentor)
+            .copied()
+    }
+
     /// Record length in words (`4 × words`).
     pub fn stride(&self) -> usize {
         4 * self.words
@@ -267,6 +325,8 @@ pub fn encode(
                 .and_then(|id| index_of.get(id.as_str()).copied())
                 .unwrap_or(NO_MENTOR),
             pos: position(form, e.person.grade, e.person.birth_year),
+            wish_start: 0,
+            wish_len: 0,
         });
     }
 
@@ -282,6 +342,7 @@ pub fn encode(
         mentees: mentee_scalars,
         recip,
         age_curve,
+        wish_cells: Vec::new(),
     }
 }
 

@@ -15,12 +15,18 @@
 //! records, so the result does not depend on the number of threads. It
 //! uses the hardware popcount instruction when the CPU has one (detected at
 //! run time; same results). Cost per pair: four AND + popcount over `words`
-//! words, two table look-ups and at most seven multiply-adds;
+//! words, two table look-ups, at most seven multiply-adds and, when the
+//! `wishes` weight is set, a scan of the mentee's few wish cells;
 //! `O(rows · cols · words)` in total.
 
-use super::features::{Features, GAP_CLAMP, MenteeScalars, MentorScalars, NO_MENTOR, UNKNOWN_POS};
+use super::features::{
+    Features, GAP_CLAMP, MenteeScalars, MentorScalars, NO_MENTOR, UNKNOWN_POS, WishCell, wish_value,
+};
 use crate::domain::{Criterion, Weights};
 use rayon::prelude::*;
+
+/// Number of soft criteria ([`Criterion::ALL`]).
+pub const CRITERIA: usize = Criterion::ALL.len();
 
 /// Integer scores handed to the solver are `score × SCORE_SCALE`, rounded.
 pub const SCORE_SCALE: f64 = 1_000_000.0;
@@ -48,8 +54,8 @@ pub fn format_scaled(s: i64) -> String {
 }
 
 /// Weights as an array in the order of [`Criterion::ALL`].
-pub fn weight_array(w: &Weights) -> [f64; 8] {
-    let mut out = [0.0; 8];
+pub fn weight_array(w: &Weights) -> [f64; CRITERIA] {
+    let mut out = [0.0; CRITERIA];
     for (slot, c) in out.iter_mut().zip(Criterion::ALL) {
         *slot = w.get(*c);
     }
@@ -73,9 +79,9 @@ fn values_w<const W: usize>(
     mr: &[u64],
     es: &MenteeScalars,
     ms: &MentorScalars,
-    on: &[bool; 8],
-) -> [f64; 8] {
-    let mut v = [0.0; 8];
+    on: &[bool; CRITERIA],
+) -> [f64; CRITERIA] {
+    let mut v = [0.0; CRITERIA];
     if on[0] {
         v[0] = f64::from(shared::<W>(&er[..W], &mr[..W])) * es.inv_subjects;
     }
@@ -109,7 +115,22 @@ fn values_w<const W: usize>(
     if on[7] {
         v[7] = ms.load;
     }
+    if on[8] {
+        v[8] = wish_of(&f.wish_cells, es, ms.index);
+    }
     v
+}
+
+/// The `wishes` value of a mentee and an encoded mentor: a scan of the
+/// mentee's few wish cells (both sides' wishes naming the pair), 0 when
+/// neither named the other.
+#[inline(always)]
+fn wish_of(cells: &[WishCell], es: &MenteeScalars, mentor: u32) -> f64 {
+    let start = es.wish_start as usize;
+    cells[start..start + es.wish_len as usize]
+        .iter()
+        .find(|c| c.mentor == mentor)
+        .map_or(0.0, |c| wish_value(c.mentee_rank, c.mentor_rank))
 }
 
 /// Dispatches on the record width.
@@ -159,19 +180,21 @@ macro_rules! with_words {
 /// - `experience`: see [`super::features::experience_value`];
 /// - `age_gap`: closeness to the form's ideal gap (0.5 when unknown), see
 ///   [`super::features::gap_value`];
-/// - `load`: the mentor's spare capacity share.
+/// - `load`: the mentor's spare capacity share;
+/// - `wishes`: both sides' wishes for the pair, see
+///   [`super::features::wish_value`].
 ///
 /// The kernel uses the same formulas with the weights folded in.
-pub fn criterion_values(f: &Features, mentee: usize, mentor: usize) -> [f64; 8] {
+pub fn criterion_values(f: &Features, mentee: usize, mentor: usize) -> [f64; CRITERIA] {
     let st = f.stride();
     let er = &f.mentee_bits[mentee * st..(mentee + 1) * st];
     let mr = &f.mentor_bits[mentor * st..(mentor + 1) * st];
-    with_words!(f.words, W => values_w::<W>(f, er, mr, &f.mentees[mentee], &f.mentors[mentor], &[true; 8]))
+    with_words!(f.words, W => values_w::<W>(f, er, mr, &f.mentees[mentee], &f.mentors[mentor], &[true; CRITERIA]))
 }
 
 /// The scaled score of one pair: the kernel itself on one cell, so it is
 /// bit-for-bit the score the solver saw.
-pub fn pair_score(f: &Features, weights: &[f64; 8], mentee: usize, mentor: usize) -> i64 {
+pub fn pair_score(f: &Features, weights: &[f64; CRITERIA], mentee: usize, mentor: usize) -> i64 {
     let local = Local::new(f, weights, &[mentor as u32]);
     let st = f.stride();
     let er = &f.mentee_bits[mentee * st..(mentee + 1) * st];
@@ -182,7 +205,7 @@ pub fn pair_score(f: &Features, weights: &[f64; 8], mentee: usize, mentor: usize
 
 /// Per-run constants of the kernel: weights folded into look-up tables.
 struct Local<'a> {
-    on: [bool; 8],
+    on: [bool; CRITERIA],
     /// The block's mentor records, gathered contiguously.
     bits: Vec<u64>,
     scalars: Vec<MentorScalars>,
@@ -194,11 +217,13 @@ struct Local<'a> {
     gap: [f64; 512],
     gap_unknown: f64,
     class_teacher: f64,
-    weights: &'a [f64; 8],
+    weights: &'a [f64; CRITERIA],
+    /// Every mentee's wish cells (see [`Features::wish_cells`]).
+    wish_cells: &'a [WishCell],
 }
 
 impl<'a> Local<'a> {
-    fn new(f: &Features, weights: &'a [f64; 8], mentors: &[u32]) -> Self {
+    fn new(f: &'a Features, weights: &'a [f64; CRITERIA], mentors: &[u32]) -> Self {
         let on = weights.map(|w| w > 0.0);
         let st = f.stride();
         let mut bits = Vec::with_capacity(mentors.len() * st);
@@ -237,6 +262,7 @@ impl<'a> Local<'a> {
             gap_unknown: weights[6] * 0.5,
             class_teacher: weights[4],
             weights,
+            wish_cells: &f.wish_cells,
         }
     }
 }
@@ -250,10 +276,12 @@ struct Row {
     n_interests: u32,
     class_teacher: u32,
     pos: i32,
+    wish_start: u32,
+    wish_len: u32,
 }
 
 impl Row {
-    fn new(es: &MenteeScalars, w: &[f64; 8]) -> Self {
+    fn new(es: &MenteeScalars, w: &[f64; CRITERIA]) -> Self {
         Row {
             subjects: w[0] * es.inv_subjects,
             requests: w[1] * es.inv_requests,
@@ -262,13 +290,15 @@ impl Row {
             n_interests: es.n_interests,
             class_teacher: es.class_teacher,
             pos: es.pos,
+            wish_start: es.wish_start,
+            wish_len: es.wish_len,
         }
     }
 }
 
 /// The score of one pair: the mentor's constant part (experience, load),
 /// then subjects, requests, interests, availability, class teacher and age
-/// gap, each only when its weight is non-zero. Mathematically `Σ w · v`
+/// gap, then wishes, each only when its weight is non-zero. Mathematically `Σ w · v`
 /// with the values of [`criterion_values`].
 #[inline(always)]
 fn score_w<const W: usize>(l: &Local<'_>, er: &[u64], row: &Row, mr: &[u64], c: usize) -> f64 {
@@ -299,6 +329,15 @@ fn score_w<const W: usize>(l: &Local<'_>, er: &[u64], row: &Row, mr: &[u64], c: 
             let g = row.pos.saturating_sub(ms.pos).clamp(-GAP_CLAMP, GAP_CLAMP) + GAP_CLAMP;
             l.gap[g as usize & 511]
         };
+    }
+    if l.on[8] && row.wish_len > 0 {
+        let start = row.wish_start as usize;
+        if let Some(cell) = l.wish_cells[start..start + row.wish_len as usize]
+            .iter()
+            .find(|c| c.mentor == ms.index)
+        {
+            s += l.weights[8] * wish_value(cell.mentee_rank, cell.mentor_rank);
+        }
     }
     s
 }
@@ -367,7 +406,7 @@ fn score_row<const W: usize>(
 /// When `out.len() != mentees.len() * mentors.len()` or `allowed` is too short.
 pub fn score_block(
     f: &Features,
-    weights: &[f64; 8],
+    weights: &[f64; CRITERIA],
     mentees: &[u32],
     mentors: &[u32],
     allowed: Option<&[u64]>,

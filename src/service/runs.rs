@@ -7,6 +7,7 @@ use crate::domain::{
 use crate::matching::engine::{PairRef, RunInput, run};
 use crate::matching::explain::Lang;
 use crate::matching::outcome::{Proposal, write_scores_csv};
+use crate::matching::score::CRITERIA;
 use crate::matching::unmatched::{Ineligible, Unmatched};
 use crate::matching::{Objective, Stats};
 use crate::service::banks::Tree;
@@ -1727,7 +1728,7 @@ pub async fn outcomes(
         (!questions.is_empty()).then(|| questions.values().sum::<f64>() / questions.len() as f64)
     };
     struct Finished {
-        values: [f64; 8],
+        values: [f64; CRITERIA],
         growth: Option<f64>,
         ended_early: bool,
     }
@@ -1753,7 +1754,7 @@ pub async fn outcomes(
                 .map(|m| m.breakdown.clone())
                 .unwrap_or_default()
         };
-        let mut values = [0.0; 8];
+        let mut values = [0.0; CRITERIA];
         for item in &items {
             if let Some(i) = Criterion::ALL.iter().position(|c| *c == item.criterion) {
                 values[i] = item.value;

@@ -540,10 +540,75 @@ async fn curators_pin_pairs_that_later_runs_keep(app: &TestApp) {
     assert!(audit.text.contains("pin.added") && audit.text.contains("pin.removed"));
 }
 
+async fn the_wishes_criterion_scores_and_explains_mutual_choices(app: &TestApp) {
+    let programme = meeting(app, "c", 3, &[1, 1, 1]).await;
+    let path = format!("/api/v1/programmes/{programme}/preferences");
+    let body = json!({
+        "mentees": {"c-mentee-0": ["c-mentor-2", "c-mentor-0"], "c-mentee-1": ["c-mentor-2"]},
+        "mentors": {"c-mentor-2": ["c-mentee-0"], "c-mentor-0": ["c-mentee-2"]},
+    });
+    assert_eq!(app.put(&path, &body).await.status, 200);
+    // With its weight at 0 (the default) the criterion is not computed.
+    let plain = app.run_and_wait(&app.admin, &programme, json!({})).await;
+    assert!(
+        proposals(&plain)
+            .iter()
+            .flat_map(|p| p["breakdown"].as_array().cloned().unwrap_or_default())
+            .all(|b| b["criterion"] != "wishes"),
+        "{plain}"
+    );
+    let run = app
+        .run_and_wait(&app.admin, &programme, json!({"weights": {"wishes": 1.0}}))
+        .await;
+    let run_id = run["id"].as_str().expect("id");
+    let ru = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/runs/{run_id}"),
+            Some(&app.admin),
+            &[("accept-language", "ru")],
+            None,
+        )
+        .await;
+    let wishes_of = |mentee: &str| -> Value {
+        proposals(&ru.body)
+            .into_iter()
+            .find(|p| p["mentee_ids"][0] == mentee)
+            .and_then(|p| {
+                p["breakdown"]
+                    .as_array()?
+                    .iter()
+                    .find(|b| b["criterion"] == "wishes")
+                    .cloned()
+            })
+            .unwrap_or_else(|| panic!("{mentee} has a wishes line: {}", ru.text))
+    };
+    // The mutual first choice wins the contested mentor and scores 1.
+    let mutual = wishes_of("c-mentee-0");
+    assert_eq!(mutual["value"], 1.0, "{mutual}");
+    assert_eq!(mutual["detail"], "1-й выбор наставляемого, взаимно");
+    let proposal = proposals(&ru.body)
+        .into_iter()
+        .find(|p| p["mentee_ids"][0] == "c-mentee-0")
+        .expect("proposal");
+    assert_eq!(proposal["mentor_id"], "c-mentor-2");
+    // A one-sided first choice scores half.
+    let mentor_side = wishes_of("c-mentee-2");
+    assert_eq!(mentor_side["value"], 0.5, "{mentor_side}");
+    assert_eq!(mentor_side["detail"], "1-й выбор наставника");
+    let en = app.get(&format!("/api/v1/runs/{run_id}")).await;
+    assert!(
+        en.text.contains("mentee's 1st choice, mutual"),
+        "{}",
+        en.text
+    );
+}
+
 on_both_backends!(
     stable_runs_have_no_blocking_pair_and_others_show_theirs,
     group_programmes_refuse_objectives_that_cannot_form_groups,
     recorded_wishes_decide_the_stable_matchings,
     wishes_are_checked_scoped_and_erased_with_the_person,
     curators_pin_pairs_that_later_runs_keep,
+    the_wishes_criterion_scores_and_explains_mutual_choices,
 );

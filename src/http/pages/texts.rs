@@ -361,6 +361,7 @@ impl Texts {
             (Experience, true) => "стаж и квалификация",
             (AgeGap, true) => "разница в возрасте или классе",
             (Load, true) => "загрузка наставника",
+            (Wishes, true) => "пожелания участников",
             (Subjects, false) => "subjects",
             (Requests, false) => "requests and competencies",
             (Interests, false) => "shared interests",
@@ -369,6 +370,7 @@ impl Texts {
             (Experience, false) => "experience and qualification",
             (AgeGap, false) => "age or grade gap",
             (Load, false) => "mentor load",
+            (Wishes, false) => "participants' wishes",
         }
     }
 

@@ -468,6 +468,9 @@ pub struct WeightsOverride {
     /// Mentor's spare capacity.
     #[schema(minimum = 0.0, maximum = 100.0)]
     pub load: Option<f64>,
+    /// Wishes said at the joint meeting.
+    #[schema(minimum = 0.0, maximum = 100.0)]
+    pub wishes: Option<f64>,
 }
 
 /// Start a run (every member optional; an empty body is fine).

@@ -7,12 +7,13 @@ use std::collections::{HashMap, HashSet};
 use super::{MatchError, RunInput};
 use crate::domain::profile::ConsentProblem;
 use crate::domain::{Consent, Id, MenteeProfile, MentorProfile, Organization, Programme, Weights};
+use crate::matching::features::WishCell;
 use crate::matching::features::{Features, encode};
 use crate::matching::groups::group_capacity;
 use crate::matching::rules::{
     Interner, Rule, RuleContext, RuleMentee, RuleMentor, Scope, mentor_rule,
 };
-use crate::matching::score::weight_array;
+use crate::matching::score::{CRITERIA, weight_array};
 use crate::matching::unmatched::{Ineligible, IneligibleReason};
 
 /// What every stage after [`prepare`] reads: the input and what was
@@ -26,7 +27,7 @@ pub(super) struct Prepared<'a> {
     /// The weights in force (the input's, else the programme's).
     pub weights: Weights,
     /// The same weights as the scoring kernel takes them.
-    pub wa: [f64; 8],
+    pub wa: [f64; CRITERIA],
     /// Pins, members, eligible and ineligible mentees.
     pub people: People,
     /// Interned people and rejected pairs.
@@ -123,9 +124,12 @@ pub(super) fn prepare<'a>(input: &'a RunInput<'a>) -> Result<Prepared<'a>, Match
     let people = eligible_people(input, &ctx)?;
     let rules = rule_people(input);
     let places = mentor_places(input, &ctx, &people.members);
-    let encoded = encode_features(input, &people, &places);
-    let weights = input.weights.unwrap_or(input.programme.weights);
     let wishes = WishIndex::new(input);
+    let mut encoded = encode_features(input, &people, &places);
+    if weight_array(&input.weights.unwrap_or(input.programme.weights))[CRITERIA - 1] > 0.0 {
+        encoded.set_wishes(&wishes);
+    }
+    let weights = input.weights.unwrap_or(input.programme.weights);
     Ok(Prepared {
         input,
         ctx,
@@ -373,6 +377,53 @@ pub(super) struct Encoded {
     pub mentor_fi: Vec<u32>,
     /// Feature index of each mentee (`u32::MAX` when not encoded).
     pub mentee_fi: Vec<u32>,
+}
+
+impl Encoded {
+    /// Puts the run's wishes into the features, for the `wishes`
+    /// criterion: per encoded mentee, every encoded mentor either side
+    /// named, with both ranks. `O(wishes)` expected.
+    fn set_wishes(&mut self, wishes: &WishIndex) {
+        let mut per_mentee: Vec<HashMap<u32, WishCell>> =
+            vec![HashMap::new(); self.features.mentees.len()];
+        let rank = |k: usize| u8::try_from(k + 1).unwrap_or(u8::MAX);
+        let mut note = |e: usize, m: usize, mentee_rank: Option<u8>, mentor_rank: Option<u8>| {
+            let (fe, fm) = (self.mentee_fi[e], self.mentor_fi[m]);
+            if fe == u32::MAX || fm == u32::MAX {
+                return;
+            }
+            let cell = per_mentee[fe as usize].entry(fm).or_insert(WishCell {
+                mentor: fm,
+                mentee_rank: 0,
+                mentor_rank: 0,
+            });
+            if let Some(r) = mentee_rank {
+                cell.mentee_rank = r;
+            }
+            if let Some(r) = mentor_rank {
+                cell.mentor_rank = r;
+            }
+        };
+        for (&e, list) in &wishes.mentees {
+            for (k, &m) in list.iter().enumerate() {
+                note(e, m, Some(rank(k)), None);
+            }
+        }
+        for (&m, list) in &wishes.mentors {
+            for (k, &e) in list.iter().enumerate() {
+                note(e, m, None, Some(rank(k)));
+            }
+        }
+        let cells = per_mentee
+            .into_iter()
+            .map(|cells| {
+                let mut cells: Vec<WishCell> = cells.into_values().collect();
+                cells.sort_unstable_by_key(|c| c.mentor);
+                cells
+            })
+            .collect();
+        self.features.set_wishes(cells);
+    }
 }
 
 /// Encodes the candidates and eligible mentees plus the people of pinned
