@@ -271,6 +271,132 @@ pub const ORGANIZATION_COLUMNS: &[Column] = &[
     grade_count("pupils_by_grade.11", "Обучающихся в 11 классе"),
 ];
 
+/// Who says the wishes of a row of the wishes sheet («Кто выбирает»): a
+/// mentee naming mentors or a mentor naming mentees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chooser {
+    /// A mentee, naming mentors.
+    Mentee,
+    /// A mentor, naming mentees.
+    Mentor,
+}
+
+impl Vocabulary for Chooser {
+    fn parse(raw: &str) -> Option<Self> {
+        let raw = raw.trim();
+        Self::all()
+            .iter()
+            .copied()
+            .find(|v| v.code().eq_ignore_ascii_case(raw))
+    }
+
+    fn expected() -> String {
+        "mentee, mentor".to_owned()
+    }
+
+    fn parse_word(raw: &str) -> Option<Self> {
+        let folded = fold_word(raw);
+        Self::all()
+            .iter()
+            .copied()
+            .find(|v| fold_word(v.word()) == folded)
+    }
+
+    fn word(self) -> &'static str {
+        match self {
+            Chooser::Mentee => "наставляемый",
+            Chooser::Mentor => "наставник",
+        }
+    }
+
+    fn all() -> &'static [Self] {
+        &[Chooser::Mentee, Chooser::Mentor]
+    }
+
+    fn code(self) -> &'static str {
+        match self {
+            Chooser::Mentee => "mentee",
+            Chooser::Mentor => "mentor",
+        }
+    }
+}
+
+const fn choice(field: &'static str, heading: &'static str) -> Column {
+    text(
+        field,
+        heading,
+        "идентификатор человека другой стороны; выборы подряд, без пропусков",
+    )
+}
+
+/// The columns of the wishes sheet (`kind=preferences`), a row per person
+/// who wishes, in template order: the choices are ranked, most wanted
+/// first, as many as the service keeps (`service::wishes::MAX_WISHES`).
+pub const PREFERENCE_COLUMNS: &[Column] = &[
+    text(
+        "programme_id",
+        "Программа",
+        "обязательно; идентификатор программы",
+    ),
+    one_of(
+        "side",
+        "Кто выбирает",
+        "обязательно; наставляемый (выбирает наставников) или наставник (выбирает наставляемых)",
+        vocabulary::<Chooser>,
+    ),
+    text(
+        "person_id",
+        "Участник",
+        "обязательно; идентификатор того, кто выбирает; одна строка на человека в программе",
+    ),
+    text(
+        "choice_1",
+        "1-й выбор",
+        "идентификатор самого желанного человека другой стороны; если все выборы пусты, пожелания участника снимаются",
+    ),
+    choice("choice_2", "2-й выбор"),
+    choice("choice_3", "3-й выбор"),
+    choice("choice_4", "4-й выбор"),
+    choice("choice_5", "5-й выбор"),
+    choice("choice_6", "6-й выбор"),
+    choice("choice_7", "7-й выбор"),
+    choice("choice_8", "8-й выбор"),
+    choice("choice_9", "9-й выбор"),
+    choice("choice_10", "10-й выбор"),
+];
+
+/// The API field of the `n`-th choice (from 1) of the wishes sheet.
+pub fn choice_field(n: usize) -> String {
+    format!("choice_{n}")
+}
+
+/// The number (from 1) of the choice a heading of the wishes sheet names:
+/// `choice_3`, «3-й выбор», «3 выбор». Any number, so that a column past
+/// the last one the template has is named as a choice too many rather
+/// than as an unknown column.
+pub fn choice_number(heading: &str) -> Option<usize> {
+    let folded = fold_word(heading);
+    let number = match folded.strip_prefix("choice_") {
+        Some(number) => number,
+        None => {
+            let rest = folded.strip_suffix("выбор")?.trim_end();
+            ["-й", "-ый", "й"]
+                .iter()
+                .find_map(|ending| rest.strip_suffix(ending))
+                .unwrap_or(rest)
+        }
+    };
+    number.parse::<usize>().ok().filter(|&n| n >= 1)
+}
+
+/// The field a heading of the wishes sheet names: as [`field_of`], and
+/// any numbered choice (see [`choice_number`]).
+pub fn preference_field(heading: &str) -> Option<String> {
+    field_of(PREFERENCE_COLUMNS, heading)
+        .map(str::to_owned)
+        .or_else(|| choice_number(heading).map(choice_field))
+}
+
 /// The field a heading names among `columns`: the API field name itself
 /// or its Russian heading (case, `ё` and blanks ignored); `None` when it
 /// names neither.
@@ -356,8 +482,34 @@ mod tests {
     }
 
     #[test]
+    fn choices_are_read_by_number_past_the_templates_last() {
+        assert_eq!(preference_field("Кто выбирает").as_deref(), Some("side"));
+        assert_eq!(preference_field("10-й выбор").as_deref(), Some("choice_10"));
+        assert_eq!(
+            preference_field("11-й  ВЫБОР").as_deref(),
+            Some("choice_11")
+        );
+        assert_eq!(preference_field("12 выбор").as_deref(), Some("choice_12"));
+        assert_eq!(preference_field("choice_11").as_deref(), Some("choice_11"));
+        assert_eq!(preference_field("0-й выбор"), None);
+        assert_eq!(preference_field("выбор"), None);
+        assert_eq!(Chooser::parse_word("Наставляемый"), Some(Chooser::Mentee));
+        assert_eq!(Chooser::parse("MENTOR"), Some(Chooser::Mentor));
+        let choices = PREFERENCE_COLUMNS
+            .iter()
+            .filter(|c| choice_number(c.heading).is_some())
+            .count();
+        assert_eq!(choices, 10);
+    }
+
+    #[test]
     fn every_heading_of_a_table_is_distinct() {
-        for columns in [MENTOR_COLUMNS, MENTEE_COLUMNS, ORGANIZATION_COLUMNS] {
+        for columns in [
+            MENTOR_COLUMNS,
+            MENTEE_COLUMNS,
+            ORGANIZATION_COLUMNS,
+            PREFERENCE_COLUMNS,
+        ] {
             let mut seen = std::collections::HashSet::new();
             for c in columns {
                 assert!(seen.insert(fold_word(c.heading)), "{}", c.heading);
@@ -376,7 +528,12 @@ mod tests {
             Some(Form::TeacherPupil)
         );
         assert_eq!(Form::parse_word("Учитель—ученик"), Some(Form::TeacherPupil));
-        for columns in [MENTOR_COLUMNS, MENTEE_COLUMNS, ORGANIZATION_COLUMNS] {
+        for columns in [
+            MENTOR_COLUMNS,
+            MENTEE_COLUMNS,
+            ORGANIZATION_COLUMNS,
+            PREFERENCE_COLUMNS,
+        ] {
             for c in columns {
                 if let Some(values) = c.values {
                     let values = values();

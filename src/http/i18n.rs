@@ -1231,6 +1231,23 @@ const TEMPLATES: &[(&str, &str)] = &[
         "обязателен для CSV: mentors, mentees или organizations",
     ),
     (
+        "is required for CSV: mentors, mentees, organizations or preferences",
+        "обязателен для CSV: mentors, mentees, organizations или preferences",
+    ),
+    // Wishes sheets.
+    (
+        "is empty while a later choice is filled: choices go in order, without gaps",
+        "пусто, а следующий выбор заполнен: выборы идут подряд, без пропусков",
+    ),
+    (
+        "repeats the person of row {row}: one row per person in a programme",
+        "этот участник уже есть в строке {row}: в программе одна строка на человека",
+    ),
+    (
+        "is not a programme in your scope",
+        "такой программы нет в вашей области доступа",
+    ),
+    (
         "cannot import {media}; send application/json or text/csv",
         "нельзя импортировать {media}; отправьте application/json или text/csv",
     ),

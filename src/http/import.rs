@@ -1,4 +1,5 @@
-//! `POST /api/v1/import`: bulk load of organisations, profiles and programmes.
+//! `POST /api/v1/import`: bulk load of organisations, profiles and
+//! programmes, or of participants' wishes.
 
 use super::AppState;
 use super::extract::{Caller, QueryParams, media_type};
@@ -35,7 +36,7 @@ enum Body {
 ///
 /// JSON body `{organizations, mentors, mentees, programmes}` (each
 /// optional, `Content-Type: application/json`), or one spreadsheet of a
-/// kind (`?kind=mentors`, `mentees` or `organizations`): CSV
+/// kind (`?kind=mentors`, `mentees`, `organizations` or `preferences`): CSV
 /// (`text/csv`) in UTF-8 with or without a byte-order mark or in
 /// Windows-1251, separated by `,`, `;` or tab — both detected, reported
 /// as `encoding` and `delimiter`, overridable with `?encoding=` and
@@ -53,12 +54,25 @@ enum Body {
 /// its id and each bad field with the column's `heading`.
 /// `?partial=true` applies the good rows and reports the rest. Importing
 /// the same data again changes nothing and counts the rows as unchanged.
+///
+/// `kind=preferences` records participants' wishes, as `PUT
+/// /api/v1/programmes/{id}/preferences` does, a row per person:
+/// `programme_id` (Программа), `side` (Кто выбирает: `mentee`/`mentor` or
+/// наставляемый/наставник), `person_id` (Участник), then `choice_1` …
+/// `choice_10` (1-й выбор … 10-й выбор), most wanted first, filled without
+/// gaps; a row without choices clears the person's wishes, people not in
+/// the file keep theirs. Rows may cover several programmes; every one is
+/// checked before any is written, and a wish the programme refuses is
+/// named by its row and choice. Needs the right to record wishes (curators
+/// have it) rather than to write profiles; the answer counts people as
+/// `created`, `updated` or `unchanged` and reports `wishes_set` and
+/// `wishes_cleared`.
 /// Limits: 64 MiB of body, 100,000 rows × 200 columns, 64 sheets, 256
 /// MiB unpacked.
 #[utoipa::path(
     tag = "import",
     params(
-        ("kind" = Option<CsvKind>, Query, description = "What a spreadsheet body holds (required for CSV, XLSX and ODS)"),
+        ("kind" = Option<CsvKind>, Query, description = "What a spreadsheet body holds (required for CSV, XLSX and ODS): a bank, or participants' wishes (`preferences`)"),
         ("partial" = Option<bool>, Query, description = "Apply the good rows even if some are bad"),
         ("encoding" = Option<Encoding>, Query, description = "The CSV encoding, instead of the detected one"),
         ("delimiter" = Option<Delimiter>, Query, description = "The CSV separator, instead of the detected one"),
@@ -89,7 +103,11 @@ pub async fn import_batch(
     req: HttpRequest,
     mut payload: Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = caller.require(Permission::WriteProfiles)?.clone();
+    // A wishes sheet needs another right than the banks; a key with
+    // neither is refused before its query is read.
+    caller
+        .require(Permission::WriteProfiles)
+        .or_else(|_| caller.require(Permission::WritePreferences))?;
     let query = QueryParams::parse(&req, &["kind", "partial", "encoding", "delimiter", "sheet"])?;
     let partial = match query.get("partial") {
         None | Some("false") => false,
@@ -123,7 +141,7 @@ pub async fn import_batch(
             .ok_or_else(|| {
                 ApiError::Invalid(vec![FieldError::new(
                     "kind",
-                    "is required for CSV: mentors, mentees or organizations",
+                    "is required for CSV: mentors, mentees, organizations or preferences",
                 )])
             })
     };
@@ -143,6 +161,14 @@ pub async fn import_batch(
             ));
         }
     };
+    // What is written decides the right needed, whatever `kind` says of
+    // a JSON body.
+    let principal = caller
+        .require(match what {
+            Body::Sheet(CsvKind::Preferences, _) => Permission::WritePreferences,
+            _ => Permission::WriteProfiles,
+        })?
+        .clone();
     if matches!(what, Body::Json) {
         for (name, given) in [
             ("encoding", options.encoding.is_some()),
@@ -181,7 +207,9 @@ pub async fn import_batch(
     };
     // A key that may not read some pupils' sensitive fields keeps them as
     // stored and cannot set them, in bulk as in a PUT.
-    if principal.role != crate::service::auth::Role::Admin {
+    if principal.role != crate::service::auth::Role::Admin
+        && !matches!(what, Body::Sheet(CsvKind::Preferences, _))
+    {
         let stored: std::collections::HashMap<String, serde_json::Value> = state
             .store
             .documents_by_ids(crate::store::Table::Mentees, &batch.mentee_ids())

@@ -286,6 +286,7 @@ impl From<ImportError> for ApiError {
             ImportError::Malformed(detail) => ApiError::Malformed(detail),
             ImportError::Invalid(errors) => ApiError::Invalid(errors),
             ImportError::Rejected(report) => ApiError::ImportRejected(report),
+            ImportError::Internal(detail) => ApiError::Internal(detail),
             ImportError::Store(store) => store.into(),
         }
     }

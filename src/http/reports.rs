@@ -261,7 +261,6 @@ pub async fn indicators(
     Ok(HttpResponse::Ok().json(report(&r, &data)?))
 }
 
-/// One row per scope and indicator.
 /// The words of an indicator with no data (denominator 0) in `lang`.
 fn no_data(lang: Lang) -> &'static str {
     match lang {
@@ -274,6 +273,7 @@ fn no_data(lang: Lang) -> &'static str {
 /// 0.1, or the words for no data; the plan and the gap follow it.
 const PERCENT: usize = 7;
 
+/// One row per scope and indicator.
 fn rows(r: &Request, data: &Data) -> Vec<[String; 10]> {
     let mut out = Vec::new();
     let mut push = |scope: String, form: String, list: Vec<Indicator>, org: Option<&str>| {
@@ -327,6 +327,73 @@ fn rows(r: &Request, data: &Data) -> Vec<[String; 10]> {
     out
 }
 
+/// The indicator id of the growth rows in the CSV.
+const GROWTH_ID: &str = "growth";
+
+/// What the growth rows and the growth sheet call the mean growth, in `lang`.
+fn growth_title(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ru => "Средний прирост (выход − вход)",
+        Lang::En => "Mean growth (exit − entry)",
+    }
+}
+
+/// The growth of the whole subtree in the columns of [`rows`], so that the
+/// CSV stays one table a spreadsheet can filter by indicator id: one row
+/// per form and question, the question after the title, the pairs counted
+/// as the denominator and the mean where the share goes (`Numerator /
+/// Denominator` would be a sum of growths nobody reads, so it is left
+/// empty, as are the percent, plan and gap, which a mean does not have).
+/// Without a pair answered at both stages one row says "no data" where the
+/// indicators say it, so that no reader takes the silence for zero growth.
+fn growth_rows(r: &Request, data: &Data) -> Vec<[String; 10]> {
+    let growth = reports::growth(data, &r.path);
+    if growth.is_empty() {
+        return vec![[
+            r.organization.name.clone(),
+            String::new(),
+            GROWTH_ID.to_owned(),
+            growth_title(r.lang).to_owned(),
+            String::new(),
+            "0".to_owned(),
+            String::new(),
+            no_data(r.lang).to_owned(),
+            String::new(),
+            String::new(),
+        ]];
+    }
+    growth
+        .into_iter()
+        .map(|g| {
+            [
+                r.organization.name.clone(),
+                g.form.as_str().to_owned(),
+                GROWTH_ID.to_owned(),
+                format!("{}: {}", growth_title(r.lang), g.question),
+                String::new(),
+                g.pairs.to_string(),
+                format!("{:.4}", g.mean),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]
+        })
+        .collect()
+}
+
+/// The headings of the growth sheet of the workbook, as in the JSON.
+fn growth_headings(lang: Lang) -> [&'static str; 4] {
+    match lang {
+        Lang::Ru => [
+            crate::domain::columns::heading::FORM,
+            "Вопрос",
+            "Число пар",
+            growth_title(lang),
+        ],
+        Lang::En => ["Form", "Question", "Pairs", growth_title(lang)],
+    }
+}
+
 fn headings(lang: Lang) -> [&'static str; 10] {
     match lang {
         Lang::Ru => crate::domain::columns::INDICATOR_HEADINGS_RU,
@@ -355,7 +422,7 @@ fn csv_in_dialect(r: &Request, data: &Data, dialect: CsvDialect) -> Result<HttpR
     let mut writer = dialect.writer();
     let io = |e: csv::Error| ApiError::Internal(e.to_string());
     writer.write_record(headings(r.lang)).map_err(io)?;
-    for mut row in rows(r, data) {
+    for mut row in rows(r, data).into_iter().chain(growth_rows(r, data)) {
         row[6] = dialect.decimal(&row[6]);
         for cell in &mut row[PERCENT..] {
             *cell = dialect.decimal(cell);
@@ -381,7 +448,11 @@ fn csv_in_dialect(r: &Request, data: &Data, dialect: CsvDialect) -> Result<HttpR
 
 /// The indicators as CSV (same as `Accept: text/csv`); `?dialect=excel-ru`
 /// for what Russian Excel opens as it is (a byte-order mark, `;`, decimal
-/// commas).
+/// commas). One table: a row per scope and indicator, then the mean growth
+/// per form and question as rows with the indicator id `growth`, the
+/// question after the title, the pairs as the denominator and the mean
+/// (exit − entry) as the share; one `growth` row with 0 pairs says "no
+/// data" while no pair has answers at both stages.
 #[utoipa::path(
     tag = "reports",
     params(("organization_id" = String, Query), ("period" = String, Query), ("lang" = Option<String>, Query),
@@ -403,7 +474,10 @@ pub async fn indicators_csv(
     csv_in_dialect(&r, &data, dialect)
 }
 
-/// The indicators as an Excel workbook.
+/// The indicators as an Excel workbook: the sheet «Показатели»
+/// (`Indicators`) with the rows of the CSV except the growth, and the sheet
+/// «Рост» (`Growth`) with the mean growth per form and question as in the
+/// JSON, or "no data" while no pair has answers at both stages.
 #[utoipa::path(
     tag = "reports",
     params(("organization_id" = String, Query), ("period" = String, Query), ("lang" = Option<String>, Query)),
@@ -430,37 +504,8 @@ pub(crate) async fn xlsx_response(
     let data = load(state, &r.path).await?;
     let xl = |e: rust_xlsxwriter::XlsxError| ApiError::Internal(e.to_string());
     let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet
-        .set_name(match r.lang {
-            Lang::Ru => "Показатели",
-            Lang::En => "Indicators",
-        })
-        .map_err(xl)?;
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    let percent = rust_xlsxwriter::Format::new().set_num_format("0.0%");
-    for (c, h) in headings(r.lang).iter().enumerate() {
-        sheet
-            .write_string_with_format(0, c as u16, *h, &bold)
-            .map_err(xl)?;
-    }
-    for (i, row) in rows(&r, &data).iter().enumerate() {
-        let line = (i + 1) as u32;
-        for (c, cell) in row.iter().enumerate() {
-            match (c, cell.parse::<f64>()) {
-                (4..=6, Ok(n)) => sheet.write_number(line, c as u16, n).map_err(xl)?,
-                // A percent cell holds the fraction, shown as per cent.
-                (PERCENT.., Ok(n)) => sheet
-                    .write_number_with_format(line, c as u16, n / 100.0, &percent)
-                    .map_err(xl)?,
-                _ => sheet
-                    .write_string(line, c as u16, cell.as_str())
-                    .map_err(xl)?,
-            };
-        }
-    }
-    sheet.autofit();
-    sheet.set_freeze_panes(1, 0).map_err(xl)?;
+    indicators_sheet(&mut book, &r, &data).map_err(xl)?;
+    growth_sheet(&mut book, &r, &data).map_err(xl)?;
     let bytes = book.save_to_buffer().map_err(xl)?;
     Ok(HttpResponse::Ok()
         .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -472,6 +517,78 @@ pub(crate) async fn xlsx_response(
             ),
         ))
         .body(bytes))
+}
+
+/// The first sheet of the workbook: the rows of the CSV without the
+/// growth, counts as numbers and per cents as percentage cells.
+fn indicators_sheet(
+    book: &mut rust_xlsxwriter::Workbook,
+    r: &Request,
+    data: &Data,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    let sheet = book.add_worksheet();
+    sheet.set_name(match r.lang {
+        Lang::Ru => "Показатели",
+        Lang::En => "Indicators",
+    })?;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    let percent = rust_xlsxwriter::Format::new().set_num_format("0.0%");
+    for (c, h) in headings(r.lang).iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    for (i, row) in rows(r, data).iter().enumerate() {
+        let line = (i + 1) as u32;
+        for (c, cell) in row.iter().enumerate() {
+            match (c, cell.parse::<f64>()) {
+                (4..=6, Ok(n)) => sheet.write_number(line, c as u16, n)?,
+                // A percent cell holds the fraction, shown as per cent.
+                (PERCENT.., Ok(n)) => {
+                    sheet.write_number_with_format(line, c as u16, n / 100.0, &percent)?
+                }
+                _ => sheet.write_string(line, c as u16, cell.as_str())?,
+            };
+        }
+    }
+    sheet.autofit();
+    sheet.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+/// The second sheet of the workbook: the growth of the whole subtree in
+/// the shape of the JSON (form, question, pairs, mean), on a sheet of its
+/// own because its columns are not the indicators'. Without a pair
+/// answered at both stages its one row says "no data" instead of a mean.
+fn growth_sheet(
+    book: &mut rust_xlsxwriter::Workbook,
+    r: &Request,
+    data: &Data,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    let sheet = book.add_worksheet();
+    sheet.set_name(match r.lang {
+        Lang::Ru => "Рост",
+        Lang::En => "Growth",
+    })?;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    // A sign on every mean, so that a fall reads as clearly as a rise.
+    let signed = rust_xlsxwriter::Format::new().set_num_format("+0.00;-0.00;0.00");
+    for (c, h) in growth_headings(r.lang).iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    let growth = reports::growth(data, &r.path);
+    if growth.is_empty() {
+        sheet.write_number(1, 2, 0.0)?;
+        sheet.write_string(1, 3, no_data(r.lang))?;
+    }
+    for (i, g) in growth.iter().enumerate() {
+        let line = (i + 1) as u32;
+        sheet.write_string(line, 0, g.form.as_str())?;
+        sheet.write_string(line, 1, g.question.as_str())?;
+        sheet.write_number(line, 2, g.pairs as f64)?;
+        sheet.write_number_with_format(line, 3, g.mean, &signed)?;
+    }
+    sheet.autofit();
+    sheet.set_freeze_panes(1, 0)?;
+    Ok(())
 }
 
 /// One indicator's share across the child organisations, as an SVG bar chart.

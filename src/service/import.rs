@@ -1,30 +1,35 @@
 //! Bulk import: a JSON batch `{organizations, mentors, mentees,
-//! programmes}` or one CSV file of a kind, validated row by row.
+//! programmes}` or one spreadsheet of a kind, validated row by row — a
+//! bank, or participants' wishes in programmes, a row per person.
 //!
 //! By default all or nothing: every bad row is reported and nothing is
 //! applied. With `partial`, the good rows are applied in one transaction
 //! and the bad ones reported. Re-importing the same data writes nothing.
 
-use crate::domain::columns::{self, Column};
+use crate::domain::columns::{self, Chooser, Column};
 use crate::domain::parse::NOT_A_KNOWN_FIELD;
 use crate::domain::{
-    FieldError, Id, MenteeProfile, MentorProfile, Organization, Programme, Spelling,
+    FieldError, FieldReader, Id, MenteeProfile, MentorProfile, Organization, Programme, Spelling,
 };
 use crate::service::banks::{
     Tree, mentee_document, mentor_document, organization_row, programme_document,
 };
+use crate::service::pairs::PairError;
 use crate::service::spreadsheet::{self, Delimiter, Encoding, Grid, ReadOptions, SheetFormat};
-use crate::store::{Actor, Document, ImportWrite, Scope, Store, StoreError, Table, content_etag};
+use crate::service::wishes::{self, MAX_WISHES, Wishes};
+use crate::store::{
+    Actor, Document, ImportWrite, Scope, Store, StoreError, Table, WishSide, content_etag,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use utoipa::ToSchema;
 
 /// Most columns a CSV file or sheet may have: far more than any kind has
 /// fields, and checked before the header is read column by column.
 pub const MAX_CSV_COLUMNS: usize = spreadsheet::MAX_COLUMNS;
 
-/// Which bank a CSV file fills.
+/// What a spreadsheet holds: a bank, or participants' wishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CsvKind {
@@ -34,6 +39,9 @@ pub enum CsvKind {
     Mentors,
     /// Mentee profiles.
     Mentees,
+    /// Participants' wishes in programmes: a row per person, the people
+    /// they would prefer in order.
+    Preferences,
 }
 
 impl CsvKind {
@@ -43,6 +51,7 @@ impl CsvKind {
             CsvKind::Organizations => columns::ORGANIZATION_COLUMNS,
             CsvKind::Mentors => columns::MENTOR_COLUMNS,
             CsvKind::Mentees => columns::MENTEE_COLUMNS,
+            CsvKind::Preferences => columns::PREFERENCE_COLUMNS,
         }
     }
 
@@ -52,6 +61,16 @@ impl CsvKind {
             CsvKind::Organizations => "organizations",
             CsvKind::Mentors => "mentors",
             CsvKind::Mentees => "mentees",
+            CsvKind::Preferences => "preferences",
+        }
+    }
+
+    /// The field a heading of this kind names, by API name or Russian
+    /// heading; `None` when it names none.
+    fn field_of(self, heading: &str) -> Option<String> {
+        match self {
+            CsvKind::Preferences => columns::preference_field(heading),
+            _ => columns::field_of(self.columns(), heading).map(str::to_owned),
         }
     }
 }
@@ -68,6 +87,8 @@ pub enum Section {
     Mentees,
     /// `programmes`.
     Programmes,
+    /// The rows of a wishes sheet (`kind=preferences`).
+    Preferences,
 }
 
 /// A row that was not applied, with every reason.
@@ -107,6 +128,14 @@ pub struct ImportReport {
     /// The sheet of a workbook that was read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sheet: Option<String>,
+    /// People of a wishes sheet whose wishes are now its choices (rows
+    /// unchanged included); only for `kind=preferences`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wishes_set: Option<usize>,
+    /// People of a wishes sheet whose wishes it cleared (rows without a
+    /// choice); only for `kind=preferences`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wishes_cleared: Option<usize>,
 }
 
 /// Why an import failed as a whole.
@@ -122,6 +151,9 @@ pub enum ImportError {
     /// Some rows are bad and the import was all-or-nothing: nothing applied.
     #[error("{} rows rejected", .0.rejected.len())]
     Rejected(ImportReport),
+    /// Stored data that does not read back: a fault inside.
+    #[error("{0}")]
+    Internal(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -144,6 +176,9 @@ pub struct Batch {
     mentors: Vec<(usize, Value)>,
     mentees: Vec<(usize, Value)>,
     programmes: Vec<(usize, Value)>,
+    /// The rows of a wishes sheet; `None` for any other batch, so that an
+    /// empty wishes sheet still reports as one.
+    preferences: Option<Vec<(usize, Value)>>,
     /// Mentee rows refused before parsing (what the caller may not write).
     guarded: Vec<(usize, Option<String>, Vec<FieldError>)>,
     /// A spreadsheet's heading of each field, to name bad cells by it.
@@ -200,6 +235,7 @@ impl Batch {
             mentors: section("mentors")?,
             mentees: section("mentees")?,
             programmes: section("programmes")?,
+            preferences: None,
             guarded: Vec::new(),
             headings: HashMap::new(),
         };
@@ -252,8 +288,7 @@ impl Batch {
         let mut fields: Vec<String> = Vec::with_capacity(grid.headings.len());
         let mut headings = HashMap::new();
         for heading in &grid.headings {
-            let field = columns::field_of(kind.columns(), heading)
-                .map_or_else(|| heading.clone(), str::to_owned);
+            let field = kind.field_of(heading).unwrap_or_else(|| heading.clone());
             if !field.is_empty() && headings.insert(field.clone(), heading.clone()).is_some() {
                 return Err(header_error(format!(
                     "names the column {field} twice (\"{heading}\")"
@@ -285,6 +320,17 @@ impl Batch {
             CsvKind::Organizations => batch.organizations = rows,
             CsvKind::Mentors => batch.mentors = rows,
             CsvKind::Mentees => batch.mentees = rows,
+            CsvKind::Preferences => {
+                // A missing column (`choice_2` of a gap, a required one) is
+                // named by the template's heading.
+                for column in columns::PREFERENCE_COLUMNS {
+                    batch
+                        .headings
+                        .entry(column.field.to_owned())
+                        .or_insert_with(|| column.heading.to_owned());
+                }
+                batch.preferences = Some(rows);
+            }
         }
         Ok((batch, grid))
     }
@@ -295,6 +341,7 @@ impl Batch {
             + self.mentors.len()
             + self.mentees.len()
             + self.programmes.len()
+            + self.preferences.as_ref().map_or(0, Vec::len)
             + self.guarded.len()
     }
 
@@ -312,6 +359,7 @@ impl Default for Batch {
             mentors: Vec::new(),
             mentees: Vec::new(),
             programmes: Vec::new(),
+            preferences: None,
             guarded: Vec::new(),
             headings: HashMap::new(),
         }
@@ -324,6 +372,7 @@ fn record_errors(kind: CsvKind, value: &Value, spelling: Spelling) -> Vec<FieldE
         CsvKind::Organizations => Organization::parse_as(value, None, spelling).err(),
         CsvKind::Mentors => MentorProfile::parse_as(value, None, spelling).err(),
         CsvKind::Mentees => MenteeProfile::parse_as(value, None, spelling).err(),
+        CsvKind::Preferences => WishRow::parse(value).err(),
     }
     .unwrap_or_default()
 }
@@ -469,10 +518,13 @@ fn parse_section<T>(
 pub async fn import(
     store: &dyn Store,
     scope: &Scope,
-    batch: Batch,
+    mut batch: Batch,
     partial: bool,
     actor: &Actor,
 ) -> Result<ImportReport, ImportError> {
+    if let Some(rows) = batch.preferences.take() {
+        return import_preferences(store, scope, &rows, &batch.headings, partial, actor).await;
+    }
     let mut rejections = Rejections { rows: Vec::new() };
     for (row, id, errors) in batch.guarded {
         rejections.reject(Section::Mentees, row, id, errors);
@@ -669,5 +721,451 @@ fn section_order(section: Section) -> u8 {
         Section::Mentors => 1,
         Section::Mentees => 2,
         Section::Programmes => 3,
+        Section::Preferences => 4,
+    }
+}
+
+/// The message of a row naming a programme the caller does not see.
+const NO_PROGRAMME: &str = "is not a programme in your scope";
+
+/// One row of a wishes sheet, read.
+#[derive(Debug)]
+struct WishRow {
+    programme_id: Id,
+    side: WishSide,
+    person_id: Id,
+    /// Most wanted first; empty clears the person's wishes.
+    choices: Vec<String>,
+}
+
+impl WishRow {
+    /// Reads a row: the programme, who wishes, and their choices in order
+    /// — filled from the first with no gap, at most [`MAX_WISHES`], each
+    /// person named once. Every bad cell is named.
+    fn parse(value: &Value) -> Result<Self, Vec<FieldError>> {
+        let Value::Object(cells) = value else {
+            return Err(vec![FieldError::new("$", "must be a JSON object")]);
+        };
+        // The choices are numbered columns, read here; the other cells go
+        // to a reader that names what it does not know.
+        let mut filled: BTreeMap<usize, &Value> = BTreeMap::new();
+        let mut rest = Map::new();
+        for (field, cell) in cells {
+            match choice_of(field) {
+                Some(n) => {
+                    filled.insert(n, cell);
+                }
+                None => {
+                    rest.insert(field.clone(), cell.clone());
+                }
+            }
+        }
+        let mut r = FieldReader::with_spelling(&rest, "", Spelling::Csv);
+        let programme_id = r.id("programme_id");
+        let side = r.vocabulary::<Chooser>("side").map(|c| match c {
+            Chooser::Mentee => WishSide::Mentee,
+            Chooser::Mentor => WishSide::Mentor,
+        });
+        let person_id = r.id("person_id");
+        let mut errors = r.finish();
+
+        let last = filled.keys().next_back().copied().unwrap_or(0);
+        if let Some(gap) = (1..last).find(|n| !filled.contains_key(n)) {
+            errors.push(FieldError::new(
+                columns::choice_field(gap),
+                "is empty while a later choice is filled: choices go in order, without gaps",
+            ));
+        }
+        let mut named = HashSet::new();
+        let mut choices = Vec::with_capacity(filled.len());
+        for (&n, cell) in &filled {
+            let field = columns::choice_field(n);
+            if n > MAX_WISHES {
+                errors.push(FieldError::new(
+                    field,
+                    format!("may name at most {MAX_WISHES} people"),
+                ));
+                continue;
+            }
+            let text = match cell {
+                Value::String(s) => s.clone(),
+                Value::Number(number) => number.to_string(),
+                _ => {
+                    errors.push(FieldError::new(field, "must be a string"));
+                    continue;
+                }
+            };
+            match Id::parse(&text) {
+                Err(message) => errors.push(FieldError::new(field, message)),
+                Ok(id) if !named.insert(id.to_string()) => {
+                    errors.push(FieldError::new(field, "names someone already named"));
+                }
+                Ok(id) => choices.push(id.to_string()),
+            }
+        }
+        match (programme_id, side, person_id) {
+            (Some(programme_id), Some(side), Some(person_id)) if errors.is_empty() => Ok(Self {
+                programme_id,
+                side,
+                person_id,
+                choices,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// The number of the choice a field of a wishes row is (`choice_3` → 3).
+fn choice_of(field: &str) -> Option<usize> {
+    field
+        .strip_prefix("choice_")?
+        .parse::<usize>()
+        .ok()
+        .filter(|&n| n >= 1)
+}
+
+/// Where a field stands in a wishes row, to list a row's errors in the
+/// order of its columns.
+fn column_order(field: &str) -> (usize, usize) {
+    match field {
+        "programme_id" => (0, 0),
+        "side" => (1, 0),
+        "person_id" => (2, 0),
+        other => choice_of(other).map_or((4, 0), |n| (3, n)),
+    }
+}
+
+fn side_of(wishes: &Wishes, side: WishSide) -> &BTreeMap<String, Vec<String>> {
+    match side {
+        WishSide::Mentee => &wishes.mentees,
+        WishSide::Mentor => &wishes.mentors,
+    }
+}
+
+fn side_mut(wishes: &mut Wishes, side: WishSide) -> &mut BTreeMap<String, Vec<String>> {
+    match side {
+        WishSide::Mentee => &mut wishes.mentees,
+        WishSide::Mentor => &mut wishes.mentors,
+    }
+}
+
+/// The bad rows of a wishes sheet, each with all its errors (a row may
+/// fail several checks of its programme at once).
+#[derive(Default)]
+struct BadRows(BTreeMap<usize, (Option<String>, Vec<FieldError>)>);
+
+impl BadRows {
+    fn add(
+        &mut self,
+        row: usize,
+        person: Option<String>,
+        errors: impl IntoIterator<Item = FieldError>,
+    ) {
+        self.0
+            .entry(row)
+            .or_insert_with(|| (person, Vec::new()))
+            .1
+            .extend(errors);
+    }
+
+    fn into_rows(self, headings: &HashMap<String, String>) -> Vec<RejectedRow> {
+        let mut rows: Vec<RejectedRow> = self
+            .0
+            .into_iter()
+            .map(|(row, (id, mut errors))| {
+                errors.sort_by_key(|e| column_order(&e.field));
+                RejectedRow {
+                    section: Section::Preferences,
+                    row,
+                    id,
+                    errors,
+                }
+            })
+            .collect();
+        name_headings(&mut rows, headings);
+        rows
+    }
+}
+
+/// The rows of one programme in a wishes sheet, in row order.
+type WishGroup = Vec<(usize, WishRow)>;
+
+/// Reads the rows of a wishes sheet, grouped by programme; a bad row, or
+/// a person's second row in a programme, goes to `bad` instead.
+fn read_wish_rows(rows: &[(usize, Value)], bad: &mut BadRows) -> BTreeMap<String, WishGroup> {
+    let mut first_row: HashMap<(String, WishSide, String), usize> = HashMap::new();
+    let mut groups: BTreeMap<String, WishGroup> = BTreeMap::new();
+    for (row, value) in rows {
+        let wish = match WishRow::parse(value) {
+            Ok(wish) => wish,
+            Err(errors) => {
+                let person = match value.get("person_id") {
+                    Some(Value::String(s)) => Some(s.trim().to_owned()),
+                    _ => None,
+                };
+                bad.add(*row, person, errors);
+                continue;
+            }
+        };
+        let person = wish.person_id.to_string();
+        let key = (wish.programme_id.to_string(), wish.side, person.clone());
+        if let Some(first) = first_row.get(&key) {
+            bad.add(
+                *row,
+                Some(person),
+                [FieldError::new(
+                    "person_id",
+                    format!("repeats the person of row {first}: one row per person in a programme"),
+                )],
+            );
+            continue;
+        }
+        first_row.insert(key, *row);
+        groups
+            .entry(wish.programme_id.to_string())
+            .or_default()
+            .push((*row, wish));
+    }
+    groups
+}
+
+/// The wishes a group of rows says, as the wishes service takes them.
+fn wishes_of<'a>(rows: impl Iterator<Item = &'a WishRow>) -> Wishes {
+    let mut wishes = Wishes::default();
+    for wish in rows {
+        side_mut(&mut wishes, wish.side).insert(wish.person_id.to_string(), wish.choices.clone());
+    }
+    wishes
+}
+
+/// The row and field of an error the wishes service named
+/// `mentees.<id>` (the person: their `person_id`) or `mentees.<id>[k]`
+/// (their k-th wish from 0: the column `choice_<k+1>`), within `group`.
+fn place_of(group: &[(usize, WishRow)], field: &str) -> Option<(usize, String)> {
+    let (side, rest) = match (
+        field.strip_prefix("mentees."),
+        field.strip_prefix("mentors."),
+    ) {
+        (Some(rest), _) => (WishSide::Mentee, rest),
+        (_, Some(rest)) => (WishSide::Mentor, rest),
+        _ => return None,
+    };
+    // Ids hold no brackets, so a trailing `[k]` is always the index.
+    let (person, choice) = match rest.strip_suffix(']').and_then(|r| r.rsplit_once('[')) {
+        Some((person, k)) => (person, Some(k.parse::<usize>().ok()?)),
+        None => (rest, None),
+    };
+    let (row, _) = group
+        .iter()
+        .find(|(_, w)| w.side == side && w.person_id.as_str() == person)?;
+    let column = choice.map_or_else(|| "person_id".to_owned(), |k| columns::choice_field(k + 1));
+    Some((*row, column))
+}
+
+/// A failure of the wishes service once every check passed (something
+/// changed in between, or a fault inside), as the import's.
+fn failure(err: PairError) -> ImportError {
+    match err {
+        PairError::Invalid(errors) => ImportError::Invalid(errors),
+        PairError::NotFound => {
+            ImportError::Invalid(vec![FieldError::new("programme_id", NO_PROGRAMME)])
+        }
+        PairError::Internal(message) => ImportError::Internal(message),
+        PairError::Store(store) => ImportError::Store(store),
+    }
+}
+
+/// Validates and applies a wishes sheet: its rows grouped by programme,
+/// each group checked as a `PUT …/preferences` would be
+/// ([`wishes::check_preferences`]) and every programme checked before any
+/// is written; each bad cell named by its row and column. A person's
+/// wishes identical to the stored ones are not written again.
+async fn import_preferences(
+    store: &dyn Store,
+    scope: &Scope,
+    rows: &[(usize, Value)],
+    headings: &HashMap<String, String>,
+    partial: bool,
+    actor: &Actor,
+) -> Result<ImportReport, ImportError> {
+    let mut bad = BadRows::default();
+    let groups = read_wish_rows(rows, &mut bad);
+    for (programme_id, group) in &groups {
+        let wishes = wishes_of(group.iter().map(|(_, w)| w));
+        let person_at = |row: usize| {
+            group
+                .iter()
+                .find(|(r, _)| *r == row)
+                .map(|(_, w)| w.person_id.to_string())
+        };
+        match wishes::check_preferences(store, scope, programme_id, &wishes).await {
+            Ok(()) => {}
+            Err(PairError::NotFound) => {
+                for (row, wish) in group {
+                    bad.add(
+                        *row,
+                        Some(wish.person_id.to_string()),
+                        [FieldError::new("programme_id", NO_PROGRAMME)],
+                    );
+                }
+            }
+            Err(PairError::Invalid(errors)) => {
+                for error in errors {
+                    let (row, field) = place_of(group, &error.field)
+                        .unwrap_or_else(|| (group[0].0, error.field.clone()));
+                    bad.add(row, person_at(row), [FieldError::new(field, error.message)]);
+                }
+            }
+            Err(other) => return Err(failure(other)),
+        }
+    }
+
+    let mut report = ImportReport {
+        rejected: bad.into_rows(headings),
+        ..ImportReport::default()
+    };
+    if !report.rejected.is_empty() && !partial {
+        return Err(ImportError::Rejected(report));
+    }
+    let rejected: HashSet<usize> = report.rejected.iter().map(|r| r.row).collect();
+    let (mut set, mut cleared) = (0, 0);
+    for (programme_id, group) in &groups {
+        let good: Vec<&WishRow> = group
+            .iter()
+            .filter(|(row, _)| !rejected.contains(row))
+            .map(|(_, w)| w)
+            .collect();
+        if good.is_empty() {
+            continue;
+        }
+        let stored = wishes::preferences(store, scope, programme_id)
+            .await
+            .map_err(failure)?;
+        let mut changed = Wishes::default();
+        for wish in good {
+            if wish.choices.is_empty() {
+                cleared += 1;
+            } else {
+                set += 1;
+            }
+            let before = side_of(&stored, wish.side)
+                .get(wish.person_id.as_str())
+                .map_or(&[][..], Vec::as_slice);
+            if before == wish.choices.as_slice() {
+                report.unchanged += 1;
+                continue;
+            }
+            if before.is_empty() {
+                report.created += 1;
+            } else {
+                report.updated += 1;
+            }
+            side_mut(&mut changed, wish.side)
+                .insert(wish.person_id.to_string(), wish.choices.clone());
+        }
+        if changed != Wishes::default() {
+            // Checked again as it is written, so that a change since the
+            // checks above cannot slip through.
+            wishes::replace_preferences(store, scope, programme_id, changed, actor)
+                .await
+                .map_err(failure)?;
+        }
+    }
+    report.wishes_set = Some(set);
+    report.wishes_cleared = Some(cleared);
+    report.applied = true;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fields(value: Value) -> Vec<String> {
+        WishRow::parse(&value)
+            .expect_err("a bad row")
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
+    }
+
+    #[test]
+    fn the_template_has_as_many_choices_as_a_person_may_say() {
+        let choices = columns::PREFERENCE_COLUMNS
+            .iter()
+            .filter(|c| choice_of(c.field).is_some())
+            .count();
+        assert_eq!(choices, MAX_WISHES);
+    }
+
+    #[test]
+    fn a_wishes_row_reads_codes_or_russian_words_and_its_choices_in_order() {
+        let row = WishRow::parse(&json!({
+            "programme_id": "tt-2026", "side": "Наставляемый", "person_id": " t-egorov ",
+            "choice_1": "t-petrov", "choice_2": "t-ivanova",
+        }))
+        .expect("a good row");
+        assert_eq!(row.side, WishSide::Mentee);
+        assert_eq!(row.person_id.as_str(), "t-egorov");
+        assert_eq!(row.choices, ["t-petrov", "t-ivanova"]);
+        let clears = WishRow::parse(&json!({
+            "programme_id": "tt-2026", "side": "mentor", "person_id": "t-petrov",
+        }))
+        .expect("a row without choices");
+        assert!(clears.choices.is_empty());
+    }
+
+    #[test]
+    fn gaps_repeats_and_choices_past_the_last_are_named_by_cell() {
+        let base = |extra: Value| {
+            let mut row =
+                json!({"programme_id": "tt-2026", "side": "mentee", "person_id": "t-egorov"});
+            for (k, v) in extra.as_object().expect("object") {
+                row[k] = v.clone();
+            }
+            row
+        };
+        assert_eq!(
+            fields(base(json!({"choice_1": "a", "choice_4": "b"}))),
+            ["choice_2"]
+        );
+        assert_eq!(
+            fields(base(json!({"choice_1": "a", "choice_2": "a"}))),
+            ["choice_2"]
+        );
+        let eleven: Map<String, Value> = (1..=11)
+            .map(|n| (columns::choice_field(n), json!(format!("m-{n}"))))
+            .collect();
+        assert_eq!(fields(base(Value::Object(eleven))), ["choice_11"]);
+        assert_eq!(
+            fields(json!({"side": "учитель", "person_id": "x/y", "colour": "red"})),
+            ["programme_id", "side", "person_id", "colour"]
+        );
+    }
+
+    #[test]
+    fn wish_errors_point_at_the_persons_row_and_choice() {
+        let group = vec![
+            (
+                2,
+                WishRow::parse(&json!({"programme_id": "p", "side": "mentee", "person_id": "a.b", "choice_1": "m"}))
+                    .expect("row"),
+            ),
+            (
+                3,
+                WishRow::parse(&json!({"programme_id": "p", "side": "mentor", "person_id": "a.b"}))
+                    .expect("row"),
+            ),
+        ];
+        assert_eq!(
+            place_of(&group, "mentees.a.b[0]"),
+            Some((2, "choice_1".to_owned()))
+        );
+        assert_eq!(
+            place_of(&group, "mentors.a.b"),
+            Some((3, "person_id".to_owned()))
+        );
+        assert_eq!(place_of(&group, "mentors.zz[1]"), None);
     }
 }

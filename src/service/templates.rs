@@ -1,8 +1,9 @@
-//! Blank workbooks for a school to fill: the Russian headings of a bank,
-//! drop-down lists of the valid values, and a sheet «Поля» naming each
-//! heading's API field and what it accepts. A filled template imports as
-//! it is: its headings and words are the ones the import reads
-//! ([`crate::domain::columns`], the vocabularies' Russian words).
+//! Blank workbooks for a school to fill: the Russian headings of a bank
+//! or of participants' wishes, drop-down lists of the valid values, and a
+//! sheet «Поля» naming each heading's API field and what it accepts. A
+//! filled template imports as it is: its headings and words are the ones
+//! the import reads ([`crate::domain::columns`], the vocabularies' Russian
+//! words).
 
 use super::import::CsvKind;
 use rust_xlsxwriter::{
@@ -18,6 +19,7 @@ pub fn sheet_name(kind: CsvKind) -> &'static str {
         CsvKind::Organizations => "Организации",
         CsvKind::Mentors => "Наставники",
         CsvKind::Mentees => "Наставляемые",
+        CsvKind::Preferences => "Пожелания",
     }
 }
 

@@ -405,8 +405,8 @@ pub async fn put_preferences(
 }
 
 /// [`put_preferences`] for wishes already read (from a spreadsheet, say):
-/// the same checks against the programme, all or nothing. Fields are
-/// named `mentees.<id>[k]` / `mentors.<id>[k]`.
+/// the checks of [`check_preferences`], all or nothing. Fields are named
+/// `mentees.<id>[k]` / `mentors.<id>[k]`.
 pub async fn replace_preferences(
     store: &dyn Store,
     scope: &Scope,
@@ -414,6 +414,26 @@ pub async fn replace_preferences(
     wishes: Wishes,
     actor: &Actor,
 ) -> Result<Wishes, PairError> {
+    check_preferences(store, scope, programme_id, &wishes).await?;
+    store
+        .replace_wishes(programme_id, &wishes.into_lists(), actor)
+        .await?;
+    preferences(store, scope, programme_id).await
+}
+
+/// Whether [`replace_preferences`] would accept `wishes`, writing
+/// nothing: the programme in the caller's scope, everyone who wishes in
+/// its pool and the caller's scope, everyone named in its pool, and no
+/// wish for a pair a hard rule forbids. Every problem at once, named
+/// `mentees.<id>` (the person) or `mentees.<id>[k]` (their k-th wish, from
+/// 0); likewise `mentors.…`. An import checks every programme of a file
+/// with it before writing any.
+pub async fn check_preferences(
+    store: &dyn Store,
+    scope: &Scope,
+    programme_id: &str,
+    wishes: &Wishes,
+) -> Result<(), PairError> {
     runs::programme_in_scope(store, scope, programme_id).await?;
     let pool = Pool::load(store, programme_id).await?;
     let mut errors = Vec::new();
@@ -458,11 +478,9 @@ pub async fn replace_preferences(
             }
         }
     }
-    if !errors.is_empty() {
-        return Err(PairError::Invalid(errors));
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(PairError::Invalid(errors))
     }
-    store
-        .replace_wishes(programme_id, &wishes.into_lists(), actor)
-        .await?;
-    preferences(store, scope, programme_id).await
 }

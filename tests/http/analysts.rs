@@ -518,7 +518,7 @@ async fn outcomes_tell_which_weights_predicted_the_pairs_that_worked(app: &TestA
         .await;
     assert_eq!(sensitivity.status, 200, "{}", sensitivity.text);
     let criteria = sensitivity.body["criteria"].as_array().expect("criteria");
-    assert_eq!(criteria.len(), 8);
+    assert_eq!(criteria.len(), mentor_match::domain::Criterion::ALL.len());
     let baseline = sensitivity.body["baseline"]["pairs"]
         .as_u64()
         .expect("pairs");

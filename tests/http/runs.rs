@@ -449,7 +449,7 @@ async fn dry_runs_compare_but_cannot_be_approved(app: &TestApp) {
     let added = cmp.body["pairs_added"].as_array().map_or(0, Vec::len);
     assert_eq!(kept + added, pairs_of(&what_if).len());
     let criteria = cmp.body["criteria"].as_array().expect("criteria");
-    assert_eq!(criteria.len(), 8);
+    assert_eq!(criteria.len(), mentor_match::domain::Criterion::ALL.len());
     let availability = criteria
         .iter()
         .find(|c| c["criterion"] == "availability")

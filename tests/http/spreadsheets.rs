@@ -1,10 +1,11 @@
 //! School spreadsheets through the real server: Windows-1251 and UTF-8 CSV
 //! with `;` or tabs, XLSX and ODS written by other programs, Russian
 //! headings and words, templates filled and imported, and exports that
-//! open well in Russian Excel.
+//! open well in Russian Excel, the indicators' growth among them.
 
 use crate::common::{Reply, TestApp, fixture, fixture_json};
 use calamine::{Data, Reader};
+use mentor_match::service::auth::Role;
 use serde_json::{Value, json};
 use std::io::Cursor;
 
@@ -500,9 +501,604 @@ async fn exports_open_well_in_russian_excel(app: &TestApp) {
     )
     .await;
     assert_eq!(status, 200);
-    let book: calamine::Xlsx<_> =
+    let mut book: calamine::Xlsx<_> =
         calamine::open_workbook_from_rs(Cursor::new(body)).expect("a workbook");
-    assert_eq!(book.sheet_names(), ["Показатели"]);
+    // The indicators come first, where a spreadsheet opens; the growth has
+    // columns of its own and so a sheet of its own after them.
+    assert_eq!(book.sheet_names(), ["Показатели", "Рост"]);
+    let indicators = book.worksheet_range("Показатели").expect("sheet");
+    assert_eq!(
+        indicators.get((0, 0)),
+        Some(&Data::String("Организация".into()))
+    );
+    assert!(
+        (1..indicators.height())
+            .any(|r| indicators.get((r, 2)) == Some(&Data::String("teachers_mentoring".into()))),
+        "the indicators are on the first sheet"
+    );
+}
+
+const INDICATORS_OF_THE_MUNICIPALITY: &str =
+    "/api/v1/reports/indicators?organization_id=mun-ustk&period=";
+
+fn this_month() -> String {
+    let today = time::OffsetDateTime::now_utc().date();
+    format!("{}-{:02}", today.year(), u8::from(today.month()))
+}
+
+/// The records of an indicators CSV in `dialect`, its header first.
+fn csv_records(body: &[u8], dialect: &str) -> Vec<Vec<String>> {
+    let text = std::str::from_utf8(body).expect("utf-8");
+    let (text, delimiter) = match dialect {
+        "excel-ru" => (text.strip_prefix('\u{feff}').expect("a BOM"), b';'),
+        _ => (text, b','),
+    };
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.expect("a record").iter().map(str::to_owned).collect())
+        .collect()
+}
+
+/// The rows of a parsed indicators CSV whose indicator id is `growth`.
+fn growth_rows(records: &[Vec<String>]) -> Vec<Vec<String>> {
+    records
+        .iter()
+        .filter(|r| r[2] == "growth")
+        .cloned()
+        .collect()
+}
+
+/// Both sheets of the indicators workbook in `lang`.
+async fn indicators_workbook(app: &TestApp, lang: &str) -> calamine::Xlsx<Cursor<Vec<u8>>> {
+    let (status, body) = download(
+        app,
+        &format!(
+            "{}{}&lang={lang}",
+            INDICATORS_OF_THE_MUNICIPALITY.replace("indicators?", "indicators.xlsx?"),
+            this_month()
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    calamine::open_workbook_from_rs(Cursor::new(body)).expect("a workbook")
+}
+
+async fn the_growth_of_the_json_is_in_the_csv_and_the_xlsx(app: &TestApp) {
+    app.load_school().await;
+    let run = app.run_and_wait(&app.admin, "tp-2026", json!({})).await;
+    let mut pairs = Vec::new();
+    for p in run["proposals"].as_array().expect("proposals") {
+        let reply = app.approve(&app.admin, p["id"].as_str().expect("id")).await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        for pair in reply.body["pairs"].as_array().expect("pairs") {
+            pairs.push(pair["id"].as_str().expect("pair id").to_owned());
+        }
+    }
+    assert!(pairs.len() >= 2, "two pairs to average over: {pairs:?}");
+    // motivation: +2 and −1, a mean of 0.5 over two pairs; grades: +3 over
+    // one; confidence: −1 over one, a fall that must keep its sign.
+    for (pair, stage, answers) in [
+        (&pairs[0], "entry", json!({"motivation": 2, "grades": 1})),
+        (&pairs[0], "exit", json!({"motivation": 4, "grades": 4})),
+        (
+            &pairs[1],
+            "entry",
+            json!({"motivation": 3, "confidence": 5}),
+        ),
+        (&pairs[1], "exit", json!({"motivation": 2, "confidence": 4})),
+    ] {
+        let reply = app
+            .post_json(
+                &app.admin,
+                &format!("/api/v1/pairs/{pair}/feedback"),
+                &json!({"stage": stage, "respondent": "mentee", "answers": answers}),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+    }
+    let form = app.get("/api/v1/programmes/tp-2026").await.body["form"]
+        .as_str()
+        .expect("form")
+        .to_owned();
+    let expected = [
+        ("confidence", 1, -1.0),
+        ("grades", 1, 3.0),
+        ("motivation", 2, 0.5),
+    ];
+
+    let report = app
+        .get(&format!("{INDICATORS_OF_THE_MUNICIPALITY}{}", this_month()))
+        .await;
+    assert_eq!(report.status, 200, "{}", report.text);
+    let json_growth: Vec<(String, String, u64, f64)> = report.body["growth"]
+        .as_array()
+        .expect("growth")
+        .iter()
+        .map(|g| {
+            (
+                g["form"].as_str().expect("form").to_owned(),
+                g["question"].as_str().expect("question").to_owned(),
+                g["pairs"].as_u64().expect("pairs"),
+                g["mean"].as_f64().expect("mean"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        json_growth,
+        expected
+            .iter()
+            .map(|(q, n, m)| (form.clone(), (*q).to_owned(), *n, *m))
+            .collect::<Vec<_>>()
+    );
+
+    for (dialect, lang, title, point) in [
+        ("plain", "en", "Mean growth (exit − entry)", '.'),
+        ("excel-ru", "ru", "Средний прирост (выход − вход)", ','),
+    ] {
+        let (status, body) = download(
+            app,
+            &format!(
+                "{}{}&lang={lang}&dialect={dialect}",
+                INDICATORS_OF_THE_MUNICIPALITY.replace("indicators?", "indicators.csv?"),
+                this_month()
+            ),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let records = csv_records(&body, dialect);
+        let organization = records[1][0].clone();
+        let growth = growth_rows(&records);
+        assert_eq!(
+            records[records.len() - growth.len()..],
+            growth[..],
+            "{dialect}: the growth rows come after the indicators"
+        );
+        let rows: Vec<Vec<String>> = expected
+            .iter()
+            .map(|(question, pairs, mean)| {
+                vec![
+                    organization.clone(),
+                    form.clone(),
+                    "growth".to_owned(),
+                    format!("{title}: {question}"),
+                    String::new(),
+                    pairs.to_string(),
+                    format!("{mean:.4}").replace('.', &point.to_string()),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]
+            })
+            .collect();
+        assert_eq!(growth, rows, "{dialect}");
+    }
+
+    for (lang, sheets, headings) in [
+        (
+            "ru",
+            ["Показатели", "Рост"],
+            [
+                "Форма наставничества",
+                "Вопрос",
+                "Число пар",
+                "Средний прирост (выход − вход)",
+            ],
+        ),
+        (
+            "en",
+            ["Indicators", "Growth"],
+            ["Form", "Question", "Pairs", "Mean growth (exit − entry)"],
+        ),
+    ] {
+        let mut book = indicators_workbook(app, lang).await;
+        assert_eq!(book.sheet_names(), sheets);
+        let indicators = book.worksheet_range(sheets[0]).expect("indicators");
+        assert!(
+            (1..indicators.height())
+                .all(|r| indicators.get((r, 2)) != Some(&Data::String("growth".into()))),
+            "{lang}: the growth is on its own sheet only"
+        );
+        let sheet = book.worksheet_range(sheets[1]).expect("growth");
+        assert_eq!(sheet.height(), 1 + expected.len(), "{lang}");
+        for (c, heading) in headings.iter().enumerate() {
+            assert_eq!(
+                sheet.get((0, c)),
+                Some(&Data::String((*heading).into())),
+                "{lang}"
+            );
+        }
+        for (r, (question, pairs, mean)) in expected.iter().enumerate() {
+            let row: Vec<Option<&Data>> = (0..4).map(|c| sheet.get((r + 1, c))).collect();
+            assert_eq!(
+                row,
+                [
+                    Some(&Data::String(form.clone())),
+                    Some(&Data::String((*question).into())),
+                    Some(&Data::Float(*pairs as f64)),
+                    Some(&Data::Float(*mean)),
+                ],
+                "{lang}: row {}",
+                r + 1
+            );
+        }
+    }
+}
+
+async fn before_any_feedback_the_growth_says_no_data_never_zero(app: &TestApp) {
+    app.load_school().await;
+    let report = app
+        .get(&format!("{INDICATORS_OF_THE_MUNICIPALITY}{}", this_month()))
+        .await;
+    assert_eq!(report.body["growth"], json!([]), "{}", report.text);
+    for (dialect, lang, title, words) in [
+        ("plain", "en", "Mean growth (exit − entry)", "no data"),
+        (
+            "excel-ru",
+            "ru",
+            "Средний прирост (выход − вход)",
+            "нет данных",
+        ),
+    ] {
+        let (status, body) = download(
+            app,
+            &format!(
+                "{}{}&lang={lang}&dialect={dialect}",
+                INDICATORS_OF_THE_MUNICIPALITY.replace("indicators?", "indicators.csv?"),
+                this_month()
+            ),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let records = csv_records(&body, dialect);
+        let organization = records[1][0].clone();
+        assert_eq!(
+            growth_rows(&records),
+            [vec![
+                organization,
+                String::new(),
+                "growth".to_owned(),
+                title.to_owned(),
+                String::new(),
+                "0".to_owned(),
+                String::new(),
+                words.to_owned(),
+                String::new(),
+                String::new(),
+            ]],
+            "{dialect}"
+        );
+        assert_eq!(records.last().map(|r| r[2].as_str()), Some("growth"));
+    }
+    for (lang, sheet, words) in [("ru", "Рост", "нет данных"), ("en", "Growth", "no data")]
+    {
+        let mut book = indicators_workbook(app, lang).await;
+        let sheet = book.worksheet_range(sheet).expect("growth");
+        assert_eq!(sheet.height(), 2, "{lang}: the headings and one row");
+        assert_eq!(sheet.get((1, 2)), Some(&Data::Float(0.0)), "{lang}");
+        assert_eq!(
+            sheet.get((1, 3)),
+            Some(&Data::String(words.into())),
+            "{lang}"
+        );
+    }
+}
+
+/// The headings of the first row of `sheet` in an XLSX workbook.
+fn first_row(book: &mut calamine::Xlsx<Cursor<Vec<u8>>>, sheet: &str) -> Vec<String> {
+    book.worksheet_range(sheet)
+        .expect("sheet")
+        .rows()
+        .next()
+        .expect("heading row")
+        .iter()
+        .map(|c| c.to_string())
+        .collect()
+}
+
+/// An XLSX workbook of one sheet «Пожелания»: `headings`, then each row's
+/// cells by heading (the rest left empty).
+fn wishes_workbook(headings: &[String], rows: &[&[(&str, &str)]]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Пожелания").expect("name");
+    for (c, heading) in headings.iter().enumerate() {
+        sheet.write_string(0, c as u16, heading).expect("heading");
+        for (r, row) in rows.iter().enumerate() {
+            if let Some((_, value)) = row.iter().find(|(h, _)| h == heading) {
+                sheet
+                    .write_string(r as u32 + 1, c as u16, *value)
+                    .expect("cell");
+            }
+        }
+    }
+    book.save_to_buffer().expect("xlsx")
+}
+
+async fn wishes_sheets_from_excel_record_what_participants_said(app: &TestApp) {
+    app.load_school().await;
+    // As Russian Excel saves "CSV": Windows-1251, `;`, Russian headings
+    // and words; two programmes in one file.
+    let reply = import(
+        app,
+        "?kind=preferences",
+        bytes("preferences_ru.csv"),
+        "text/csv",
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.body["encoding"], "windows-1251");
+    assert_eq!(reply.body["delimiter"], "semicolon");
+    assert_eq!(reply.body["created"], 6, "{}", reply.text);
+    assert_eq!(reply.body["wishes_set"], 6);
+    assert_eq!(reply.body["wishes_cleared"], 0);
+    assert_eq!(reply.body["rejected"], json!([]));
+    let said = json!({
+        "mentees": {
+            "t-egorov": ["t-petrov", "t-ivanova", "t-volkov"],
+            "t-sergeeva": ["t-orlova"],
+            "t-yakovleva": ["t-ivanova", "t-smirnova"],
+        },
+        "mentors": {
+            "t-ivanova": ["t-yakovleva", "t-egorov"],
+            "t-petrov": ["t-egorov"],
+        },
+    });
+    let path = "/api/v1/programmes/tt-2026/preferences";
+    assert_eq!(app.get(path).await.body, said);
+    assert_eq!(
+        app.get("/api/v1/programmes/tp-2026/preferences").await.body,
+        json!({"mentees": {"p-sidorov": ["t-kuznetsova", "t-zaitsev"]}, "mentors": {}})
+    );
+    let again = import(
+        app,
+        "?kind=preferences",
+        bytes("preferences_ru.csv"),
+        "text/csv",
+        None,
+    )
+    .await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(
+        (&again.body["created"], &again.body["unchanged"]),
+        (&json!(0), &json!(6))
+    );
+
+    // The template: Russian headings, the «Поля» sheet, a drop-down for
+    // «Кто выбирает», the header row frozen.
+    let (status, template) = download(app, "/api/v1/templates/preferences.xlsx").await;
+    assert_eq!(status, 200);
+    let mut zip = zip::ZipArchive::new(Cursor::new(template.clone())).expect("a zip");
+    let mut data_sheet = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("xl/worksheets/sheet1.xml").expect("sheet1"),
+        &mut data_sheet,
+    )
+    .expect("xml");
+    assert!(data_sheet.contains("<dataValidation "), "a drop-down list");
+    assert!(data_sheet.contains("state=\"frozen\""), "a frozen header");
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(Cursor::new(template)).expect("a workbook");
+    assert_eq!(
+        book.sheet_names()[..2],
+        ["Пожелания".to_owned(), "Поля".to_owned()]
+    );
+    let headings = first_row(&mut book, "Пожелания");
+    assert_eq!(headings.len(), 13);
+    assert_eq!(
+        headings[..4],
+        ["Программа", "Кто выбирает", "Участник", "1-й выбор"]
+    );
+    assert_eq!(headings[12], "10-й выбор");
+    let fields: Vec<(String, String)> = book
+        .worksheet_range("Поля")
+        .expect("fields sheet")
+        .rows()
+        .skip(1)
+        .map(|r| (r[0].to_string(), r[1].to_string()))
+        .collect();
+    assert_eq!(fields.len(), headings.len());
+    for pair in [
+        ("Программа", "programme_id"),
+        ("Кто выбирает", "side"),
+        ("Участник", "person_id"),
+        ("10-й выбор", "choice_10"),
+    ] {
+        assert!(
+            fields.contains(&(pair.0.to_owned(), pair.1.to_owned())),
+            "{pair:?}"
+        );
+    }
+    let lists = book.worksheet_range("Списки").expect("the drop-down lists");
+    let words: Vec<String> = lists.rows().skip(1).map(|r| r[0].to_string()).collect();
+    assert_eq!(words, ["наставляемый", "наставник"]);
+
+    // Filled in: a change, a clearing, a newcomer spelled in codes, and a
+    // row as stored.
+    let filled = wishes_workbook(
+        &headings,
+        &[
+            &[
+                ("Программа", "tt-2026"),
+                ("Кто выбирает", "наставляемый"),
+                ("Участник", "t-egorov"),
+                ("1-й выбор", "t-volkov"),
+            ],
+            &[
+                ("Программа", "tt-2026"),
+                ("Кто выбирает", "Наставляемый"),
+                ("Участник", "t-sergeeva"),
+            ],
+            &[
+                ("Программа", "tt-2026"),
+                ("Кто выбирает", "mentee"),
+                ("Участник", "t-musina"),
+                ("1-й выбор", "t-smirnova"),
+                ("2-й выбор", "t-orlova"),
+            ],
+            &[
+                ("Программа", "tt-2026"),
+                ("Кто выбирает", "наставник"),
+                ("Участник", "t-petrov"),
+                ("1-й выбор", "t-egorov"),
+            ],
+        ],
+    );
+    let reply = import(app, "?kind=preferences", filled, XLSX, None).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.body["sheet"], "Пожелания");
+    for (count, n) in [
+        ("created", 1),
+        ("updated", 2),
+        ("unchanged", 1),
+        ("wishes_set", 3),
+        ("wishes_cleared", 1),
+    ] {
+        assert_eq!(reply.body[count], n, "{count}: {}", reply.text);
+    }
+    let now = app.get(path).await.body;
+    assert_eq!(
+        now["mentees"],
+        json!({
+            "t-egorov": ["t-volkov"],
+            "t-musina": ["t-smirnova", "t-orlova"],
+            "t-yakovleva": ["t-ivanova", "t-smirnova"],
+        })
+    );
+    assert_eq!(now["mentors"], said["mentors"]);
+
+    // A curator records wishes but writes no profiles; an analyst neither.
+    let curator = app.key(Role::Curator, Some("school-7")).await;
+    let wishes = "programme_id,side,person_id,choice_1\ntt-2026,mentor,t-volkov,t-sergeeva\n";
+    let by_curator = app
+        .import_csv(&curator, "?kind=preferences", wishes.into())
+        .await;
+    assert_eq!(by_curator.status, 200, "{}", by_curator.text);
+    assert_eq!(
+        app.get(path).await.body["mentors"]["t-volkov"],
+        json!(["t-sergeeva"])
+    );
+    let profiles = std::fs::read_to_string(fixture("mentors.csv")).expect("fixture");
+    app.import_csv(&curator, "?kind=mentors", profiles)
+        .await
+        .assert_problem(403);
+    // Whatever `kind` says, a JSON body writes banks.
+    app.import_json(&curator, "?kind=preferences", &json!({"mentors": []}))
+        .await
+        .assert_problem(403);
+    let analyst = app.key(Role::Analyst, None).await;
+    app.import_csv(&analyst, "?kind=preferences", wishes.into())
+        .await
+        .assert_problem(403);
+    let template = app
+        .get_as(&curator, "/api/v1/templates/preferences.xlsx")
+        .await;
+    assert_eq!(
+        template.status, 200,
+        "a curator may fetch the wishes template"
+    );
+    app.get_as(&curator, "/api/v1/templates/mentors.xlsx")
+        .await
+        .assert_problem(403);
+}
+
+async fn a_wishes_sheet_with_bad_rows_is_refused_whole_naming_each_cell_in_russian(app: &TestApp) {
+    app.load_school().await;
+    let headings: Vec<String> = ["Программа", "Кто выбирает", "Участник"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain((1..=11).map(|n| format!("{n}-й выбор")))
+        .collect();
+    let eleven: Vec<String> = (1..=11).map(|n| format!("t-mentor-{n}")).collect();
+    let rows: Vec<Vec<&str>> = vec![
+        // 2: good.
+        vec!["tt-2026", "наставляемый", "t-yakovleva", "t-ivanova"],
+        // 3: nobody of the programme.
+        vec!["tt-2026", "наставляемый", "t-nobody", "t-ivanova"],
+        // 4: eleven choices.
+        ["tt-2026", "наставляемый", "t-egorov"]
+            .into_iter()
+            .chain(eleven.iter().map(String::as_str))
+            .collect(),
+        // 5: a gap at the second choice.
+        vec![
+            "tt-2026",
+            "наставник",
+            "t-petrov",
+            "t-egorov",
+            "",
+            "t-sergeeva",
+        ],
+        // 6: a pair the programme forbids (the mentor takes no teachers).
+        vec![
+            "tt-2026",
+            "наставляемый",
+            "t-kovaleva",
+            "t-ivanova",
+            "t-kuznetsova",
+        ],
+        // 7: the same person again.
+        vec!["tt-2026", "наставляемый", "t-yakovleva", "t-petrov"],
+        // 8: no such programme.
+        vec!["nope-2026", "наставник", "t-ivanova", "t-yakovleva"],
+    ];
+    let mut csv = headings.join(";") + "\r\n";
+    for row in &rows {
+        let mut cells = row.clone();
+        cells.resize(headings.len(), "");
+        csv += &(cells.join(";") + "\r\n");
+    }
+    let reply = import(
+        app,
+        "?kind=preferences",
+        windows_1251(&csv),
+        "text/csv",
+        Some("ru"),
+    )
+    .await;
+    reply.assert_problem(422);
+    assert_eq!(
+        bad_cells(&reply),
+        [
+            (3, "Участник".to_owned()),
+            (4, "11-й выбор".to_owned()),
+            (5, "2-й выбор".to_owned()),
+            (6, "2-й выбор".to_owned()),
+            (7, "Участник".to_owned()),
+            (8, "Программа".to_owned()),
+        ],
+        "{}",
+        reply.text
+    );
+    let message = |row: usize| {
+        reply.body["rejected"][row]["errors"][0]["message"]
+            .as_str()
+            .expect("message")
+            .to_owned()
+    };
+    assert_eq!(
+        message(0),
+        "не наставляемый этой программы в вашей области доступа"
+    );
+    assert_eq!(message(1), "можно назвать не больше 10 человек");
+    assert!(message(2).contains("без пропусков"), "{}", message(2));
+    assert!(
+        message(3).starts_with("пара t-kuznetsova – t-kovaleva нарушает правило form_not_accepted"),
+        "{}",
+        message(3)
+    );
+    assert!(message(4).contains("строке 2"), "{}", message(4));
+    assert_eq!(message(5), "такой программы нет в вашей области доступа");
+    assert_eq!(reply.body["rejected"][0]["section"], "preferences");
+    assert_eq!(reply.body["rejected"][0]["id"], "t-nobody");
+    // Nothing applied, not even the good row.
+    assert_eq!(
+        app.get("/api/v1/programmes/tt-2026/preferences").await.body,
+        json!({"mentees": {}, "mentors": {}})
+    );
 }
 
 async fn garbage_and_zip_bombs_are_refused_cleanly(app: &TestApp) {
@@ -553,5 +1149,9 @@ on_both_backends!(
     bad_rows_are_named_by_row_number_and_heading_in_russian,
     a_downloaded_template_filled_in_imports_as_it_is,
     exports_open_well_in_russian_excel,
+    the_growth_of_the_json_is_in_the_csv_and_the_xlsx,
+    before_any_feedback_the_growth_says_no_data_never_zero,
     garbage_and_zip_bombs_are_refused_cleanly,
+    wishes_sheets_from_excel_record_what_participants_said,
+    a_wishes_sheet_with_bad_rows_is_refused_whole_naming_each_cell_in_russian,
 );
