@@ -449,7 +449,7 @@ fn the_match_command_reads_files_and_names_bad_records() {
     let prog = dir.join("programme.json");
     std::fs::write(&input, data.to_string()).expect("write");
     std::fs::write(&prog, data["programmes"][1].to_string()).expect("write");
-    let result = match_command(&input, &prog, Lang::Ru).expect("match");
+    let result = match_command(&input, &prog, Lang::Ru, None).expect("match");
     assert!(
         result["proposals"]
             .as_array()
@@ -464,7 +464,7 @@ fn the_match_command_reads_files_and_names_bad_records() {
     let mut broken = data.clone();
     broken["mentors"][3]["capacity"] = json!(-1);
     std::fs::write(&input, broken.to_string()).expect("write");
-    let err = match_command(&input, &prog, Lang::En).expect_err("bad record");
+    let err = match_command(&input, &prog, Lang::En, None).expect_err("bad record");
     assert!(
         err.contains("mentors[3]") && err.contains("capacity"),
         "{err}"

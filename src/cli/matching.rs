@@ -75,8 +75,14 @@ fn read_banks(
 /// (`[{mentor_id, mentee_id}]`), `objective` (`total`|`fair`|`rank_maximal`|`stable`|`stable_mentor`) and
 /// `weights`) and a programme file, runs the matching, and returns
 /// `{proposals, unmatched, ineligible, stats}`. Every bad record is named
-/// with its list, position, id and fields.
-pub fn match_command(input: &Path, programme: &Path, lang: Lang) -> Result<Value, String> {
+/// with its list, position, id and fields. `default_objective` applies
+/// when the file names none.
+pub fn match_command(
+    input: &Path,
+    programme: &Path,
+    lang: Lang,
+    default_objective: Option<Objective>,
+) -> Result<Value, String> {
     let root = read_json(input)?;
     let programme_value = read_json(programme)?;
     let mut bad = Vec::new();
@@ -87,7 +93,7 @@ pub fn match_command(input: &Path, programme: &Path, lang: Lang) -> Result<Value
     let pinned = pairs(&root, "pinned_pairs", &mut bad);
     let excluded = pairs(&root, "excluded_pairs", &mut bad);
     let objective = match root.get("objective").and_then(Value::as_str) {
-        None => Objective::Total,
+        None => default_objective.unwrap_or(Objective::Total),
         Some(name) => Objective::parse(name).unwrap_or_else(|| {
             bad.push(format!(
                 "objective: unknown value {name:?}; expected total, fair, rank_maximal, stable or stable_mentor"
@@ -130,8 +136,14 @@ pub fn match_command(input: &Path, programme: &Path, lang: Lang) -> Result<Value
 /// `match` without a programme file: runs every programme of the input
 /// file (`programmes`, as the import format carries them) on the same
 /// banks and returns one statistics line per programme plus the totals and
-/// the wall time of all runs (parsing excluded).
-pub fn match_all_command(input: &Path, lang: Lang) -> Result<Value, String> {
+/// the wall time of all runs (parsing excluded). With `objective`, every
+/// programme without group limits is run for it (group programmes take
+/// `total`), so objectives can be set side by side on the same data.
+pub fn match_all_command(
+    input: &Path,
+    lang: Lang,
+    objective: Option<Objective>,
+) -> Result<Value, String> {
     let root = read_json(input)?;
     let mut bad = Vec::new();
     let (organizations, mentors, mentees) = read_banks(&root, &mut bad);
@@ -146,15 +158,19 @@ pub fn match_all_command(input: &Path, lang: Lang) -> Result<Value, String> {
     let mut lines = Vec::with_capacity(programmes.len());
     let (mut eligible, mut matched, mut scored) = (0usize, 0usize, 0u64);
     for programme in &programmes {
+        let objective = objective
+            .filter(|o| programme.group.is_none() || o.allows_groups())
+            .unwrap_or(Objective::Total);
         let input = RunInput {
             lang,
+            objective,
             ..RunInput::new(programme, &organizations, &mentors, &mentees)
         };
         let outcome = run(&input).map_err(|e| format!("programme {}: {e}", programme.id))?;
         eligible += outcome.stats.mentees_eligible;
         matched += outcome.stats.mentees_matched;
         scored += outcome.stats.pairs_scored;
-        lines.push(json!({"programme_id": outcome.programme_id, "form": programme.form, "stats": outcome.stats}));
+        lines.push(json!({"programme_id": outcome.programme_id, "form": programme.form, "objective": objective, "stats": outcome.stats}));
     }
     Ok(json!({
         "programmes": lines,

@@ -106,6 +106,11 @@ pub enum Command {
         /// Language of the explanations: `en` or `ru`.
         #[arg(long, default_value = "en")]
         lang: String,
+        /// The objective of every programme when none is given in the
+        /// input: `total`, `fair`, `rank_maximal`, `stable` or
+        /// `stable_mentor` (group programmes keep `total`).
+        #[arg(long)]
+        objective: Option<String>,
     },
     /// Write a seeded synthetic municipality or region (import format, with
     /// one programme per form) on standard output.
@@ -189,12 +194,21 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             input,
             programme,
             lang,
+            objective,
         } => {
             let lang = Lang::parse(lang)
                 .ok_or_else(|| format!("unknown --lang {lang:?}; use en or ru"))?;
+            let objective = match objective {
+                None => None,
+                Some(name) => Some(crate::matching::Objective::parse(name).ok_or_else(|| {
+                    format!(
+                        "unknown --objective {name:?}; use total, fair, rank_maximal, stable or stable_mentor"
+                    )
+                })?),
+            };
             let result = match programme {
-                Some(programme) => match_command(input, programme, lang)?,
-                None => match_all_command(input, lang)?,
+                Some(programme) => match_command(input, programme, lang, objective)?,
+                None => match_all_command(input, lang, objective)?,
             };
             println!(
                 "{}",
