@@ -257,6 +257,35 @@ async fn a_form_without_its_csrf_token_is_refused(app: &TestApp) {
             .unwrap_or_default()
             .starts_with("/ui/runs/")
     );
+    // Every objective is offered where groups are not formed, and the
+    // one chosen is the one run.
+    assert!(
+        ["rank_maximal", "stable", "stable_mentor"]
+            .iter()
+            .all(|o| page.body.contains(&format!("<option value=\"{o}\">"))),
+        "{}",
+        page.body
+    );
+    let stable = browser
+        .post(
+            "/ui/programmes/tp-2026/runs",
+            &[("csrf", &csrf), ("objective", "stable")],
+        )
+        .await;
+    assert_eq!(stable.status, 303, "{}", stable.body);
+    let newest = app.get("/api/v1/programmes/tp-2026/runs?limit=1").await;
+    assert_eq!(
+        newest.body["items"][0]["objective"], "stable",
+        "{}",
+        newest.text
+    );
+    let admin = app.admin.clone();
+    let mut municipal = Browser::signed_in(app, &admin).await;
+    let groups = municipal.get("/ui/programmes/sp-2026").await;
+    assert!(
+        groups.status == 200 && !groups.body.contains("value=\"stable\""),
+        "group programmes offer total and fair only"
+    );
     // The sign-in form has its own token.
     let mut fresh = Browser::new(app);
     let bare = fresh.post("/ui/sign-in", &[("key", &key)]).await;

@@ -182,6 +182,8 @@ struct ProgrammePage {
     may_start: bool,
     may_dry_run: bool,
     may_read_pairs: bool,
+    /// Group limits: only the objectives that can form groups are offered.
+    grouped: bool,
 }
 
 /// `GET /ui/programmes/{id}`.
@@ -263,5 +265,6 @@ pub async fn show(ctx: Ctx, path: Path<String>) -> Result<HttpResponse, PageErro
         may_start: ctx.may(Permission::StartRuns),
         may_dry_run: ctx.may(Permission::StartDryRuns),
         may_read_pairs: ctx.may(Permission::ReadPairs),
+        grouped: programme.group.is_some(),
     })
 }

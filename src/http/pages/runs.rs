@@ -504,7 +504,7 @@ pub async fn start(
     ctx.require(Permission::StartRuns)?;
     let programme_id = id(&path)?;
     let objective = match form.get("objective") {
-        Some("fair") => "fair",
+        Some(name @ ("fair" | "rank_maximal" | "stable" | "stable_mentor")) => name,
         _ => "total",
     };
     let body = serde_json::json!({ "objective": objective });

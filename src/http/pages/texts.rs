@@ -110,6 +110,9 @@ texts! {
     objective: "Цель после охвата", "Objective after coverage";
     objective_total: "наибольшая сумма оценок", "highest total score";
     objective_fair: "наибольшая наименьшая оценка", "highest lowest score";
+    objective_rank_maximal: "больше всего первых выборов", "most first choices";
+    objective_stable: "устойчивые пары (выбирают наставляемые)", "stable pairs (mentees propose)";
+    objective_stable_mentor: "устойчивые пары (выбирают наставники)", "stable pairs (mentors propose)";
     pairs_title: "Пары", "Pairs";
     pair_by_hand: "Пара вручную", "Pair by hand";
     weights_title: "Веса критериев", "Criterion weights";
