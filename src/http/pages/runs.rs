@@ -503,10 +503,10 @@ pub async fn start(
     ctx.check_csrf(&form)?;
     ctx.require(Permission::StartRuns)?;
     let programme_id = id(&path)?;
-    let objective = match form.get("objective") {
-        Some(name @ ("fair" | "rank_maximal" | "stable" | "stable_mentor")) => name,
-        _ => "total",
-    };
+    let objective = form
+        .get("objective")
+        .filter(|name| ["fair", "rank_maximal", "stable", "stable_mentor"].contains(name))
+        .unwrap_or("total");
     let body = serde_json::json!({ "objective": objective });
     let detail = runs::start_run(
         ctx.state.store.as_ref(),
