@@ -63,6 +63,16 @@ pub struct GlobalArgs {
         global = true
     )]
     pub rate_limit: u32,
+    /// Days dry runs and superseded runs are kept before the retention
+    /// sweep prunes them (runs that pairs or decided proposals refer to,
+    /// and each programme's latest run, are always kept); 0 keeps every run.
+    #[arg(
+        long,
+        env = "MENTOR_MATCH_KEEP_RUNS_DAYS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub keep_runs_days: u32,
     /// Log level or filter, e.g. `info`, `debug`, `mentor_match=debug,warn`.
     #[arg(
         long,
@@ -241,6 +251,14 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 TcpListener::bind(bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
             let settings = http::Settings {
                 rate_limit_per_minute: cli.global.rate_limit,
+                retention: (cli.global.keep_runs_days > 0).then(|| {
+                    crate::service::runs::Retention {
+                        keep_for: std::time::Duration::from_secs(
+                            u64::from(cli.global.keep_runs_days) * 24 * 3600,
+                        ),
+                        ..Default::default()
+                    }
+                }),
                 ..http::Settings::default()
             };
             let app =

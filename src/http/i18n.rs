@@ -975,6 +975,19 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("run {id} is not done", "запуск {id} не завершён"),
     ("the run is not done yet", "запуск ещё не завершён"),
     (
+        "is not accepted: a what-if run is always a dry run",
+        "не принимается: запуск «что если» всегда пробный",
+    ),
+    (
+        "the run was stored before runs kept their inputs; start a new run instead",
+        "запуск сохранён до того, как запуски стали хранить входные данные; начните новый запуск",
+    ),
+    (
+        "only dry runs can be deleted; other runs go by the retention policy",
+        "удалить можно только пробный запуск; остальные удаляются по правилам хранения",
+    ),
+    ("the run is not finished yet", "запуск ещё не закончен"),
+    (
         "pinned pair {mentor} – {mentee} names someone not in the banks",
         "в закреплённой паре {mentor} – {mentee} указан тот, кого нет в банке",
     ),

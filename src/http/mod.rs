@@ -23,6 +23,7 @@ pub mod programmes;
 pub mod reports;
 pub mod runs;
 pub mod spec;
+pub mod streamed;
 pub mod targets;
 pub mod templates;
 pub mod views;
@@ -60,6 +61,8 @@ pub struct Settings {
     pub rate_limit_per_minute: u32,
     /// Whether this instance runs queued matching runs.
     pub run_worker: bool,
+    /// The retention sweep of stored runs; `None` keeps every run.
+    pub retention: Option<crate::service::runs::Retention>,
 }
 
 impl Default for Settings {
@@ -67,6 +70,7 @@ impl Default for Settings {
         Self {
             rate_limit_per_minute: 1200,
             run_worker: true,
+            retention: Some(crate::service::runs::Retention::default()),
         }
     }
 }
@@ -145,6 +149,8 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(runs::outcomes)
             .service(runs::get_run)
             .service(runs::run_scores)
+            .service(runs::what_if)
+            .service(runs::delete_run)
             .service(runs::compare_runs)
             .service(runs::approve)
             .service(runs::reject)
@@ -289,6 +295,9 @@ impl Application {
         let spec = openapi();
         if settings.run_worker {
             crate::service::runs::spawn_worker(state.store.clone());
+        }
+        if let Some(retention) = settings.retention {
+            crate::service::runs::spawn_retention(state.store.clone(), retention);
         }
         let routes = Data::new(ops::KnownRoutes::from_openapi(&spec));
         let server = HttpServer::new(move || {

@@ -419,10 +419,16 @@ impl Pseudonyms {
 
     /// Replaces the ids of a score-matrix CSV (header and first column).
     pub fn apply_csv(&self, csv: &str) -> String {
+        self.apply_csv_part(csv, true)
+    }
+
+    /// [`Self::apply_csv`] on whole lines of a matrix streamed in parts:
+    /// `with_header` says whether the part starts with the header line.
+    pub fn apply_csv_part(&self, csv: &str, with_header: bool) -> String {
         let mut out = String::with_capacity(csv.len());
         for (n, line) in csv.lines().enumerate() {
             let mut cells = line.split(',');
-            if n == 0 {
+            if n == 0 && with_header {
                 out.push_str(cells.next().unwrap_or_default());
                 for id in cells {
                     out.push(',');

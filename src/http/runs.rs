@@ -8,7 +8,7 @@ use super::problem::{ApiError, Problem};
 use super::views::pairs::{MadePairs, PairView};
 use super::views::runs::{
     Comparison, Readiness, RejectRequest, RunPage, RunSummary, RunView, Sensitivity,
-    StartRunRequest, WeightOutcomes,
+    StartRunRequest, WeightOutcomes, WhatIfRequest,
 };
 use crate::domain::FieldError;
 use crate::matching::explain::Lang;
@@ -16,7 +16,7 @@ use crate::service::auth::{Permission, Role};
 use crate::service::runs::{self, RunError};
 use actix_web::http::header;
 use actix_web::web::{Bytes, Data, Path};
-use actix_web::{HttpRequest, HttpResponse, get, post};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post};
 use std::time::Duration;
 
 /// Longest `?wait=` honoured, in seconds.
@@ -109,6 +109,84 @@ pub async fn start_run(
             format!("/api/v1/runs/{}", detail.record.id),
         ))
         .json(RunView::new(&detail, Lang::En)?))
+}
+
+/// Solves the stored inputs of a done run again with other settings, as
+/// a new dry run: an analyst compares weights or objectives on the very
+/// same data. Body (all optional): `weights` (over those the run used),
+/// `objective` (the run's by default). Answers `202`; follow `Location`,
+/// then compare the two runs.
+#[utoipa::path(
+    tag = "runs",
+    params(("id" = String, Path, description = "The run whose inputs are solved again")),
+    request_body(content = Option<WhatIfRequest>, description = "Settings, all optional; an empty body is fine"),
+    responses(
+        (status = 202, description = "Queued; `Location` names the what-if run", body = RunView,
+            headers(("Location" = String, description = "The run"))),
+        (status = 404, description = "No such run in your scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The run is not done, or keeps no inputs", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad settings, each named", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/runs/{id}/what-if")]
+pub async fn what_if(
+    state: Data<AppState>,
+    caller: Caller,
+    _query: NoQuery,
+    id: Path<String>,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let body = optional_body(&body)?;
+    let principal = caller.require(Permission::StartDryRuns)?;
+    let id = path_id(&id)?;
+    let detail = runs::start_what_if(
+        state.store.as_ref(),
+        &principal.scope,
+        &caller.actor(),
+        id.as_str(),
+        body.as_ref(),
+    )
+    .await?;
+    tracing::info!(run_id = %detail.record.id, inputs_of = %id, key_id = %principal.key_id, "what-if run queued");
+    Ok(HttpResponse::Accepted()
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/runs/{}", detail.record.id),
+        ))
+        .json(RunView::new(&detail, Lang::En)?))
+}
+
+/// Deletes a finished dry run and its proposals. Other runs are kept
+/// (pairs and decisions refer to them) until the retention policy prunes
+/// them.
+#[utoipa::path(
+    tag = "runs",
+    params(("id" = String, Path)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such run in your scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not a dry run, or not finished", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/runs/{id}")]
+pub async fn delete_run(
+    state: Data<AppState>,
+    caller: Caller,
+    _query: NoQuery,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.require(Permission::StartDryRuns)?;
+    let id = path_id(&id)?;
+    runs::delete_run(
+        state.store.as_ref(),
+        &principal.scope,
+        &caller.actor(),
+        id.as_str(),
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// The runs of a programme, newest first, a page at a time: `{items,
@@ -221,22 +299,30 @@ pub async fn run_scores(
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::ReadRuns)?;
     let id = path_id(&id)?;
-    let csv = runs::run_scores_csv(state.store.as_ref(), &principal.scope, id.as_str()).await?;
-    let csv = if principal.role == Role::Analyst {
-        privacy::Pseudonyms::load(&state).await?.apply_csv(&csv)
+    let matrix =
+        runs::run_score_matrix(state.store.as_ref(), &principal.scope, id.as_str()).await?;
+    let pseudonyms = if principal.role == Role::Analyst {
+        Some(privacy::Pseudonyms::load(&state).await?)
     } else {
-        csv
+        None
     };
     // Ids may start with `-` or `@`; neutralised after pseudonymising so
     // that pseudonyms are computed from the ids themselves.
-    let csv = super::csv_cells::plain_csv(&csv);
+    let edit = move |part: &str, with_header: bool| {
+        let part = match &pseudonyms {
+            Some(p) => p.apply_csv_part(part, with_header),
+            None => part.to_owned(),
+        };
+        super::csv_cells::plain_csv(&part)
+    };
+    let body = super::streamed::lines(move |out| matrix.write_csv(out), edit);
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"run-{id}-scores.csv\""),
         ))
-        .body(csv))
+        .streaming(body))
 }
 
 /// What changed between two runs of one programme: coverage, score

@@ -11,6 +11,7 @@ pub mod pairs;
 pub mod reports;
 pub mod runs;
 pub mod sessions;
+pub mod snapshot;
 pub mod spreadsheet;
 pub mod targets;
 pub mod templates;

@@ -1,12 +1,13 @@
 //! Runs: the engine's proposals for a programme, computed by a worker in
 //! whichever instance claims the job, and kept as immutable snapshots.
 
+use super::snapshot::RunSnapshot;
 use crate::domain::{
     FieldError, FieldReader, Id, MenteeProfile, MentorProfile, Organization, Programme, Weights,
 };
 use crate::matching::engine::{PairRef, RunInput, run};
 use crate::matching::explain::Lang;
-use crate::matching::outcome::{Proposal, write_scores_csv};
+use crate::matching::outcome::{Outcome, Proposal, write_scores_csv};
 use crate::matching::score::CRITERIA;
 use crate::matching::unmatched::{Ineligible, Unmatched};
 use crate::matching::{Objective, Stats};
@@ -353,9 +354,183 @@ pub async fn start_run(
         finished_at: None,
         error: None,
         result: None,
+        inputs_of: None,
     };
     store.create_run(&record, actor).await?;
     RunDetail::parse(record, &[])
+}
+
+/// Queues a what-if run: the stored inputs of run `source` (in the
+/// caller's scope, done) solved again with `{weights?, objective?}` over
+/// the source's own settings. Always a dry run, so that weights are
+/// compared on the very same data.
+pub async fn start_what_if(
+    store: &dyn Store,
+    scope: &Scope,
+    actor: &Actor,
+    source: &str,
+    body: Option<&Value>,
+) -> Result<RunDetail, RunError> {
+    let record = store
+        .get_run(scope, source)
+        .await?
+        .ok_or(RunError::NotFound)?;
+    if record.status != "done" {
+        return Err(RunError::Conflict("the run is not done yet".into()));
+    }
+    if store.run_inputs(&record.id).await?.is_none() {
+        return Err(RunError::Conflict(
+            "the run was stored before runs kept their inputs; start a new run instead".into(),
+        ));
+    }
+    let used = RunDetail::parse(record.clone(), &[])?;
+    let base = used
+        .result
+        .as_ref()
+        .map(|r| r.weights)
+        .or(used.options.weights)
+        .unwrap_or_default();
+    if let Some(Value::Object(fields)) = body
+        && fields.contains_key("dry_run")
+    {
+        return Err(RunError::Invalid(vec![FieldError::new(
+            "dry_run",
+            "is not accepted: a what-if run is always a dry run",
+        )]));
+    }
+    let mut options = RunOptions::parse(body, base).map_err(RunError::Invalid)?;
+    if body.and_then(|b| b.get("objective")).is_none() {
+        options.objective = used.options.objective;
+    }
+    let programme = programme_in_scope(store, &Scope::All, &record.programme_id).await?;
+    if programme.group.is_some() && !options.objective.allows_groups() {
+        return Err(RunError::Invalid(vec![FieldError::new(
+            "objective",
+            "is not available with group limits; use total or fair",
+        )]));
+    }
+    options.weights = Some(options.weights.unwrap_or(base));
+    options.dry_run = true;
+    options.weights_version = used.options.weights_version;
+    let what_if = RunRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        programme_id: record.programme_id.clone(),
+        organization_id: record.organization_id.clone(),
+        status: "queued".into(),
+        progress: 0,
+        options: serde_json::to_string(&options).unwrap_or_default(),
+        dry_run: true,
+        created_by: actor.key_id.clone(),
+        created_at: sql_now(),
+        started_at: None,
+        finished_at: None,
+        error: None,
+        result: None,
+        inputs_of: Some(record.id.clone()),
+    };
+    store.create_run(&what_if, actor).await?;
+    RunDetail::parse(what_if, &[])
+}
+
+/// Deletes a dry run in the caller's scope (see [`RunStore::delete_run`]).
+pub async fn delete_run(
+    store: &dyn Store,
+    scope: &Scope,
+    actor: &Actor,
+    id: &str,
+) -> Result<(), RunError> {
+    Ok(store.delete_run(scope, id, actor).await?)
+}
+
+/// How long runs are kept before the retention sweep may prune them.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    /// Dry runs and superseded runs older than this go.
+    pub keep_for: Duration,
+    /// How often the sweep looks.
+    pub every: Duration,
+}
+
+impl Default for Retention {
+    /// Thirty days, looked at hourly.
+    fn default() -> Self {
+        Self {
+            keep_for: Duration::from_secs(30 * 24 * 3600),
+            every: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// What one retention sweep did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Swept {
+    /// Runs deleted.
+    pub runs: usize,
+    /// Kept profile versions no stored run names any more, dropped.
+    pub profile_versions: usize,
+}
+
+/// One retention sweep: prunes runs finished more than `keep_for` ago
+/// that are dry or superseded and that nothing refers to (see
+/// [`RunStore::prune_runs`]), then drops kept profile versions no stored
+/// run names. Versions are left alone while a run is queued or running,
+/// since its inputs are not stored yet.
+pub async fn sweep(store: &dyn Store, keep_for: Duration) -> Result<Swept, RunError> {
+    let cutoff = OffsetDateTime::now_utc() - keep_for;
+    let cutoff = cutoff
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(|e| RunError::Internal(e.to_string()))?;
+    let runs = store.prune_runs(&cutoff).await?.len();
+    let (ids, busy) = store.runs_with_inputs().await?;
+    if busy {
+        return Ok(Swept {
+            runs,
+            profile_versions: 0,
+        });
+    }
+    let mut named = std::collections::HashSet::new();
+    for id in &ids {
+        let Some(text) = store.run_inputs(id).await? else {
+            continue;
+        };
+        let snapshot: RunSnapshot = serde_json::from_str(&text).map_err(|e| {
+            RunError::Internal(format!("stored inputs of run {id} unreadable: {e}"))
+        })?;
+        named.extend(snapshot.etags().map(str::to_owned));
+    }
+    // A run may have been queued meanwhile and read a version that is
+    // not named yet.
+    if store.runs_with_inputs().await?.1 {
+        return Ok(Swept {
+            runs,
+            profile_versions: 0,
+        });
+    }
+    let profile_versions = store.drop_profile_versions_except(&named).await?;
+    Ok(Swept {
+        runs,
+        profile_versions,
+    })
+}
+
+/// Starts the retention sweep of this instance: at start, then `every`.
+pub fn spawn_retention(store: Arc<dyn Store>, retention: Retention) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match sweep(store.as_ref(), retention.keep_for).await {
+                Ok(swept) if swept != Swept::default() => {
+                    tracing::info!(
+                        runs = swept.runs,
+                        profile_versions = swept.profile_versions,
+                        "retention sweep"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
+            }
+            tokio::time::sleep(retention.every).await;
+        }
+    })
 }
 
 /// Starts the worker of this instance: it claims queued runs (and runs
@@ -458,6 +633,9 @@ pub struct Inputs {
     /// Entity tags of the mentee profiles, as read (one person may be in
     /// both banks with two profiles, so the two maps are kept apart).
     pub mentee_etags: HashMap<String, String>,
+    /// Mentors with fewer places than their profile says: pairs of other
+    /// programmes use the rest.
+    pub places_lowered: std::collections::HashSet<String>,
 }
 
 impl Inputs {
@@ -525,9 +703,11 @@ impl Inputs {
                 *load_elsewhere.entry(mentor.as_str()).or_default() += 1;
             }
         }
+        let mut places_lowered = std::collections::HashSet::new();
         for mentor in &mut mentors {
             if let Some(used) = load_elsewhere.get(mentor.person.id.as_str()) {
                 mentor.capacity = mentor.capacity.saturating_sub(*used);
+                places_lowered.insert(mentor.person.id.to_string());
             }
         }
         let excluded: Vec<PairRef> = data
@@ -578,18 +758,33 @@ impl Inputs {
             moved_away: ids(&data.moved_mentees),
             mentor_etags,
             mentee_etags,
+            places_lowered,
         })
     }
 }
 
 async fn execute(store: Arc<dyn Store>, instance: &str, record: &RunRecord) -> Result<(), String> {
     let fail = |e: StoreError| crate::telemetry::error_chain(&e);
-    let data = store
-        .matching_data(&record.programme_id)
-        .await
-        .map_err(fail)?;
     let options: RunOptions = serde_json::from_str(&record.options).map_err(|e| e.to_string())?;
-    let inputs = Inputs::load(&data, &record.programme_id)?;
+    // A what-if run solves the inputs it was queued with; any other run
+    // reads the banks now and keeps what it read.
+    let (inputs, snapshot) = match &record.inputs_of {
+        Some(_) => match stored_inputs(store.as_ref(), &record.id).await {
+            Ok(Some(inputs)) => (inputs, None),
+            Ok(None) => return Err("the run was queued without inputs".into()),
+            Err(e) => return Err(e.to_string()),
+        },
+        None => {
+            let data = store
+                .matching_data(&record.programme_id)
+                .await
+                .map_err(fail)?;
+            let inputs = Inputs::load(&data, &record.programme_id)?;
+            let snapshot =
+                serde_json::to_string(&RunSnapshot::of(&inputs)).map_err(|e| e.to_string())?;
+            (inputs, Some(snapshot))
+        }
+    };
     store
         .run_progress(&record.id, instance, 200)
         .await
@@ -626,8 +821,6 @@ async fn execute(store: Arc<dyn Store>, instance: &str, record: &RunRecord) -> R
     let outcome = outcome?;
     let (mentor_etags, mentee_etags) = (&inputs.mentor_etags, &inputs.mentee_etags);
 
-    let mut csv = Vec::new();
-    write_scores_csv(&outcome, &mut csv).map_err(|e| e.to_string())?;
     let proposals: Vec<ProposalRecord> = outcome
         .proposals
         .iter()
@@ -671,9 +864,14 @@ async fn execute(store: Arc<dyn Store>, instance: &str, record: &RunRecord) -> R
         ineligible: outcome.ineligible.clone(),
     };
     let result = serde_json::to_string(&result).map_err(|e| e.to_string())?;
-    let csv = String::from_utf8(csv).map_err(|e| e.to_string())?;
     if store
-        .finish_run(&record.id, instance, &result, &csv, &proposals)
+        .finish_run(
+            &record.id,
+            instance,
+            &result,
+            snapshot.as_deref(),
+            &proposals,
+        )
         .await
         .map_err(fail)?
     {
@@ -882,16 +1080,71 @@ pub async fn wait_for_run(
     }
 }
 
-/// The score matrix of a done run in the caller's scope, as CSV.
-pub async fn run_scores_csv(
+/// The inputs a run keeps, parsed, with the profiles it names found again
+/// (see [`RunSnapshot`]); `None` for a run that keeps none (stored before
+/// runs kept their inputs, or not finished yet).
+pub async fn stored_inputs(store: &dyn Store, run_id: &str) -> Result<Option<Inputs>, RunError> {
+    let Some(text) = store.run_inputs(run_id).await? else {
+        return Ok(None);
+    };
+    let snapshot: RunSnapshot = serde_json::from_str(&text).map_err(|e| {
+        RunError::Internal(format!("stored inputs of run {run_id} unreadable: {e}"))
+    })?;
+    let tags: Vec<&str> = snapshot.etags().collect();
+    let docs = store.profile_docs(&tags).await?;
+    snapshot.inputs(&docs).map(Some).map_err(RunError::Internal)
+}
+
+/// Where a done run's score matrix comes from.
+pub enum ScoreMatrix {
+    /// Stored as CSV by a run made before runs kept their inputs.
+    Stored(String),
+    /// Derived again from the run's inputs and options: scores are
+    /// deterministic, so this is the matrix the run solved.
+    Derived(Box<Outcome>),
+}
+
+impl ScoreMatrix {
+    /// Writes the matrix as CSV (see [`write_scores_csv`]).
+    pub fn write_csv(&self, mut out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        match self {
+            Self::Stored(csv) => out.write_all(csv.as_bytes()),
+            Self::Derived(outcome) => write_scores_csv(outcome, &mut out),
+        }
+    }
+}
+
+/// The score matrix of a done run in the caller's scope. Deriving it runs
+/// the engine on the blocking pool, as the run did.
+pub async fn run_score_matrix(
     store: &dyn Store,
     scope: &Scope,
     id: &str,
-) -> Result<String, RunError> {
-    store
-        .run_scores(scope, id)
+) -> Result<ScoreMatrix, RunError> {
+    let record = store.get_run(scope, id).await?.ok_or(RunError::NotFound)?;
+    if record.status != "done" {
+        return Err(RunError::Conflict("the run is not done yet".into()));
+    }
+    if let Some(csv) = store.run_scores(scope, id).await? {
+        return Ok(ScoreMatrix::Stored(csv));
+    }
+    let inputs = stored_inputs(store, &record.id)
         .await?
-        .ok_or_else(|| RunError::Conflict("the run is not done yet".into()))
+        .ok_or_else(|| RunError::Internal(format!("run {id} keeps neither inputs nor scores")))?;
+    let options: RunOptions = serde_json::from_str(&record.options)
+        .map_err(|e| RunError::Internal(format!("stored options of run {id} unreadable: {e}")))?;
+    let outcome = tokio::task::spawn_blocking(move || {
+        run(&RunInput {
+            objective: options.objective,
+            weights: options.weights,
+            lang: Lang::En,
+            ..inputs.run_input()
+        })
+    })
+    .await
+    .map_err(|e| RunError::Internal(e.to_string()))?
+    .map_err(|e| RunError::Internal(e.to_string()))?;
+    Ok(ScoreMatrix::Derived(Box::new(outcome)))
 }
 
 /// Every pair score of a done run in the caller's scope (group members
@@ -1919,8 +2172,38 @@ pub async fn alternatives(
     n: usize,
 ) -> Result<Vec<(String, f64)>, RunError> {
     let (record, _) = run_access(store, scope, run_id).await?;
-    let Some(csv) = store.run_scores(&Scope::All, &record.id).await? else {
+    if record.status != "done" {
         return Ok(Vec::new());
+    }
+    let ranked = |best: HashMap<&str, f64>| {
+        let mut ranked: Vec<(String, f64)> =
+            best.into_iter().map(|(m, s)| (m.to_owned(), s)).collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        ranked.truncate(n);
+        ranked
+    };
+    let csv = match run_score_matrix(store, &Scope::All, &record.id).await? {
+        ScoreMatrix::Stored(csv) => csv,
+        ScoreMatrix::Derived(outcome) => {
+            let mut best: HashMap<&str, f64> = HashMap::new();
+            for table in &outcome.score_tables {
+                let Some(row) = table
+                    .mentee_ids
+                    .iter()
+                    .position(|m| m.as_str() == mentee_id)
+                else {
+                    continue;
+                };
+                for (col, mentor) in table.mentor_ids.iter().enumerate() {
+                    if let Some(score) = table.get(row, col)
+                        && mentor.as_str() != except
+                    {
+                        best.insert(mentor.as_str(), crate::matching::score::from_scaled(score));
+                    }
+                }
+            }
+            return Ok(ranked(best));
+        }
     };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -1946,11 +2229,7 @@ pub async fn alternatives(
                 *slot = slot.max(score);
             }
         }
-        let mut ranked: Vec<(String, f64)> =
-            best.into_iter().map(|(m, s)| (m.to_owned(), s)).collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        ranked.truncate(n);
-        return Ok(ranked);
+        return Ok(ranked(best));
     }
     Ok(Vec::new())
 }

@@ -15,6 +15,7 @@ pub mod sqlite;
 
 use crate::domain::FieldError;
 use async_trait::async_trait;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use sql::{SqlStore, now_rfc3339 as sql_now};
@@ -399,13 +400,14 @@ pub trait RunStore: Send + Sync {
     /// Records progress (thousandths) and a heartbeat; false when the run
     /// is no longer this instance's.
     async fn run_progress(&self, id: &str, instance: &str, progress: i64) -> StoreResult<bool>;
-    /// Stores a finished run's snapshot, score matrix and proposals.
+    /// Stores a finished run's results, its inputs (`None` when it was
+    /// queued with the inputs of another run) and proposals.
     async fn finish_run(
         &self,
         id: &str,
         instance: &str,
         result: &str,
-        scores_csv: &str,
+        inputs: Option<&str>,
         proposals: &[ProposalRecord],
     ) -> StoreResult<bool>;
     /// Marks a run failed.
@@ -421,8 +423,33 @@ pub trait RunStore: Send + Sync {
         programme_id: &str,
         page: &PageRequest,
     ) -> StoreResult<(Vec<RunRecord>, Option<String>)>;
-    /// A run's score matrix CSV, when finished.
+    /// A run's score matrix CSV as stored by runs made before runs kept
+    /// their inputs; `None` for the others.
     async fn run_scores(&self, scope: &Scope, id: &str) -> StoreResult<Option<String>>;
+    /// The inputs a run read (JSON), once it has them: a run keeps them
+    /// from its start when it solves another run's inputs, from its end
+    /// otherwise.
+    async fn run_inputs(&self, id: &str) -> StoreResult<Option<String>>;
+    /// The profile documents with these entity tags, current or kept
+    /// versions: tag → document. Tags of erased people are not found.
+    async fn profile_docs(&self, etags: &[&str]) -> StoreResult<HashMap<String, String>>;
+    /// Deletes a dry run and its proposals; `Conflict` for other runs and
+    /// for a run not finished yet.
+    async fn delete_run(&self, scope: &Scope, id: &str, actor: &Actor) -> StoreResult<()>;
+    /// Retention: deletes the runs finished before `before` that are dry
+    /// runs or superseded by a later finished run of their programme and
+    /// that no pair, decided proposal or what-if run refers to; the latest
+    /// finished run of each programme stays. Gives the ids deleted.
+    async fn prune_runs(&self, before: &str) -> StoreResult<Vec<String>>;
+    /// The ids of the stored runs that keep inputs, and whether any run is
+    /// queued or running (its inputs are not stored yet).
+    async fn runs_with_inputs(&self) -> StoreResult<(Vec<String>, bool)>;
+    /// Drops the kept profile versions whose tags are not in `named`.
+    /// Gives how many were dropped.
+    async fn drop_profile_versions_except(
+        &self,
+        named: &std::collections::HashSet<String>,
+    ) -> StoreResult<usize>;
     /// A run's proposals.
     async fn run_proposals(&self, run_id: &str) -> StoreResult<Vec<ProposalRecord>>;
     /// Everything a run of `programme_id` reads.
@@ -911,6 +938,8 @@ pub struct RunRecord {
     /// The finished run's snapshot (JSON), text for the reason given at
     /// [`RunRecord::options`].
     pub result: Option<String>,
+    /// For a what-if run: the run whose stored inputs it solves again.
+    pub inputs_of: Option<String>,
 }
 
 /// A proposal as stored.

@@ -14,22 +14,32 @@ impl Backend for Postgres {
     const LOCK_ROWS: &'static str = " FOR UPDATE";
 
     async fn scrub(pool: &Pool<Self>) -> StoreResult<()> {
-        // Rewrites the tables an erasure touches, so no dead row versions
-        // with the person's data stay in the data files. It locks each
-        // table briefly; erasures are rare.
-        for table in [
-            "mentors",
-            "mentees",
-            "proposals",
-            "pairs",
-            "exclusions",
-            "runs",
-            "events",
-        ] {
-            sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM FULL {table}")))
-                .execute(pool)
-                .await?;
-        }
+        // Plain VACUUM removes the dead row versions an erasure leaves
+        // without locking readers or writers out (VACUUM FULL would hold
+        // every table exclusively while it rewrites it). It runs after the
+        // answer, so that an erasure takes no longer with more data.
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            for table in [
+                "mentors",
+                "mentees",
+                "profile_versions",
+                "proposals",
+                "pairs",
+                "exclusions",
+                "runs",
+                "events",
+                "pins",
+                "wishes",
+            ] {
+                if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM {table}")))
+                    .execute(&pool)
+                    .await
+                {
+                    tracing::warn!(table, error = %e, "vacuum after an erasure failed");
+                }
+            }
+        });
         Ok(())
     }
 

@@ -20,6 +20,7 @@ mod openapi;
 mod orders;
 mod pages;
 mod privacy;
+mod run_storage;
 mod runs;
 mod russian;
 mod security;

@@ -34,6 +34,7 @@ async fn database_text(app: &TestApp) -> String {
             "exclusions",
             "events",
             "api_keys",
+            "profile_versions",
         ] {
             let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT CAST(t.* AS TEXT) FROM {table} t"
@@ -230,6 +231,7 @@ async fn a_key_over_its_rate_gets_429(app: &TestApp) {
         mentor_match::http::Settings {
             rate_limit_per_minute: 5,
             run_worker: false,
+            retention: None,
         },
     )
     .expect("server");

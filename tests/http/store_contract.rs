@@ -98,6 +98,25 @@ fn mentor_doc(id: &str, organization: &str, doc: &str) -> Document {
     }
 }
 
+/// Writes a changed mentee profile as it is.
+async fn rewrite_mentee(store: &dyn Store, doc: &serde_json::Value) {
+    let document = Document {
+        table: Table::Mentees,
+        id: doc["id"].as_str().expect("id").into(),
+        organization_id: doc["organization_id"]
+            .as_str()
+            .expect("organisation")
+            .into(),
+        kind: "student".into(),
+        labels: "||".into(),
+        doc: doc.to_string(),
+    };
+    store
+        .put_document(&Scope::All, &document, &Preconditions::none())
+        .await
+        .expect("written");
+}
+
 fn under(organization_id: &str, path: &str) -> Scope {
     Scope::Under {
         organization_id: organization_id.into(),
@@ -146,6 +165,7 @@ fn run(id: &str, created_at: &str, dry_run: bool) -> RunRecord {
         finished_at: None,
         error: None,
         result: None,
+        inputs_of: None,
     }
 }
 
@@ -180,8 +200,8 @@ async fn finished_run(store: &dyn Store, id: &str, dry_run: bool, proposals: &[P
         .finish_run(
             id,
             "instance-a",
-            r#"{"pairs":[]}"#,
-            "mentor,t-yakovleva\nt-ivanova,0.9\n",
+            r#"{"unmatched":[{"mentee_id":"t-yakovleva"}]}"#,
+            Some("{}"),
             proposals,
         )
         .await
@@ -762,14 +782,20 @@ async fn runs_are_queued_claimed_once_finished_and_listed_newest_first(store: &d
     ];
     assert!(
         !store
-            .finish_run("run-1", "instance-b", "{}", "", &proposals)
+            .finish_run("run-1", "instance-b", "{}", None, &proposals)
             .await
             .expect("finish"),
         "only the claimant finishes"
     );
     assert!(
         store
-            .finish_run("run-1", "instance-a", r#"{"pairs":1}"#, "a,b\n", &proposals)
+            .finish_run(
+                "run-1",
+                "instance-a",
+                r#"{"pairs":1}"#,
+                Some(r#"{"version":1}"#),
+                &proposals
+            )
             .await
             .expect("finish")
     );
@@ -782,13 +808,14 @@ async fn runs_are_queued_claimed_once_finished_and_listed_newest_first(store: &d
     assert_eq!(done.progress, 1000);
     assert_eq!(done.result.as_deref(), Some(r#"{"pairs":1}"#));
     assert!(done.finished_at.is_some());
+    // The run keeps its inputs, not a matrix: the matrix is derived.
     assert_eq!(
-        store
-            .run_scores(&school7, "run-1")
-            .await
-            .expect("scores")
-            .as_deref(),
-        Some("a,b\n")
+        store.run_scores(&school7, "run-1").await.expect("scores"),
+        None
+    );
+    assert_eq!(
+        store.run_inputs("run-1").await.expect("inputs").as_deref(),
+        Some(r#"{"version":1}"#)
     );
     let hidden = store.run_scores(&college, "run-1").await;
     assert!(matches!(hidden, Err(StoreError::NotFound)), "{hidden:?}");
@@ -1165,6 +1192,31 @@ async fn erasure_replaces_a_person_everywhere_by_a_pseudonym(store: &dyn Store) 
         .await
         .expect("recorded");
 
+    // A run names profiles by tag; a change keeps the old version.
+    let tag_of = |doc: Option<store::Stored>| doc.expect("the profile").etag;
+    let read = tag_of(
+        store
+            .get_document(&Scope::All, Table::Mentees, "t-yakovleva")
+            .await
+            .expect("get"),
+    );
+    let mut changed: serde_json::Value = serde_json::from_str(
+        &store
+            .get_document(&Scope::All, Table::Mentees, "t-yakovleva")
+            .await
+            .expect("get")
+            .expect("the profile")
+            .doc,
+    )
+    .expect("json");
+    changed["interests"] = serde_json::json!(["шахматы"]);
+    rewrite_mentee(store, &changed).await;
+    let docs = store.profile_docs(&[read.as_str()]).await.expect("docs");
+    assert!(
+        docs.get(&read).is_some_and(|d| d.contains("t-yakovleva")),
+        "the version the run read is kept: {docs:?}"
+    );
+
     let erasure = store
         .erase_person(
             "t-yakovleva",
@@ -1197,14 +1249,23 @@ async fn erasure_replaces_a_person_everywhere_by_a_pseudonym(store: &dyn Store) 
     let proposals = store.run_proposals("run-e").await.expect("proposals");
     assert_eq!(proposals[0].mentee_ids, ["anon-1"]);
     assert_ne!(proposals[0].status, "proposed");
-    let scores = store
-        .run_scores(&Scope::All, "run-e")
+    let run = store
+        .get_run(&Scope::All, "run-e")
         .await
-        .expect("scores")
-        .expect("a matrix");
+        .expect("run")
+        .expect("run-e");
+    let result = run.result.expect("a result");
     assert!(
-        !scores.contains("t-yakovleva") && scores.contains("anon-1"),
-        "{scores}"
+        !result.contains("t-yakovleva") && result.contains("anon-1"),
+        "{result}"
+    );
+    assert!(
+        store
+            .profile_docs(&[read.as_str()])
+            .await
+            .expect("docs")
+            .is_empty(),
+        "every version of the person is gone"
     );
     let (events, _) = store
         .list_events(&EventFilter::default(), &page(100, None))

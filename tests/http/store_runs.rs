@@ -38,6 +38,7 @@ async fn queue_contract(store: Arc<dyn Store>) {
         finished_at: None,
         error: None,
         result: None,
+        inputs_of: None,
     };
     let actor = Actor {
         key_id: "test".into(),
@@ -83,7 +84,7 @@ async fn queue_contract(store: Arc<dyn Store>) {
     );
     assert!(
         !store
-            .finish_run("orphan-run", "dead-instance", "{}", "", &[])
+            .finish_run("orphan-run", "dead-instance", "{}", None, &[])
             .await
             .expect("finish"),
         "a lost run cannot be finished by its old claimant"

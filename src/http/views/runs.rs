@@ -103,6 +103,8 @@ pub struct RunSummary {
     pub weights_version: Option<i64>,
     /// Whether the run was given weights of its own.
     pub weights_overridden: bool,
+    /// For a what-if run: the run whose stored inputs it solved again.
+    pub inputs_of: Option<String>,
     /// Exports.
     pub links: RunLinks,
     /// Key id of who started it.
@@ -144,6 +146,7 @@ impl RunSummary {
             objective: options.objective,
             weights_version: options.weights_version,
             weights_overridden: options.weights.is_some(),
+            inputs_of: record.inputs_of.clone(),
             links: RunLinks {
                 scores: format!("/api/v1/runs/{}/scores", record.id),
                 histogram: format!("/api/v1/runs/{}/scores.svg", record.id),
@@ -482,6 +485,15 @@ pub struct StartRunRequest {
     pub objective: Option<ObjectiveChoice>,
     /// Stored and comparable, but not approvable (`false` by default).
     pub dry_run: Option<bool>,
+}
+
+/// A what-if run: another run's stored inputs solved with other settings.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct WhatIfRequest {
+    /// Weights for this run, over those the stored run used.
+    pub weights: Option<WeightsOverride>,
+    /// What to optimise after coverage (the stored run's by default).
+    pub objective: Option<ObjectiveChoice>,
 }
 
 /// Reject a proposal.

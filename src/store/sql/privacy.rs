@@ -95,7 +95,8 @@ where
             }
         }
 
-        // Stored runs: results and score matrices.
+        // Stored runs: results, and score matrices of runs stored before
+        // runs kept their inputs instead.
         let runs = sqlx::query::<DB>(
             "SELECT id, result, scores_csv FROM runs WHERE result LIKE $1 OR scores_csv LIKE $1",
         )
@@ -159,9 +160,17 @@ where
                 .await?;
         }
 
-        // The profiles themselves go: nothing personal is kept.
-        for table in ["mentors", "mentees"] {
-            let sql = format!("DELETE FROM {table} WHERE id = $1");
+        // The profiles themselves go, and with them every version stored
+        // runs name (deleting a profile keeps its version, so that goes
+        // last): nothing personal is kept, and runs lose the person
+        // without being rewritten.
+        for table in ["mentors", "mentees", "profile_versions"] {
+            let column = if table == "profile_versions" {
+                "person_id"
+            } else {
+                "id"
+            };
+            let sql = format!("DELETE FROM {table} WHERE {column} = $1");
             sqlx::query::<DB>(AssertSqlSafe(sql))
                 .bind(id.to_owned())
                 .execute(&mut *tx)

@@ -99,6 +99,7 @@ pub(super) struct RunRow {
     finished_at: Option<String>,
     error: Option<String>,
     result: Option<String>,
+    inputs_of: Option<String>,
 }
 
 impl From<RunRow> for RunRecord {
@@ -117,6 +118,7 @@ impl From<RunRow> for RunRecord {
             finished_at: r.finished_at,
             error: r.error,
             result: r.result,
+            inputs_of: r.inputs_of,
         }
     }
 }

@@ -14,6 +14,7 @@ use sqlx::{
     AssertSqlSafe, ColumnIndex, Database, Decode, Encode, Executor, FromRow, IntoArguments, Pool,
     Row, Type,
 };
+use std::collections::{HashMap, HashSet};
 
 #[async_trait]
 impl<DB> RunStore for SqlStore<DB>
@@ -31,8 +32,8 @@ where
     async fn create_run(&self, run: &RunRecord, actor: &Actor) -> StoreResult<()> {
         let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
         sqlx::query::<DB>(
-            "INSERT INTO runs (id, programme_id, organization_id, status, progress, options, dry_run, created_by, created_at) \
-             VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $7)",
+            "INSERT INTO runs (id, programme_id, organization_id, status, progress, options, dry_run, created_by, created_at, inputs_of, inputs) \
+             VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $7, $8, (SELECT s.inputs FROM runs s WHERE s.id = $8))",
         )
         .bind(run.id.clone())
         .bind(run.programme_id.clone())
@@ -41,6 +42,7 @@ where
         .bind(i64::from(run.dry_run))
         .bind(run.created_by.clone())
         .bind(run.created_at.clone())
+        .bind(run.inputs_of.clone())
         .execute(&mut *tx)
         .await?;
         record_event::<DB>(
@@ -116,19 +118,20 @@ where
         id: &str,
         instance: &str,
         result: &str,
-        scores_csv: &str,
+        inputs: Option<&str>,
         proposals: &[ProposalRecord],
     ) -> StoreResult<bool> {
         let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
         let done = sqlx::query::<DB>(
-            "UPDATE runs SET status = 'done', progress = 1000, finished_at = $3, result = $4, scores_csv = $5 \
+            "UPDATE runs SET status = 'done', progress = 1000, finished_at = $3, result = $4, \
+             inputs = COALESCE($5, inputs) \
              WHERE id = $1 AND claimed_by = $2 AND status = 'running' RETURNING id",
         )
         .bind(id.to_owned())
         .bind(instance.to_owned())
         .bind(now_rfc3339())
         .bind(result.to_owned())
-        .bind(scores_csv.to_owned())
+        .bind(inputs.map(str::to_owned))
         .fetch_optional(&mut *tx)
         .await?;
         if done.is_none() {
@@ -232,6 +235,158 @@ where
             Some(row) => Ok(row.try_get(0)?),
             None => Err(StoreError::NotFound),
         }
+    }
+
+    async fn run_inputs(&self, id: &str) -> StoreResult<Option<String>> {
+        let row = sqlx::query::<DB>("SELECT inputs FROM runs WHERE id = $1")
+            .bind(id.to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(row) => Ok(row.try_get(0)?),
+            None => Err(StoreError::NotFound),
+        }
+    }
+
+    async fn profile_docs(&self, etags: &[&str]) -> StoreResult<HashMap<String, String>> {
+        let mut docs = HashMap::with_capacity(etags.len());
+        // Current profiles first (most tags), then the kept versions of
+        // what changed since; a few hundred tags a statement.
+        for table in ["mentors", "mentees", "profile_versions"] {
+            let missing: Vec<&str> = etags
+                .iter()
+                .copied()
+                .filter(|t| !docs.contains_key(*t))
+                .collect();
+            for chunk in missing.chunks(500) {
+                let mut st =
+                    Statement::new(format!("SELECT etag, doc FROM {table} WHERE etag IN ("));
+                for (i, tag) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        st.push(", ");
+                    }
+                    let a = st.arg(*tag);
+                    st.push(&a);
+                }
+                st.push(")");
+                for row in fetch_all::<DB>(&self.pool, st).await? {
+                    docs.insert(row.try_get(0)?, row.try_get(1)?);
+                }
+            }
+        }
+        Ok(docs)
+    }
+
+    async fn delete_run(&self, scope: &Scope, id: &str, actor: &Actor) -> StoreResult<()> {
+        let st = scoped_by_id(
+            "SELECT r.dry_run, r.status FROM runs r JOIN organizations o ON o.id = r.organization_id WHERE r.id = ",
+            "o.path",
+            id,
+            scope,
+        );
+        let rows = fetch_all::<DB>(&self.pool, st).await?;
+        let Some(row) = rows.first() else {
+            return Err(StoreError::NotFound);
+        };
+        let dry_run: i64 = row.try_get(0)?;
+        let status: String = row.try_get(1)?;
+        if dry_run == 0 {
+            return Err(StoreError::Conflict(
+                "only dry runs can be deleted; other runs go by the retention policy".into(),
+            ));
+        }
+        if status == "queued" || status == "running" {
+            return Err(StoreError::Conflict("the run is not finished yet".into()));
+        }
+        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        for sql in [
+            "DELETE FROM proposals WHERE run_id = $1",
+            "DELETE FROM runs WHERE id = $1 AND dry_run <> 0 AND status IN ('done', 'failed')",
+        ] {
+            sqlx::query::<DB>(sql)
+                .bind(id.to_owned())
+                .execute(&mut *tx)
+                .await?;
+        }
+        record_event::<DB>(&mut tx, actor, "run.deleted", &format!("run:{id}"), "{}").await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn prune_runs(&self, before: &str) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query::<DB>(
+            "SELECT r.id FROM runs r WHERE r.created_at < $1 AND r.status IN ('done', 'failed') \
+             AND (r.dry_run <> 0 OR r.status = 'failed' OR EXISTS (SELECT 1 FROM runs n \
+                  WHERE n.programme_id = r.programme_id AND n.status = 'done' AND n.dry_run = 0 \
+                  AND n.created_at > r.created_at)) \
+             AND NOT EXISTS (SELECT 1 FROM proposals p WHERE p.run_id = r.id \
+                  AND p.status IN ('approved', 'rejected')) \
+             ORDER BY r.created_at",
+        )
+        .bind(before.to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        let ids = rows
+            .iter()
+            .map(|row| row.try_get::<String, _>(0))
+            .collect::<Result<Vec<_>, _>>()?;
+        // One short transaction per run, so that readers and writers wait
+        // for no more than one run's rows.
+        for id in &ids {
+            let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+            for sql in [
+                "DELETE FROM proposals WHERE run_id = $1 AND status NOT IN ('approved', 'rejected')",
+                "DELETE FROM runs WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM proposals p WHERE p.run_id = $1)",
+            ] {
+                sqlx::query::<DB>(sql)
+                    .bind(id.clone())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(ids)
+    }
+
+    async fn runs_with_inputs(&self) -> StoreResult<(Vec<String>, bool)> {
+        let ids = sqlx::query::<DB>("SELECT id FROM runs WHERE inputs IS NOT NULL ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| row.try_get::<String, _>(0))
+            .collect::<Result<Vec<_>, _>>()?;
+        let busy =
+            sqlx::query::<DB>("SELECT id FROM runs WHERE status IN ('queued', 'running') LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?
+                .is_some();
+        Ok((ids, busy))
+    }
+
+    async fn drop_profile_versions_except(&self, named: &HashSet<String>) -> StoreResult<usize> {
+        let kept = sqlx::query::<DB>("SELECT etag FROM profile_versions")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut unnamed = Vec::new();
+        for row in &kept {
+            let tag: String = row.try_get(0)?;
+            if !named.contains(&tag) {
+                unnamed.push(tag);
+            }
+        }
+        for chunk in unnamed.chunks(500) {
+            let mut st = Statement::new("DELETE FROM profile_versions WHERE etag IN (");
+            for (i, tag) in chunk.iter().enumerate() {
+                if i > 0 {
+                    st.push(", ");
+                }
+                let a = st.arg(tag.as_str());
+                st.push(&a);
+            }
+            st.push(")");
+            fetch_all::<DB>(&self.pool, st).await?;
+        }
+        Ok(unnamed.len())
     }
 
     async fn run_proposals(&self, run_id: &str) -> StoreResult<Vec<ProposalRecord>> {
@@ -367,7 +522,7 @@ where
 }
 
 const RUN_COLUMNS: &str = "r.id, r.programme_id, r.organization_id, r.status, r.progress, r.options, r.dry_run, \
-     r.created_by, r.created_at, r.started_at, r.finished_at, r.error, r.result";
+     r.created_by, r.created_at, r.started_at, r.finished_at, r.error, r.result, r.inputs_of";
 
 fn run_from_row<DB: Database>(row: &DB::Row) -> StoreResult<RunRecord>
 where

@@ -1,0 +1,37 @@
+-- Runs keep their inputs instead of a dense score matrix: `inputs` names
+-- the profiles a run read by entity tag (and the rest of what it read by
+-- position in those lists), so its size follows the pool, and the score
+-- matrix is derived again when asked. `scores_csv` stays only for runs
+-- stored before this change.
+ALTER TABLE runs ADD COLUMN inputs TEXT;
+
+-- Profile versions a stored run may still name: the version a write
+-- replaces or deletes is kept here while runs exist. A person's versions
+-- go with their erasure; the retention sweep drops versions no stored run
+-- names.
+CREATE TABLE profile_versions (
+    etag       TEXT PRIMARY KEY,
+    person_id  TEXT NOT NULL,
+    doc        TEXT NOT NULL
+);
+CREATE INDEX profile_versions_person ON profile_versions (person_id);
+CREATE INDEX mentors_etag ON mentors (etag);
+CREATE INDEX mentees_etag ON mentees (etag);
+
+CREATE FUNCTION keep_profile_version() RETURNS trigger AS $$
+BEGIN
+    IF (TG_OP = 'DELETE' OR OLD.etag <> NEW.etag) AND EXISTS (SELECT 1 FROM runs) THEN
+        INSERT INTO profile_versions (etag, person_id, doc) VALUES (OLD.etag, OLD.id, OLD.doc)
+        ON CONFLICT (etag) DO NOTHING;
+    END IF;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER mentors_keep_version AFTER UPDATE OR DELETE ON mentors
+FOR EACH ROW EXECUTE FUNCTION keep_profile_version();
+CREATE TRIGGER mentees_keep_version AFTER UPDATE OR DELETE ON mentees
+FOR EACH ROW EXECUTE FUNCTION keep_profile_version();
+
+-- A what-if run solves the stored inputs of another run again.
+ALTER TABLE runs ADD COLUMN inputs_of TEXT;
