@@ -1084,15 +1084,27 @@ pub async fn wait_for_run(
 /// (see [`RunSnapshot`]); `None` for a run that keeps none (stored before
 /// runs kept their inputs, or not finished yet).
 pub async fn stored_inputs(store: &dyn Store, run_id: &str) -> Result<Option<Inputs>, RunError> {
+    match stored_snapshot(store, run_id).await? {
+        Some(snapshot) => inputs_of_snapshot(store, &snapshot).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The snapshot a run keeps, parsed; `None` for a run that keeps none.
+async fn stored_snapshot(store: &dyn Store, run_id: &str) -> Result<Option<RunSnapshot>, RunError> {
     let Some(text) = store.run_inputs(run_id).await? else {
         return Ok(None);
     };
-    let snapshot: RunSnapshot = serde_json::from_str(&text).map_err(|e| {
-        RunError::Internal(format!("stored inputs of run {run_id} unreadable: {e}"))
-    })?;
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| RunError::Internal(format!("stored inputs of run {run_id} unreadable: {e}")))
+}
+
+/// The inputs a snapshot names, with the profiles found again.
+async fn inputs_of_snapshot(store: &dyn Store, snapshot: &RunSnapshot) -> Result<Inputs, RunError> {
     let tags: Vec<&str> = snapshot.etags().collect();
     let docs = store.profile_docs(&tags).await?;
-    snapshot.inputs(&docs).map(Some).map_err(RunError::Internal)
+    snapshot.inputs(&docs).map_err(RunError::Internal)
 }
 
 /// Where a done run's score matrix comes from.
@@ -1182,7 +1194,9 @@ pub async fn compare_runs(
     };
     let a = load(a).await?;
     let b = load(b).await?;
-    compare(&a, &b)
+    let mut comparison = compare(&a, &b)?;
+    comparison.attribution = attribute(store, &a, &b).await?;
+    Ok(comparison)
 }
 
 /// Approves a proposal the caller may decide: its pair or group becomes
@@ -1395,6 +1409,104 @@ pub struct Comparison {
     pub pairs_added: Vec<ComparedPair>,
     /// Pairs only `a` proposes.
     pub pairs_dropped: Vec<ComparedPair>,
+    /// How much of each difference comes from changed inputs and how much
+    /// from changed settings; absent when either run was stored before
+    /// runs kept their inputs.
+    pub attribution: Option<Attribution>,
+}
+
+/// The differences from run `a` to run `b` split by cause. The bridge is
+/// `a`'s stored inputs solved with `b`'s settings (weights and
+/// objective): `from_settings` = bridge − `a` (the same data, other
+/// settings) and `from_inputs` = `b` − bridge (the same settings, other
+/// data); the two parts add up to the whole change. Runs with the same
+/// settings attribute nothing to settings, runs on the same inputs nothing
+/// to inputs (exactly: the bridge is then `a`, or `b`, itself).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Attribution {
+    /// Whether both runs read the same data: the same people with the same
+    /// profiles, the same pairs, completions, rejections, pins and wishes,
+    /// and the same programme apart from its weights.
+    pub same_inputs: bool,
+    /// Whether both runs used the same objective and the same weights
+    /// (as relative importances: weights in proportion are the same).
+    pub same_settings: bool,
+    /// What differs between the data the two runs read.
+    pub input_changes: InputChanges,
+    /// `a`'s inputs solved with `b`'s settings.
+    pub bridge: BridgeFigures,
+    /// The part of each change that the settings make.
+    pub from_settings: ChangeParts,
+    /// The part of each change that the data make.
+    pub from_inputs: ChangeParts,
+}
+
+/// Figures of the bridge run (see [`Attribution`]).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BridgeFigures {
+    /// Mentees considered.
+    pub eligible: usize,
+    /// Mentees matched.
+    pub matched: usize,
+    /// Sum of the pair scores.
+    pub total_score: f64,
+    /// Mean pair score.
+    pub mean_score: f64,
+    /// Lowest pair score.
+    pub min_score: f64,
+}
+
+/// One cause's part of the changes from `a` to `b`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ChangeParts {
+    /// Change in mentees considered.
+    pub eligible: i64,
+    /// Change in mentees matched.
+    pub matched: i64,
+    /// Change in the sum of pair scores.
+    pub total_score: f64,
+    /// Change in the mean pair score.
+    pub mean_score: f64,
+    /// Change in the lowest pair score.
+    pub min_score: f64,
+    /// Pairs this step keeps.
+    pub pairs_kept: usize,
+    /// Pairs this step adds.
+    pub pairs_added: usize,
+    /// Pairs this step drops.
+    pub pairs_dropped: usize,
+}
+
+/// What differs between the data two runs read (people by id).
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct InputChanges {
+    /// Mentees only `b` read.
+    pub mentees_added: usize,
+    /// Mentees only `a` read.
+    pub mentees_removed: usize,
+    /// Mentees both read, with a changed profile.
+    pub mentees_changed: usize,
+    /// Mentors only `b` read.
+    pub mentors_added: usize,
+    /// Mentors only `a` read.
+    pub mentors_removed: usize,
+    /// Mentors both read, with a changed profile or fewer or more places.
+    pub mentors_changed: usize,
+    /// Pairs active for `b` and not for `a` (approved in between).
+    pub pairs_approved: usize,
+    /// Pairs active for `a` and not for `b` (completed or ended in between).
+    pub pairs_closed: usize,
+    /// Mentees completed for `b` and not for `a`.
+    pub mentees_completed: usize,
+    /// Pairs excluded for `b` and not for `a` (rejected or ended early).
+    pub pairs_excluded: usize,
+    /// Pins that differ.
+    pub pins_changed: usize,
+    /// People whose wishes differ.
+    pub wishes_changed: usize,
+    /// Whether the programme changed apart from its weights (form, scope,
+    /// rules, group limits…).
+    pub programme_changed: bool,
 }
 
 /// Per criterion, over every proposed pair (group members one by one):
@@ -1516,7 +1628,216 @@ pub fn compare(a: &RunDetail, b: &RunDetail) -> Result<Comparison, RunError> {
         pairs_kept: list(pa.intersection(&pb).collect()),
         pairs_added: list(pb.difference(&pa).collect()),
         pairs_dropped: list(pa.difference(&pb).collect()),
+        attribution: None,
     })
+}
+
+/// The proposed (mentor, mentee) pairs of a run, group members one by one.
+fn proposed_pairs(props: &[StoredProposal]) -> BTreeSet<(String, String)> {
+    props
+        .iter()
+        .flat_map(|p| {
+            p.record
+                .mentee_ids
+                .iter()
+                .map(|m| (p.record.mentor_id.clone(), m.clone()))
+        })
+        .collect()
+}
+
+/// Whether two runs' settings score and choose alike: the same objective
+/// and weights in the same proportions.
+fn same_settings(a: &RunResult, b: &RunResult) -> bool {
+    let share = |w: &Weights| {
+        let raw = crate::matching::score::weight_array(w);
+        let sum: f64 = raw.iter().sum();
+        raw.map(|x| if sum > 0.0 { x / sum } else { x })
+    };
+    let (wa, wb) = (share(&a.weights), share(&b.weights));
+    a.objective == b.objective && wa.iter().zip(&wb).all(|(x, y)| (x - y).abs() <= 1e-12)
+}
+
+/// What differs between two runs' inputs.
+fn input_changes(a: &Inputs, b: &Inputs) -> InputChanges {
+    fn diff<K: Ord + Clone>(a: &BTreeSet<K>, b: &BTreeSet<K>) -> (usize, usize) {
+        (b.difference(a).count(), a.difference(b).count())
+    }
+    let mentees = |i: &Inputs| -> BTreeSet<String> {
+        i.mentees.iter().map(|e| e.person.id.to_string()).collect()
+    };
+    let mentors = |i: &Inputs| -> BTreeSet<String> {
+        i.mentors.iter().map(|m| m.person.id.to_string()).collect()
+    };
+    let pairs = |list: &[PairRef]| -> BTreeSet<(String, String)> {
+        list.iter()
+            .map(|p| (p.mentor_id.to_string(), p.mentee_id.to_string()))
+            .collect()
+    };
+    let ids = |list: &[Id]| -> BTreeSet<String> { list.iter().map(ToString::to_string).collect() };
+    let wishes = |i: &Inputs| -> BTreeSet<(String, bool, Vec<String>)> {
+        let side = |list: &[(Id, Vec<Id>)], mentor: bool| {
+            list.iter()
+                .map(|(who, targets)| {
+                    (
+                        who.to_string(),
+                        mentor,
+                        targets.iter().map(ToString::to_string).collect(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        side(&i.mentee_wishes, false)
+            .into_iter()
+            .chain(side(&i.mentor_wishes, true))
+            .collect()
+    };
+    let (mentees_added, mentees_removed) = diff(&mentees(a), &mentees(b));
+    let (mentors_added, mentors_removed) = diff(&mentors(a), &mentors(b));
+    let mentees_changed = b
+        .mentee_etags
+        .iter()
+        .filter(|(id, tag)| a.mentee_etags.get(*id).is_some_and(|t| t != *tag))
+        .count();
+    let places = |i: &Inputs| -> HashMap<String, u32> {
+        i.mentors
+            .iter()
+            .map(|m| (m.person.id.to_string(), m.capacity))
+            .collect()
+    };
+    let (places_a, places_b) = (places(a), places(b));
+    let mentors_changed = b
+        .mentor_etags
+        .iter()
+        .filter(|(id, tag)| {
+            a.mentor_etags
+                .get(*id)
+                .is_some_and(|t| t != *tag || places_a.get(*id) != places_b.get(*id))
+        })
+        .count();
+    let (pairs_approved, pairs_closed) = diff(&pairs(&a.approved), &pairs(&b.approved));
+    let (mentees_completed, _) = diff(&ids(&a.completed), &ids(&b.completed));
+    let (pairs_excluded, _) = diff(&pairs(&a.excluded), &pairs(&b.excluded));
+    let (pins_added, pins_removed) = diff(&pairs(&a.pinned), &pairs(&b.pinned));
+    let (wishes_a, wishes_b) = (wishes(a), wishes(b));
+    let wishers = |set: &BTreeSet<(String, bool, Vec<String>)>,
+                   other: &BTreeSet<(String, bool, Vec<String>)>| {
+        set.difference(other)
+            .map(|(who, side, _)| (who.clone(), *side))
+            .collect::<BTreeSet<_>>()
+    };
+    let wishes_changed = wishers(&wishes_a, &wishes_b)
+        .union(&wishers(&wishes_b, &wishes_a))
+        .count();
+    let without_weights = |p: &Programme| Programme {
+        weights: Weights::default(),
+        ..p.clone()
+    };
+    InputChanges {
+        mentees_added,
+        mentees_removed,
+        mentees_changed,
+        mentors_added,
+        mentors_removed,
+        mentors_changed,
+        pairs_approved,
+        pairs_closed,
+        mentees_completed,
+        pairs_excluded,
+        pins_changed: pins_added + pins_removed,
+        wishes_changed,
+        programme_changed: without_weights(&a.programme) != without_weights(&b.programme),
+    }
+}
+
+/// Splits the differences between two done runs by cause (see
+/// [`Attribution`]); `None` when either run keeps no inputs.
+async fn attribute(
+    store: &dyn Store,
+    a: &RunDetail,
+    b: &RunDetail,
+) -> Result<Option<Attribution>, RunError> {
+    let (Some(ra), Some(rb)) = (&a.result, &b.result) else {
+        return Ok(None);
+    };
+    let (Some(snapshot_a), Some(snapshot_b)) = (
+        stored_snapshot(store, &a.record.id).await?,
+        stored_snapshot(store, &b.record.id).await?,
+    ) else {
+        return Ok(None);
+    };
+    // The programme's weights are settings, not data.
+    let data_only = |snapshot: &RunSnapshot| RunSnapshot {
+        programme: Programme {
+            weights: Weights::default(),
+            ..snapshot.programme.clone()
+        },
+        ..snapshot.clone()
+    };
+    let same_inputs = data_only(&snapshot_a) == data_only(&snapshot_b);
+    let inputs_a = inputs_of_snapshot(store, &snapshot_a).await?;
+    let inputs_b = inputs_of_snapshot(store, &snapshot_b).await?;
+    let input_changes = input_changes(&inputs_a, &inputs_b);
+    let same_settings = same_settings(ra, rb);
+    let figures = |s: &Stats| BridgeFigures {
+        eligible: s.mentees_eligible,
+        matched: s.mentees_matched,
+        total_score: s.total_score,
+        mean_score: s.mean_score,
+        min_score: s.min_score,
+    };
+    // The bridge: `a` itself when the settings agree, `b` itself when the
+    // data agree, else `a`'s inputs solved with `b`'s settings.
+    let (bridge, bridge_pairs) = if same_settings {
+        (figures(&ra.stats), proposed_pairs(&a.proposals))
+    } else if same_inputs {
+        (figures(&rb.stats), proposed_pairs(&b.proposals))
+    } else {
+        let (objective, weights) = (rb.objective, rb.weights);
+        let outcome = tokio::task::spawn_blocking(move || {
+            run(&RunInput {
+                objective,
+                weights: Some(weights),
+                lang: Lang::En,
+                ..inputs_a.run_input()
+            })
+        })
+        .await
+        .map_err(|e| RunError::Internal(e.to_string()))?
+        .map_err(|e| RunError::Internal(e.to_string()))?;
+        let pairs = outcome
+            .proposals
+            .iter()
+            .flat_map(|p| {
+                p.mentee_ids
+                    .iter()
+                    .map(|m| (p.mentor_id.to_string(), m.to_string()))
+            })
+            .collect();
+        (figures(&outcome.stats), pairs)
+    };
+    let part = |from: &BridgeFigures,
+                to: &BridgeFigures,
+                from_pairs: &BTreeSet<(String, String)>,
+                to_pairs: &BTreeSet<(String, String)>| ChangeParts {
+        eligible: to.eligible as i64 - from.eligible as i64,
+        matched: to.matched as i64 - from.matched as i64,
+        total_score: to.total_score - from.total_score,
+        mean_score: to.mean_score - from.mean_score,
+        min_score: to.min_score - from.min_score,
+        pairs_kept: from_pairs.intersection(to_pairs).count(),
+        pairs_added: to_pairs.difference(from_pairs).count(),
+        pairs_dropped: from_pairs.difference(to_pairs).count(),
+    };
+    let (pa, pb) = (proposed_pairs(&a.proposals), proposed_pairs(&b.proposals));
+    let (fa, fb) = (figures(&ra.stats), figures(&rb.stats));
+    Ok(Some(Attribution {
+        same_inputs,
+        same_settings,
+        input_changes,
+        from_settings: part(&fa, &bridge, &pa, &bridge_pairs),
+        from_inputs: part(&bridge, &fb, &bridge_pairs, &pb),
+        bridge,
+    }))
 }
 
 /// Mentees of one category in one organisation, before matching.

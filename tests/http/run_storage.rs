@@ -275,7 +275,138 @@ async fn erasure_takes_a_person_out_of_every_stored_run(app: &TestApp) {
     }
 }
 
+/// The compare of two runs, its attribution checked to add up.
+async fn compare(app: &TestApp, a: &Value, b: &Value) -> Value {
+    let reply = app
+        .get(&format!(
+            "/api/v1/runs/{}/compare/{}",
+            a["id"].as_str().expect("a"),
+            b["id"].as_str().expect("b")
+        ))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let c = reply.body;
+    let parts = &c["attribution"];
+    assert!(parts.is_object(), "{c}");
+    let whole = |field: &str| {
+        b["stats"][field].as_f64().expect("b") - a["stats"][field].as_f64().expect("a")
+    };
+    for (part, stat) in [
+        ("matched", "mentees_matched"),
+        ("eligible", "mentees_eligible"),
+        ("total_score", "total_score"),
+        ("min_score", "min_score"),
+    ] {
+        let sum = parts["from_settings"][part].as_f64().expect("settings")
+            + parts["from_inputs"][part].as_f64().expect("inputs");
+        assert!(
+            (sum - whole(stat)).abs() < 1e-6,
+            "{part}: the parts add up to the change: {c}"
+        );
+    }
+    c
+}
+
+fn zero_part(part: &Value) -> bool {
+    [
+        "matched",
+        "eligible",
+        "total_score",
+        "mean_score",
+        "min_score",
+        "pairs_added",
+        "pairs_dropped",
+    ]
+    .iter()
+    .all(|f| part[*f].as_f64() == Some(0.0))
+}
+
+async fn compare_tells_changed_data_from_changed_weights(app: &TestApp) {
+    app.load_school().await;
+    let before = app.run_and_wait(&app.admin, "tp-2026", json!({})).await;
+    // Pairs are approved and one completed between the runs.
+    for p in before["proposals"]
+        .as_array()
+        .expect("proposals")
+        .iter()
+        .take(2)
+    {
+        let approved = app.approve(&app.admin, p["id"].as_str().expect("id")).await;
+        assert_eq!(approved.status, 200, "{}", approved.text);
+    }
+    let pairs = app.get("/api/v1/pairs?programme_id=tp-2026").await;
+    let pair = pairs.body["items"][0]["id"]
+        .as_str()
+        .expect("pair")
+        .to_owned();
+    let completed = app
+        .post_json(
+            &app.admin,
+            &format!("/api/v1/pairs/{pair}/complete"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(completed.status, 200, "{}", completed.text);
+    let after = app.run_and_wait(&app.admin, "tp-2026", json!({})).await;
+
+    // The same weights on changed data: nothing comes from the weights.
+    let c = compare(app, &before, &after).await;
+    let parts = &c["attribution"];
+    assert_eq!(parts["same_settings"], true);
+    assert_eq!(parts["same_inputs"], false);
+    assert!(zero_part(&parts["from_settings"]), "{c}");
+    assert_eq!(parts["input_changes"]["pairs_approved"], 1, "{c}");
+    assert_eq!(parts["input_changes"]["mentees_completed"], 1, "{c}");
+    assert!(
+        parts["from_inputs"]["eligible"].as_i64().expect("eligible") < 0,
+        "paired and completed mentees leave the pool: {c}"
+    );
+
+    // New weights on the same data: nothing comes from the data.
+    let weights = json!({"weights": {"interests": 0.6, "subjects": 0.05}});
+    let tuned = what_if(app, after["id"].as_str().expect("id"), weights.clone()).await;
+    let c = compare(app, &after, &tuned).await;
+    let parts = &c["attribution"];
+    assert_eq!(parts["same_inputs"], true);
+    assert_eq!(parts["same_settings"], false);
+    assert!(zero_part(&parts["from_inputs"]), "{c}");
+    assert_ne!(
+        parts["from_settings"]["total_score"].as_f64(),
+        Some(0.0),
+        "{c}"
+    );
+
+    // Both changed: the bridge is the first run's data with the second's
+    // weights, which a what-if run of the first computes on its own.
+    let both = app.run_and_wait(&app.admin, "tp-2026", weights).await;
+    let c = compare(app, &before, &both).await;
+    let parts = &c["attribution"];
+    assert_eq!(parts["same_inputs"], false);
+    assert_eq!(parts["same_settings"], false);
+    let by_hand = what_if(
+        app,
+        before["id"].as_str().expect("id"),
+        json!({"weights": both["weights"]}),
+    )
+    .await;
+    for (bridge, stat) in [
+        ("eligible", "mentees_eligible"),
+        ("matched", "mentees_matched"),
+        ("total_score", "total_score"),
+        ("min_score", "min_score"),
+    ] {
+        assert!(
+            (parts["bridge"][bridge].as_f64().expect("bridge")
+                - by_hand["stats"][stat].as_f64().expect("stat"))
+            .abs()
+                < 1e-9,
+            "{bridge}: {c}"
+        );
+    }
+}
+
 on_both_backends!(
+    compare_tells_changed_data_from_changed_weights,
     a_run_keeps_its_matrix_and_its_inputs_after_the_banks_change,
     what_if_runs_check_their_settings_and_answer_in_russian,
     dry_runs_can_be_deleted_and_other_runs_cannot,
