@@ -4,6 +4,7 @@
 //! results or its own error type; none of them knows HTTP.
 
 pub mod auth;
+pub mod disclosure;
 pub mod banks;
 pub mod import;
 pub mod orders;
