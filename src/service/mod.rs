@@ -4,11 +4,12 @@
 //! results or its own error type; none of them knows HTTP.
 
 pub mod auth;
-pub mod disclosure;
 pub mod banks;
+pub mod disclosure;
 pub mod import;
 pub mod orders;
 pub mod pairs;
+pub mod readiness;
 pub mod reports;
 pub mod runs;
 pub mod sessions;
