@@ -105,7 +105,8 @@ fn kyzyl() -> Value {
     })
 }
 
-async fn load(app: &TestApp) {
+/// Loads the municipality with a programme over it and one over school 1.
+pub(crate) async fn load(app: &TestApp) {
     let reply = app.import_json(&app.admin.clone(), "", &kyzyl()).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     for (id, orgs) in [
