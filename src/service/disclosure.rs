@@ -100,57 +100,82 @@ pub fn suppress(cells: &[Cell], sums: &[Sum]) -> Vec<Option<Suppressed>> {
                 .then_some(Suppressed::BelowThreshold)
         })
         .collect();
+    // The sums each cell takes part in, as total or part.
+    let mut sums_of: Vec<Vec<usize>> = vec![Vec::new(); cells.len()];
+    for (k, s) in sums.iter().enumerate() {
+        for &j in std::iter::once(&s.total).chain(&s.parts) {
+            if sums_of[j].last() != Some(&k) {
+                sums_of[j].push(k);
+            }
+        }
+    }
+    let hideable = |j: usize, hidden: &[Option<Suppressed>]| {
+        hidden[j].is_none() && cells[j].reading != Reading::Exact && cells[j].value > 0
+    };
+    // The smallest non-zero part the caller may not read in these sums,
+    // else their first such total.
+    let complement = |among: &mut dyn Iterator<Item = &Sum>, hidden: &[Option<Suppressed>]| {
+        let among: Vec<&Sum> = among.collect();
+        among
+            .iter()
+            .flat_map(|s| s.parts.iter().copied())
+            .filter(|&j| hideable(j, hidden))
+            .min_by_key(|&j| (cells[j].value, j))
+            .or_else(|| among.iter().map(|s| s.total).find(|&j| hideable(j, hidden)))
+    };
     loop {
         let known = bounds(cells, sums, &hidden);
-        let Some(exposed) = (0..cells.len())
-            .find(|&i| hidden[i] == Some(Suppressed::BelowThreshold) && known[i].0 == known[i].1)
-        else {
+        let exposed: Vec<usize> = (0..cells.len())
+            .filter(|&i| hidden[i] == Some(Suppressed::BelowThreshold) && known[i].0 == known[i].1)
+            .collect();
+        if exposed.is_empty() {
             return hidden;
-        };
-        let hideable = |j: usize, hidden: &[Option<Suppressed>]| {
-            j != exposed
-                && hidden[j].is_none()
-                && cells[j].reading != Reading::Exact
-                && cells[j].value > 0
-        };
-        let with_it = || {
-            sums.iter()
-                .filter(|s| s.total == exposed || s.parts.contains(&exposed))
-        };
-        let smallest_part = with_it()
-            .flat_map(|s| s.parts.iter().copied())
-            .filter(|&j| hideable(j, &hidden))
-            .min_by_key(|&j| (cells[j].value, j));
-        let total = with_it().map(|s| s.total).find(|&j| hideable(j, &hidden));
-        // Pinned down through a chain of sums: widen to every sum with a
-        // hidden cell.
-        let elsewhere = || {
-            let with_hidden = sums.iter().filter(|s| {
-                std::iter::once(&s.total)
-                    .chain(&s.parts)
-                    .any(|&j| hidden[j].is_some())
+        }
+        // One complement per exposed cell whose sums got none this round;
+        // the next round checks again.
+        let mut touched = vec![false; sums.len()];
+        let mut added = false;
+        for &i in &exposed {
+            if sums_of[i].iter().any(|&k| touched[k]) {
+                continue;
+            }
+            let direct = complement(&mut sums_of[i].iter().map(|&k| &sums[k]), &hidden);
+            // Pinned down through a chain of sums: widen to every sum
+            // with a hidden cell.
+            let chosen = direct.or_else(|| {
+                complement(
+                    &mut sums.iter().filter(|s| {
+                        std::iter::once(&s.total)
+                            .chain(&s.parts)
+                            .any(|&j| hidden[j].is_some())
+                    }),
+                    &hidden,
+                )
             });
-            let part = with_hidden
-                .clone()
-                .flat_map(|s| s.parts.iter().copied())
-                .filter(|&j| hideable(j, &hidden))
-                .min_by_key(|&j| (cells[j].value, j));
-            part.or_else(|| with_hidden.map(|s| s.total).find(|&j| hideable(j, &hidden)))
-        };
-        match smallest_part.or(total).or_else(elsewhere) {
-            Some(j) => hidden[j] = Some(Suppressed::Complementary),
-            // Everything else it is summed with is read exactly: nothing
-            // left to hide that would help.
-            None => return hidden,
+            if let Some(j) = chosen {
+                hidden[j] = Some(Suppressed::Complementary);
+                for &k in &sums_of[j] {
+                    touched[k] = true;
+                }
+                added = true;
+            }
+        }
+        // Everything else they are summed with is read exactly: nothing
+        // left to hide that would help.
+        if !added {
+            return hidden;
         }
     }
 }
+
+/// No upper bound.
+const UNBOUNDED: u64 = u64::MAX;
 
 /// What a reader can know of each cell from the visible ones, the sums
 /// and the rules: `[low, high]` (`u64::MAX` for no upper bound). A visible
 /// cell is its value; a cell hidden below the threshold is 1..4; a
 /// complement is at least 1 (zeros are never hidden); the sums then narrow
-/// them until nothing changes.
+/// them until nothing changes. Each pass is O(cells + Σ parts).
 pub fn bounds(cells: &[Cell], sums: &[Sum], hidden: &[Option<Suppressed>]) -> Vec<(u64, u64)> {
     let mut known: Vec<(u64, u64)> = cells
         .iter()
@@ -158,45 +183,59 @@ pub fn bounds(cells: &[Cell], sums: &[Sum], hidden: &[Option<Suppressed>]) -> Ve
         .map(|(c, h)| match h {
             None => (c.value, c.value),
             Some(Suppressed::BelowThreshold) => (1, THRESHOLD - 1),
-            Some(Suppressed::Complementary) => (1, u64::MAX),
+            Some(Suppressed::Complementary) => (1, UNBOUNDED),
         })
         .collect();
-    let add = |a: u64, b: u64| a.saturating_add(b);
-    // Each pass only narrows; the bounds are whole numbers, so it settles.
-    for _ in 0..(4 * cells.len() + 4) {
+    let narrow = |b: &mut (u64, u64), low: u64, high: u64| {
+        let narrowed = (b.0.max(low), b.1.min(high));
+        let changed = narrowed != *b;
+        *b = narrowed;
+        changed
+    };
+    // Each pass only narrows whole-number bounds, so it settles; the cap
+    // only guards against a fault.
+    for _ in 0..(2 * cells.len() + 4) {
         let mut changed = false;
         for s in sums {
-            let low: u64 = s.parts.iter().map(|&p| known[p].0).fold(0, add);
-            let high: u64 = s.parts.iter().map(|&p| known[p].1).fold(0, add);
-            let t = &mut known[s.total];
-            let narrowed = (t.0.max(low), t.1.min(high));
-            changed |= narrowed != *t;
-            *t = narrowed;
+            // Σ of the parts' lows, and of their finite highs with the
+            // number of unbounded ones.
+            let low: u128 = s.parts.iter().map(|&p| u128::from(known[p].0)).sum();
+            let (high, unbounded) = s.parts.iter().fold((0u128, 0usize), |(h, n), &p| {
+                if known[p].1 == UNBOUNDED {
+                    (h, n + 1)
+                } else {
+                    (h + u128::from(known[p].1), n)
+                }
+            });
+            let clamp = |v: u128| u64::try_from(v).unwrap_or(UNBOUNDED);
+            let total_high = if unbounded > 0 {
+                UNBOUNDED
+            } else {
+                clamp(high)
+            };
+            changed |= narrow(&mut known[s.total], clamp(low), total_high);
             let (t_low, t_high) = known[s.total];
-            for (k, &p) in s.parts.iter().enumerate() {
-                let others = |f: fn(&(u64, u64)) -> u64| -> u64 {
-                    s.parts
-                        .iter()
-                        .enumerate()
-                        .filter(|(m, _)| *m != k)
-                        .map(|(_, &q)| f(&known[q]))
-                        .fold(0, add)
-                };
-                let (others_low, others_high) = (others(|b| b.0), others(|b| b.1));
-                let low = if others_high == u64::MAX {
+            for &p in &s.parts {
+                let (p_low, p_high) = known[p];
+                let others_low = low - u128::from(p_low);
+                let others_unbounded = unbounded - usize::from(p_high == UNBOUNDED);
+                let low_bound = if others_unbounded > 0 {
                     0
                 } else {
-                    t_low.saturating_sub(others_high)
+                    let others_high = high
+                        - if p_high == UNBOUNDED {
+                            0
+                        } else {
+                            u128::from(p_high)
+                        };
+                    clamp(u128::from(t_low).saturating_sub(others_high))
                 };
-                let high = if t_high == u64::MAX {
-                    u64::MAX
+                let high_bound = if t_high == UNBOUNDED {
+                    UNBOUNDED
                 } else {
-                    t_high.saturating_sub(others_low)
+                    clamp(u128::from(t_high).saturating_sub(others_low))
                 };
-                let b = &mut known[p];
-                let narrowed = (b.0.max(low), b.1.min(high));
-                changed |= narrowed != *b;
-                *b = narrowed;
+                changed |= narrow(&mut known[p], low_bound, high_bound);
             }
         }
         if !changed {
@@ -421,5 +460,45 @@ mod tests {
             }
         }
         assert!(checked > 100, "{checked}");
+    }
+
+    /// A regional readiness: 400 schools, 9 categories, 9 counts each,
+    /// every school with a few pupils with special needs.
+    #[test]
+    fn a_large_table_is_protected_quickly() {
+        let mut cells = Vec::new();
+        let mut sums = Vec::new();
+        let mut columns: Vec<Vec<usize>> = vec![Vec::new(); 9];
+        for school in 0..400u64 {
+            for category in 0..9u64 {
+                let reading = if category < 2 { Sensitive } else { Exact };
+                let first = cells.len();
+                for field in 0..9u64 {
+                    let v = if field == 0 {
+                        0
+                    } else {
+                        (school * 7 + category * 3 + field) % 6
+                    };
+                    cells.push(Cell::new(v, reading));
+                    columns[field as usize].push(first + field as usize);
+                }
+                let total: u64 = cells[first + 1..first + 9].iter().map(|c| c.value).sum();
+                cells[first].value = total;
+                sums.push(sum(first, &(first + 1..first + 9).collect::<Vec<_>>()));
+            }
+        }
+        for column in &columns {
+            let total = column.iter().map(|&i| cells[i].value).sum();
+            cells.push(Cell::new(total, Mixed));
+            sums.push(sum(cells.len() - 1, column));
+        }
+        let started = std::time::Instant::now();
+        let hidden = suppress(&cells, &sums);
+        assert!(protected(&cells, &sums, &hidden));
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
     }
 }
