@@ -183,14 +183,30 @@ fn frame(title: &str, axes: Axes<'_>, body: &str) -> String {
 /// Counts get whole ticks. A value that is not a number (a share of
 /// nobody) has no bar: [`Axes::no_data`] stands in its place.
 pub fn bar_chart(title: &str, axes: Axes<'_>, bars: &[(String, f64)], max: Option<f64>) -> String {
+    let bars: Vec<(String, f64, Option<&str>)> =
+        bars.iter().map(|(l, v)| (l.clone(), *v, None)).collect();
+    bar_chart_marked(title, axes, &bars, max)
+}
+
+/// [`bar_chart`] where a bar without a value may say why instead of
+/// [`Axes::no_data`]: a count hidden from the caller draws no bar and
+/// reads its mark («< 5»).
+pub fn bar_chart_marked(
+    title: &str,
+    axes: Axes<'_>,
+    bars: &[(String, f64, Option<&str>)],
+    max: Option<f64>,
+) -> String {
     let top = max
         .unwrap_or_else(|| {
             let largest = bars
                 .iter()
-                .map(|(_, v)| *v)
+                .map(|(_, v, _)| *v)
                 .filter(|v| v.is_finite())
                 .fold(0.0, f64::max);
-            let counts = bars.iter().all(|(_, v)| !v.is_finite() || v.fract() == 0.0);
+            let counts = bars
+                .iter()
+                .all(|(_, v, _)| !v.is_finite() || v.fract() == 0.0);
             if counts {
                 // Whole ticks: the top rounds up to a multiple of 4.
                 ((largest / 4.0).ceil() * 4.0).max(4.0)
@@ -227,7 +243,7 @@ pub fn bar_chart(title: &str, axes: Axes<'_>, bars: &[(String, f64)], max: Optio
             LEFT + plot_w
         );
     }
-    for (i, (label, value)) in bars.iter().enumerate() {
+    for (i, (label, value, mark)) in bars.iter().enumerate() {
         let x = LEFT + slot * i as f64 + slot * 0.15;
         if value.is_finite() {
             let h = plot_h * (value / top).clamp(0.0, 1.0);
@@ -248,15 +264,20 @@ pub fn bar_chart(title: &str, axes: Axes<'_>, bars: &[(String, f64)], max: Optio
                 format_tick(*value)
             );
         } else {
-            // No bar rather than a bar of zero: there is nothing to count.
+            // No bar rather than a bar of zero: there is nothing to count,
+            // or it is hidden.
+            let (class, text) = match mark {
+                Some(m) => ("suppressed", *m),
+                None => ("no-data", axes.no_data),
+            };
             let _ = writeln!(
                 body,
-                "<text class=\"no-data\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#666\" font-style=\"italic\">{}<title>{}: {}</title></text>",
+                "<text class=\"{class}\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#666\" font-style=\"italic\">{}<title>{}: {}</title></text>",
                 x + slot * 0.35,
                 top_y + plot_h - 6.0,
-                escape(axes.no_data),
+                escape(text),
                 escape(label),
-                escape(axes.no_data)
+                escape(text)
             );
         }
         if bars.len() <= 6 {

@@ -22,6 +22,7 @@ use super::problem::Problem;
 use crate::matching::Lang;
 use crate::matching::rules::Rule;
 use crate::matching::unmatched::{IneligibleReason, rule_words};
+use crate::service::disclosure::Suppressed;
 use crate::service::import::{ImportReport, RejectedRow};
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -193,6 +194,33 @@ const END_REASONS: &[(&str, &str, &str)] = &[
         "согласие отозвано",
     ),
 ];
+
+/// What a spreadsheet or a page shows instead of a count hidden from the
+/// caller (see [`crate::service::disclosure`]): «< 5» for 1–4 pupils of a
+/// sensitive category, a word for a count hidden as a complement.
+pub fn suppressed_text(why: Suppressed, lang: Lang) -> &'static str {
+    match (why, lang) {
+        (Suppressed::BelowThreshold, _) => crate::service::disclosure::BELOW_THRESHOLD,
+        (Suppressed::Complementary, Lang::En) => "hidden",
+        (Suppressed::Complementary, Lang::Ru) => "скрыто",
+    }
+}
+
+/// The note under a table with hidden counts, in `lang`.
+pub fn suppressed_note(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => {
+            "Counts of 1 to 4 pupils with special needs or on a prevention register read «< 5» \
+             for your role, and some other counts read «hidden», so that no child can be \
+             identified from a count, nor recovered by subtraction from a total."
+        }
+        Lang::Ru => {
+            "Число обучающихся с ОВЗ или состоящих на профилактическом учёте от 1 до 4 \
+             для вашей роли показано как «< 5», а некоторые другие числа — как «скрыто», \
+             чтобы по числу нельзя было узнать ребёнка, а вычитанием из итога — вычислить его."
+        }
+    }
+}
 
 /// Nested translations (`:tr`) go at most this deep.
 const MAX_DEPTH: usize = 4;

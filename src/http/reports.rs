@@ -12,8 +12,9 @@ use super::views::reports::{
 };
 use crate::domain::{FieldError, Form, Organization};
 use crate::matching::explain::Lang;
-use crate::service::auth::Permission;
-use crate::service::reports::{self, Data, INDICATORS, Indicator};
+use crate::service::auth::{Permission, Principal};
+use crate::service::disclosure::Suppressed;
+use crate::service::reports::{self, Data, Disclosed, Disclosure, INDICATORS};
 use crate::service::targets::Plans;
 use actix_web::http::header;
 use actix_web::web::Data as WebData;
@@ -30,6 +31,9 @@ pub(crate) struct Request {
     pub(crate) lang: Lang,
     /// The planned values of the subtree for the period.
     pub(crate) plans: Plans,
+    /// Who asks: decides which counts of pupils of a sensitive category
+    /// are hidden.
+    pub(crate) principal: Principal,
 }
 
 fn period_bounds(raw: &str) -> Option<(Date, Date)> {
@@ -98,6 +102,7 @@ pub(crate) async fn read_request(
             to,
             lang,
             plans,
+            principal: principal.clone(),
         },
         query,
     ))
@@ -137,6 +142,16 @@ pub(crate) async fn load(state: &AppState, path: &str) -> Result<Data, ApiError>
     })
 }
 
+/// The indicators of the whole, of each child organisation (in the order
+/// of [`children`]) and of each form (in the order of [`Form::ALL`]), with
+/// what the caller may not read hidden.
+pub(crate) fn disclosed(r: &Request, data: &Data) -> Disclosure {
+    let paths: Vec<&str> = children(r, data).map(|(_, p)| p.as_str()).collect();
+    reports::disclose(data, &r.path, &paths, Form::ALL, r.from, r.to, |org| {
+        super::privacy::reads_sensitive_of(&r.principal, org)
+    })
+}
+
 /// The report as JSON: the whole subtree, each child organisation, each form.
 pub(crate) fn report(r: &Request, data: &Data) -> Result<IndicatorsReport, ApiError> {
     let base = format!(
@@ -147,38 +162,37 @@ pub(crate) fn report(r: &Request, data: &Data) -> Result<IndicatorsReport, ApiEr
         format!("{base}&lang={}", lang_code(r.lang))
             .replace("indicators?", &format!("indicators.{extension}?"))
     };
+    let Disclosure {
+        whole,
+        children: by_child,
+        forms,
+    } = disclosed(r, data);
     Ok(IndicatorsReport {
         organization_id: r.organization.id.to_string(),
         period: r.period.clone(),
         as_of: crate::domain::parse::format_date(r.to),
-        indicators: IndicatorView::all(
-            reports::indicators(data, &r.path, None, r.from, r.to),
-            r.lang,
-            |id| r.plans.of(r.organization.id.as_str(), id),
-        )?,
+        indicators: IndicatorView::all(whole, r.lang, |id| {
+            r.plans.of(r.organization.id.as_str(), id)
+        })?,
         by_organization: children(r, data)
-            .map(|(o, p)| {
+            .zip(by_child)
+            .map(|((o, _), list)| {
                 Ok(OrganizationIndicators {
                     organization_id: o.id.to_string(),
                     name: o.name.clone(),
-                    indicators: IndicatorView::all(
-                        reports::indicators(data, p, None, r.from, r.to),
-                        r.lang,
-                        |id| r.plans.of(o.id.as_str(), id),
-                    )?,
+                    indicators: IndicatorView::all(list, r.lang, |id| {
+                        r.plans.of(o.id.as_str(), id)
+                    })?,
                 })
             })
             .collect::<Result<_, ApiError>>()?,
         by_form: Form::ALL
             .iter()
-            .map(|f| {
+            .zip(forms)
+            .map(|(f, list)| {
                 Ok(FormIndicators {
                     form: *f,
-                    indicators: IndicatorView::all(
-                        reports::indicators(data, &r.path, Some(*f), r.from, r.to),
-                        r.lang,
-                        |_| None,
-                    )?,
+                    indicators: IndicatorView::all(list, r.lang, |_| None)?,
                 })
             })
             .collect::<Result<_, ApiError>>()?,
@@ -273,54 +287,73 @@ fn no_data(lang: Lang) -> &'static str {
 /// 0.1, or the words for no data; the plan and the gap follow it.
 const PERCENT: usize = 7;
 
-/// One row per scope and indicator.
+/// What a spreadsheet shows for a count: the number, or what stands for
+/// it when it is hidden from the caller («< 5», «скрыто»).
+fn count_cell(n: Option<u64>, why: Option<&Suppressed>, lang: Lang) -> String {
+    match (n, why) {
+        (Some(n), _) => n.to_string(),
+        (None, why) => {
+            super::i18n::suppressed_text(why.copied().unwrap_or(Suppressed::Complementary), lang)
+                .to_owned()
+        }
+    }
+}
+
+/// One row per scope and indicator; a count hidden from the caller, and
+/// the share, per cent and gap that would give it, read «< 5» or «скрыто».
 fn rows(r: &Request, data: &Data) -> Vec<[String; 10]> {
     let mut out = Vec::new();
-    let mut push = |scope: String, form: String, list: Vec<Indicator>, org: Option<&str>| {
+    let mut push = |scope: String, form: String, list: Vec<Disclosed>, org: Option<&str>| {
         for i in list {
-            let plan = org.and_then(|o| r.plans.of(o, i.id));
-            let gap = plan.map(|p| {
-                crate::service::targets::gap(i.percent(), Some(p))
-                    .map_or_else(|| no_data(r.lang).to_owned(), |g| format!("{g:.1}"))
+            let id = i.exact.id;
+            let plan = org.and_then(|o| r.plans.of(o, id));
+            let hidden = i.hidden().map(|h| super::i18n::suppressed_text(h, r.lang));
+            let gap = plan.map(|p| match hidden {
+                Some(text) => text.to_owned(),
+                None => crate::service::targets::gap(i.percent(), Some(p))
+                    .map_or_else(|| no_data(r.lang).to_owned(), |g| format!("{g:.1}")),
             });
             out.push([
                 scope.clone(),
                 form.clone(),
-                i.id.to_owned(),
-                title(i.id, r.lang).to_owned(),
-                i.numerator.to_string(),
-                i.denominator.to_string(),
-                i.share.map(|s| format!("{s:.4}")).unwrap_or_default(),
-                i.percent()
-                    .map_or_else(|| no_data(r.lang).to_owned(), |p| format!("{p:.1}")),
+                id.to_owned(),
+                title(id, r.lang).to_owned(),
+                count_cell(i.numerator, i.suppressed.get("numerator"), r.lang),
+                count_cell(i.denominator, i.suppressed.get("denominator"), r.lang),
+                match hidden {
+                    Some(text) => text.to_owned(),
+                    None => i.share().map(|s| format!("{s:.4}")).unwrap_or_default(),
+                },
+                match hidden {
+                    Some(text) => text.to_owned(),
+                    None => i
+                        .percent()
+                        .map_or_else(|| no_data(r.lang).to_owned(), |p| format!("{p:.1}")),
+                },
                 plan.map(|p| format!("{p:.1}")).unwrap_or_default(),
                 gap.unwrap_or_default(),
             ]);
         }
     };
+    let Disclosure {
+        whole,
+        children: by_child,
+        forms,
+    } = disclosed(r, data);
     push(
         r.organization.name.clone(),
         String::new(),
-        reports::indicators(data, &r.path, None, r.from, r.to),
+        whole,
         Some(r.organization.id.as_str()),
     );
-    for (o, p) in data.organizations.iter().filter(|(o, _)| {
-        o.parent_id
-            .as_ref()
-            .is_some_and(|p| *p == r.organization.id)
-    }) {
-        push(
-            o.name.clone(),
-            String::new(),
-            reports::indicators(data, p, None, r.from, r.to),
-            Some(o.id.as_str()),
-        );
+    for ((o, _), list) in children(r, data).zip(by_child) {
+        push(o.name.clone(), String::new(), list, Some(o.id.as_str()));
     }
-    for f in Form::ALL {
+    for (f, list) in Form::ALL.iter().zip(forms) {
         push(
             r.organization.name.clone(),
             f.as_str().to_owned(),
-            reports::indicators(data, &r.path, Some(*f), r.from, r.to),
+            list,
             None,
         );
     }
@@ -627,33 +660,24 @@ pub(crate) async fn svg_response(
         })?;
     let data = load(state, &r.path).await?;
     // An organisation whose denominator is zero has no share: drawn as
-    // "no data", never as a zero bar.
-    let mut bars: Vec<(String, f64)> = data
-        .organizations
-        .iter()
-        .filter(|(o, _)| {
-            o.parent_id
-                .as_ref()
-                .is_some_and(|p| *p == r.organization.id)
-        })
-        .map(|(o, p)| {
-            (
-                o.name.clone(),
-                reports::indicators(&data, p, None, r.from, r.to)[index]
-                    .share
-                    .unwrap_or(f64::NAN),
-            )
-        })
+    // "no data", never as a zero bar; a share hidden from the caller has
+    // no bar either and reads «< 5» or «скрыто».
+    let bar = |name: &str, d: &Disclosed| {
+        (
+            name.to_owned(),
+            d.share().unwrap_or(f64::NAN),
+            d.hidden().map(|h| super::i18n::suppressed_text(h, r.lang)),
+        )
+    };
+    let seen = disclosed(&r, &data);
+    let mut bars: Vec<(String, f64, Option<&str>)> = children(&r, &data)
+        .zip(&seen.children)
+        .map(|((o, _), list)| bar(&o.name, &list[index]))
         .collect();
     if bars.is_empty() {
-        bars.push((
-            r.organization.name.clone(),
-            reports::indicators(&data, &r.path, None, r.from, r.to)[index]
-                .share
-                .unwrap_or(f64::NAN),
-        ));
+        bars.push(bar(&r.organization.name, &seen.whole[index]));
     }
-    let svg = crate::http::charts::bar_chart(
+    let svg = crate::http::charts::bar_chart_marked(
         &format!("{} — {}", title(indicator, r.lang), r.period),
         crate::http::charts::Axes::share_by_organization(r.lang),
         &bars,

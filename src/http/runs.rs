@@ -453,7 +453,10 @@ fn reject_reason(body: &serde_json::Value) -> Result<String, ApiError> {
 /// mentee category — eligible mentees, mentees a hard rule blocks (by
 /// rule), mentees waiting for consent, mentors available with their free
 /// places (tutors apart), mentors waiting for consent or training. Counts
-/// only.
+/// only. Counts of pupils with special needs or on a prevention register
+/// that your key may not read are `null` when 1–4 (`suppressed` says
+/// `below_threshold`), and other counts are `null` as `complementary`
+/// where a total would give them back by subtraction.
 #[utoipa::path(
     tag = "runs",
     params(("id" = String, Path, description = "Programme id")),
@@ -472,7 +475,10 @@ pub async fn readiness(
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::ReadRuns)?;
     let id = path_id(&id)?;
-    let view = runs::readiness(state.store.as_ref(), &principal.scope, id.as_str()).await?;
+    let counts = runs::readiness(state.store.as_ref(), &principal.scope, id.as_str()).await?;
+    let view = crate::service::readiness::disclose(counts, |org| {
+        privacy::reads_sensitive_of(principal, org)
+    });
     Ok(HttpResponse::Ok().json(view))
 }
 

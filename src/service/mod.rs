@@ -5,9 +5,11 @@
 
 pub mod auth;
 pub mod banks;
+pub mod disclosure;
 pub mod import;
 pub mod orders;
 pub mod pairs;
+pub mod readiness;
 pub mod reports;
 pub mod runs;
 pub mod sessions;

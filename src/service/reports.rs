@@ -5,6 +5,7 @@
 //! Pure: it takes parsed data and a date, so the counts can be checked by
 //! hand against the same data.
 
+use super::disclosure::Suppressed;
 use crate::domain::{
     Consent, Form, MenteeCategory, MenteeProfile, MentorProfile, Organization, PersonKind,
     StaffRole,
@@ -312,6 +313,190 @@ pub fn indicators(
             share: share(numerator, denominator),
         })
         .collect()
+}
+
+/// An indicator as a caller sees it: a count is `None` where it is
+/// hidden from the caller, and `suppressed` says why (by `numerator` or
+/// `denominator`); the share goes with a hidden count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Disclosed {
+    /// The exact indicator (never shown as it is when something is hidden).
+    pub exact: Indicator,
+    /// The numerator, unless hidden.
+    pub numerator: Option<u64>,
+    /// The denominator, unless hidden.
+    pub denominator: Option<u64>,
+    /// What is hidden, and why.
+    pub suppressed: BTreeMap<&'static str, Suppressed>,
+}
+
+impl Disclosed {
+    fn shown(exact: Indicator) -> Self {
+        Self {
+            numerator: Some(exact.numerator),
+            denominator: Some(exact.denominator),
+            exact,
+            suppressed: BTreeMap::new(),
+        }
+    }
+
+    /// The share, unless the numerator or the denominator is hidden.
+    pub fn share(&self) -> Option<f64> {
+        self.hidden()
+            .is_none()
+            .then_some(self.exact.share)
+            .flatten()
+    }
+
+    /// The per cent as [`Indicator::percent`], unless something is hidden.
+    pub fn percent(&self) -> Option<f64> {
+        self.hidden()
+            .is_none()
+            .then(|| self.exact.percent())
+            .flatten()
+    }
+
+    /// Why the share is hidden, if it is: below the threshold when either
+    /// count is, else as a complement.
+    pub fn hidden(&self) -> Option<Suppressed> {
+        self.suppressed.values().min().copied()
+    }
+}
+
+/// The indicators of a report as a caller sees them: the whole subtree,
+/// each child organisation, each form (in the order given).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Disclosure {
+    /// The whole subtree.
+    pub whole: Vec<Disclosed>,
+    /// Each child, in the order of `children`.
+    pub children: Vec<Vec<Disclosed>>,
+    /// Each form, in the order of `forms`.
+    pub forms: Vec<Vec<Disclosed>>,
+}
+
+/// The counts of pupils of a sensitive category among the indicators:
+/// (indicator index, whether the numerator, whether the denominator).
+/// Teachers mentoring pupils on a prevention register are as many as
+/// those pupils, or nearly.
+const SENSITIVE_COUNTS: [(usize, bool, bool); 2] = [(4, true, false), (5, true, true)];
+
+/// The indicators of the subtree `prefix`, of each child subtree and of
+/// each form, with the counts of pupils with special needs or on a
+/// prevention register hidden where the caller may not read them
+/// (`readable(org)` for each organisation of a subtree) and they are 1–4,
+/// and hidden as complements where the whole would give a child's back by
+/// subtraction (whole = the organisation's own + Σ children). A form's
+/// count is hidden when it is small or the whole's is hidden (a form's
+/// count is most often the whole's). The share of a hidden count is
+/// hidden too.
+pub fn disclose(
+    data: &Data,
+    prefix: &str,
+    children: &[&str],
+    forms: &[Form],
+    from: Date,
+    to: Date,
+    readable: impl Fn(&str) -> bool,
+) -> Disclosure {
+    use super::disclosure::{Cell, Reading, Sum, below_threshold, suppress};
+    let subtree_readable = |p: &str| {
+        data.organizations
+            .iter()
+            .filter(|(_, path)| path.starts_with(p))
+            .all(|(o, _)| readable(o.id.as_str()))
+    };
+    let reading = |p: &str| {
+        if subtree_readable(p) {
+            Reading::Exact
+        } else {
+            Reading::Sensitive
+        }
+    };
+    let mut out = Disclosure {
+        whole: indicators(data, prefix, None, from, to)
+            .into_iter()
+            .map(Disclosed::shown)
+            .collect(),
+        children: children
+            .iter()
+            .map(|p| {
+                indicators(data, p, None, from, to)
+                    .into_iter()
+                    .map(Disclosed::shown)
+                    .collect()
+            })
+            .collect(),
+        forms: forms
+            .iter()
+            .map(|f| {
+                indicators(data, prefix, Some(*f), from, to)
+                    .into_iter()
+                    .map(Disclosed::shown)
+                    .collect()
+            })
+            .collect(),
+    };
+    let (whole_reading, child_readings) = (
+        reading(prefix),
+        children.iter().map(|p| reading(p)).collect::<Vec<_>>(),
+    );
+    for (index, numerator, denominator) in SENSITIVE_COUNTS {
+        for (field, wanted) in [("numerator", numerator), ("denominator", denominator)] {
+            if !wanted {
+                continue;
+            }
+            let value = |d: &Disclosed| match field {
+                "numerator" => d.exact.numerator,
+                _ => d.exact.denominator,
+            };
+            let whole = value(&out.whole[index]);
+            let parts: Vec<u64> = out.children.iter().map(|c| value(&c[index])).collect();
+            // The organisation's own pupils: not shown, taken as known.
+            let own = whole.saturating_sub(parts.iter().sum());
+            let mut cells = vec![Cell::new(whole, whole_reading), Cell::exact(own)];
+            cells.extend(
+                parts
+                    .iter()
+                    .zip(&child_readings)
+                    .map(|(v, r)| Cell::new(*v, *r)),
+            );
+            let sums = [Sum {
+                total: 0,
+                parts: (1..cells.len()).collect(),
+            }];
+            let hidden = suppress(&cells, &sums);
+            let hide = |d: &mut Disclosed, why| {
+                d.suppressed.insert(field, why);
+                match field {
+                    "numerator" => d.numerator = None,
+                    _ => d.denominator = None,
+                }
+            };
+            if let Some(why) = hidden[0] {
+                hide(&mut out.whole[index], why);
+            }
+            for (c, why) in out.children.iter_mut().zip(&hidden[2..]) {
+                if let Some(why) = why {
+                    hide(&mut c[index], *why);
+                }
+            }
+            for f in &mut out.forms {
+                let v = value(&f[index]);
+                let why = if whole_reading == Reading::Exact || v == 0 {
+                    None
+                } else if below_threshold(v) {
+                    Some(Suppressed::BelowThreshold)
+                } else {
+                    hidden[0]
+                };
+                if let Some(why) = why {
+                    hide(&mut f[index], why);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Per question: the sum of the answers and how many there were.

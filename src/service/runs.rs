@@ -1841,8 +1841,8 @@ async fn attribute(
 }
 
 /// Mentees of one category in one organisation, before matching.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct MenteeDemand {
+#[derive(Debug, Clone)]
+pub struct DemandCounts {
     /// The category (counts only: no one is named).
     pub category: crate::domain::MenteeCategory,
     /// Mentees a run would consider.
@@ -1868,8 +1868,8 @@ pub struct MenteeDemand {
     pub moved_away: usize,
 }
 
-impl MenteeDemand {
-    fn new(category: crate::domain::MenteeCategory) -> Self {
+impl DemandCounts {
+    pub(crate) fn new(category: crate::domain::MenteeCategory) -> Self {
         Self {
             category,
             eligible: 0,
@@ -1902,19 +1902,19 @@ pub struct MentorSupply {
 }
 
 /// Demand and supply of one organisation.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct OrganizationReadiness {
+#[derive(Debug, Clone)]
+pub struct OrganizationCounts {
     /// The organisation.
     pub organization_id: String,
     /// Its mentees, by category.
-    pub mentees: Vec<MenteeDemand>,
+    pub mentees: Vec<DemandCounts>,
     /// Its mentors, when it has any accepting the form.
     pub mentors: Option<MentorSupply>,
 }
 
 /// The programme-wide sums of a readiness check.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ReadinessTotals {
+#[derive(Debug, Clone)]
+pub struct TotalsCounts {
     /// Mentees a run would consider.
     pub mentees_eligible: usize,
     /// Of those, matched by a run now.
@@ -1943,28 +1943,30 @@ pub struct ReadinessTotals {
 }
 
 /// Demand and supply of a programme before matching (counts only).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Readiness {
+#[derive(Debug, Clone)]
+pub struct ReadinessCounts {
     /// The programme.
     pub programme_id: String,
     /// Its form.
     pub form: crate::domain::Form,
     /// Programme-wide sums.
-    pub totals: ReadinessTotals,
+    pub totals: TotalsCounts,
     /// Per organisation.
-    pub by_organization: Vec<OrganizationReadiness>,
+    pub by_organization: Vec<OrganizationCounts>,
 }
 
 /// Demand and supply of a programme before matching, per organisation and
 /// mentee category: eligible mentees, mentees no mentor could take (by the
 /// rule that blocks them), mentees waiting for consent, mentors available
 /// with their free places (tutors apart), mentors waiting for consent or
-/// training. Counts only: no one is named.
+/// training. Counts only: no one is named; exact, for
+/// [`crate::service::readiness::disclose`] to hide what the caller may not
+/// read.
 pub async fn readiness(
     store: &dyn Store,
     scope: &Scope,
     programme_id: &str,
-) -> Result<Readiness, RunError> {
+) -> Result<ReadinessCounts, RunError> {
     use crate::matching::engine::mentor_problem;
     use crate::matching::rules::Rule;
     use crate::matching::unmatched::{IneligibleReason, UnmatchedReason};
@@ -1987,19 +1989,19 @@ pub async fn readiness(
         .iter()
         .map(|m| (m.person.id.as_str(), m))
         .collect();
-    let mut demand: BTreeMap<(String, String), MenteeDemand> = BTreeMap::new();
+    let mut demand: BTreeMap<(String, String), DemandCounts> = BTreeMap::new();
     // Rows are ordered by organisation, then category name.
     fn row<'a>(
-        demand: &'a mut BTreeMap<(String, String), MenteeDemand>,
+        demand: &'a mut BTreeMap<(String, String), DemandCounts>,
         m: &MenteeProfile,
-    ) -> &'a mut MenteeDemand {
+    ) -> &'a mut DemandCounts {
         let key = (
             m.person.organization_id.to_string(),
             m.category.as_str().to_owned(),
         );
         demand
             .entry(key)
-            .or_insert_with(|| MenteeDemand::new(m.category))
+            .or_insert_with(|| DemandCounts::new(m.category))
     }
     let matched: std::collections::HashSet<&str> = outcome
         .proposals
@@ -2078,13 +2080,13 @@ pub async fn readiness(
             Some(_) => {}
         }
     }
-    let mut organizations: BTreeMap<String, OrganizationReadiness> = BTreeMap::new();
-    let organization = |org: &String| OrganizationReadiness {
+    let mut organizations: BTreeMap<String, OrganizationCounts> = BTreeMap::new();
+    let organization = |org: &String| OrganizationCounts {
         organization_id: org.clone(),
         mentees: Vec::new(),
         mentors: None,
     };
-    let totals = ReadinessTotals {
+    let totals = TotalsCounts {
         mentees_eligible: demand.values().map(|d| d.eligible).sum(),
         mentees_matchable_now: demand.values().map(|d| d.matched_now).sum(),
         mentees_blocked_by_rules: demand
@@ -2114,7 +2116,7 @@ pub async fn readiness(
             .or_insert_with(|| organization(&org))
             .mentors = Some(s);
     }
-    Ok(Readiness {
+    Ok(ReadinessCounts {
         programme_id: programme_id.to_owned(),
         form: inputs.programme.form,
         totals,

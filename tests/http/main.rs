@@ -28,6 +28,7 @@ mod spreadsheets;
 mod store_contract;
 mod store_runs;
 mod store_sessions;
+mod suppression;
 mod targets;
 mod wishes;
 mod workflow;

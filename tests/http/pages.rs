@@ -654,6 +654,46 @@ async fn unknown_pages_are_friendly_and_the_api_stays_problem_json(app: &TestApp
     assert_eq!(anonymous.status(), 303);
 }
 
+/// The readiness and indicators pages of a municipality where one school
+/// has one pupil with special needs: «< 5» and a note in Russian for a
+/// municipal curator and an analyst, the figure for the school's curator.
+async fn pages_show_less_than_five_where_a_count_could_point_at_a_child(app: &TestApp) {
+    crate::suppression::load(app).await;
+    let municipal = app.key(Role::Curator, Some("mun-kyzyl")).await;
+    let mut browser = Browser::signed_in(app, &municipal).await;
+    let page = browser.get("/ui/programmes/tp-kyzyl").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("&#60; 5"), "{}", page.body);
+    assert!(
+        page.body.contains("id=\"suppressed-note\"")
+            && page.body.contains("для вашей роли показано как «&#60; 5»"),
+        "{}",
+        page.body
+    );
+    let own = app.key(Role::Curator, Some("sch-1")).await;
+    let mut browser = Browser::signed_in(app, &own).await;
+    let page = browser.get("/ui/programmes/tp-sch-1").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(!page.body.contains("&#60; 5") && !page.body.contains("suppressed-note"));
+    assert!(page.body.contains("ОВЗ"), "its own category: {}", page.body);
+    let analyst = app.key(Role::Analyst, None).await;
+    let mut browser = Browser::signed_in(app, &analyst).await;
+    let today = time::OffsetDateTime::now_utc().date();
+    let page = browser
+        .get(&format!(
+            "/ui/indicators?organization_id=mun-kyzyl&period={}-{:02}",
+            today.year(),
+            u8::from(today.month())
+        ))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("&#60; 5") && page.body.contains("suppressed-note"),
+        "{}",
+        page.body
+    );
+}
+
 on_both_backends!(
     signing_in_sets_a_strict_http_only_cookie_and_never_shows_the_key,
     a_form_without_its_csrf_token_is_refused,
@@ -664,4 +704,5 @@ on_both_backends!(
     an_analyst_runs_a_dry_run_and_compares_it,
     the_run_page_of_a_large_programme_renders_a_page_of_proposals,
     unknown_pages_are_friendly_and_the_api_stays_problem_json,
+    pages_show_less_than_five_where_a_count_could_point_at_a_child,
 );

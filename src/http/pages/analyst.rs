@@ -373,9 +373,14 @@ pub async fn outcomes(ctx: Ctx, path: Path<String>) -> Result<HttpResponse, Page
 struct IndicatorLine {
     id: String,
     title: String,
-    numerator: u64,
-    denominator: u64,
+    /// The counts, or what stands for them when hidden («< 5»).
+    numerator: String,
+    denominator: String,
     share: String,
+    /// Whether there is anyone to count (a chart is drawn).
+    charted: bool,
+    /// Whether a count is hidden from the caller.
+    hidden: bool,
 }
 
 /// An organisation to choose.
@@ -402,10 +407,20 @@ struct IndicatorsPage {
     children: Vec<OrgIndicators>,
     /// Indicators without a chart: nobody to count this month.
     uncharted: Vec<String>,
+    /// Why some counts read «< 5» or «скрыто», when some do.
+    suppressed_note: Option<&'static str>,
     base: String,
 }
 
-fn indicator_lines(views: &[crate::http::views::reports::IndicatorView]) -> Vec<IndicatorLine> {
+fn indicator_lines(
+    views: &[crate::http::views::reports::IndicatorView],
+    lang: crate::matching::Lang,
+) -> Vec<IndicatorLine> {
+    use crate::service::disclosure::Suppressed;
+    let mark = |why: Option<&Suppressed>| {
+        crate::http::i18n::suppressed_text(why.copied().unwrap_or(Suppressed::Complementary), lang)
+            .to_owned()
+    };
     views
         .iter()
         .map(|v| IndicatorLine {
@@ -414,9 +429,18 @@ fn indicator_lines(views: &[crate::http::views::reports::IndicatorView]) -> Vec<
                 .and_then(|x| x.as_str().map(str::to_owned))
                 .unwrap_or_default(),
             title: v.title.clone(),
-            numerator: v.numerator,
-            denominator: v.denominator,
-            share: percent(v.share),
+            numerator: v
+                .numerator
+                .map_or_else(|| mark(v.suppressed.get("numerator")), |n| n.to_string()),
+            denominator: v
+                .denominator
+                .map_or_else(|| mark(v.suppressed.get("denominator")), |n| n.to_string()),
+            share: match v.suppressed.values().min() {
+                Some(why) => mark(Some(why)),
+                None => percent(v.share),
+            },
+            charted: v.denominator != Some(0),
+            hidden: !v.suppressed.is_empty(),
         })
         .collect()
 }
@@ -462,12 +486,24 @@ pub async fn indicators(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, Page
         url_encode(&organization_id),
         url_encode(&period)
     );
-    let lines = indicator_lines(&report.indicators);
+    let lines = indicator_lines(&report.indicators, ctx.t.lang);
     let uncharted = lines
         .iter()
-        .filter(|l| l.id != "growth" && l.denominator == 0)
+        .filter(|l| l.id != "growth" && !l.charted)
         .map(|l| l.title.clone())
         .collect();
+    let children: Vec<OrgIndicators> = report
+        .by_organization
+        .iter()
+        .map(|o| OrgIndicators {
+            name: o.name.clone(),
+            lines: indicator_lines(&o.indicators, ctx.t.lang),
+        })
+        .collect();
+    let hidden = lines
+        .iter()
+        .chain(children.iter().flat_map(|o| &o.lines))
+        .any(|l| l.hidden);
     page(&IndicatorsPage {
         c: ctx.chrome(ctx.t.indicators_title),
         organizations: nodes
@@ -482,14 +518,8 @@ pub async fn indicators(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, Page
         as_of: when(ctx.t, &report.as_of),
         lines,
         uncharted,
-        children: report
-            .by_organization
-            .iter()
-            .map(|o| OrgIndicators {
-                name: o.name.clone(),
-                lines: indicator_lines(&o.indicators),
-            })
-            .collect(),
+        children,
+        suppressed_note: hidden.then(|| crate::http::i18n::suppressed_note(ctx.t.lang)),
         base,
     })
 }

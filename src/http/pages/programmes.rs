@@ -6,11 +6,14 @@ use super::{Chrome, Ctx, PageError, id, page, query};
 use crate::domain::{MenteeCategory, Programme};
 use crate::http::privacy;
 use crate::service::auth::Permission;
-use crate::service::runs::{self, Readiness};
+use crate::service::disclosure::Suppressed;
+use crate::service::readiness::{Readiness, disclose};
+use crate::service::runs;
 use crate::store::{DocumentFilter, PageRequest};
 use actix_web::web::Path;
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
+use std::collections::BTreeMap;
 
 /// One programme in the list.
 struct ProgrammeCard {
@@ -34,9 +37,18 @@ struct ProgrammesPage {
 /// may read them; none for analysts).
 fn summary(ctx: &Ctx, r: &Readiness) -> Vec<String> {
     let t = ctx.t;
+    let total = |n: Option<usize>, field: &str| count(ctx, n, r.totals.suppressed.get(field));
     let mut out = vec![
-        format!("{} {}", r.totals.mentees_eligible, t.eligible_mentees),
-        format!("{} {}", r.totals.mentees_matchable_now, t.matchable_now),
+        format!(
+            "{} {}",
+            total(r.totals.mentees_eligible, "mentees_eligible"),
+            t.eligible_mentees
+        ),
+        format!(
+            "{} {}",
+            total(r.totals.mentees_matchable_now, "mentees_matchable_now"),
+            t.matchable_now
+        ),
     ];
     if !ctx.is_analyst() {
         let special: usize = r
@@ -45,7 +57,7 @@ fn summary(ctx: &Ctx, r: &Readiness) -> Vec<String> {
             .filter(|o| privacy::reads_sensitive_of(ctx.principal(), &o.organization_id))
             .flat_map(|o| &o.mentees)
             .filter(|d| d.category == MenteeCategory::SpecialNeeds)
-            .map(|d| d.eligible)
+            .filter_map(|d| d.eligible)
             .sum();
         if special > 0 {
             out.push(format!("{special} {}", t.special_needs_pupils));
@@ -68,25 +80,62 @@ fn summary(ctx: &Ctx, r: &Readiness) -> Vec<String> {
         "{} {} / {} {}",
         r.totals.mentors_available, t.mentors_available, r.totals.mentor_free_places, t.free_places
     ));
-    if r.totals.mentees_blocked_by_rules > 0 {
-        out.push(format!(
-            "{} {}",
-            r.totals.mentees_blocked_by_rules, t.blocked_by_rules
-        ));
-    }
-    if r.totals.mentees_left_without_place > 0 {
-        out.push(format!(
-            "{} {}",
-            r.totals.mentees_left_without_place, t.left_without_place
-        ));
-    }
-    if r.totals.mentees_waiting_for_consent > 0 {
-        out.push(format!(
-            "{} {}",
-            r.totals.mentees_waiting_for_consent, t.waiting_consent
-        ));
+    for (n, field, words) in [
+        (
+            r.totals.mentees_blocked_by_rules,
+            "mentees_blocked_by_rules",
+            t.blocked_by_rules,
+        ),
+        (
+            r.totals.mentees_left_without_place,
+            "mentees_left_without_place",
+            t.left_without_place,
+        ),
+        (
+            r.totals.mentees_waiting_for_consent,
+            "mentees_waiting_for_consent",
+            t.waiting_consent,
+        ),
+    ] {
+        if n != Some(0) {
+            out.push(format!("{} {words}", total(n, field)));
+        }
     }
     out
+}
+
+/// A count as a page shows it: the number, or what stands for it when it
+/// is hidden from the caller («< 5», «скрыто»).
+fn count(ctx: &Ctx, n: Option<usize>, why: Option<&Suppressed>) -> String {
+    match (n, why) {
+        (Some(n), _) => n.to_string(),
+        (None, why) => crate::http::i18n::suppressed_text(
+            why.copied().unwrap_or(Suppressed::Complementary),
+            ctx.t.lang,
+        )
+        .to_owned(),
+    }
+}
+
+/// The mentees blocked by any rule in one row: the sum when every rule's
+/// count is shown; when some are hidden, «< 5» if the only non-zero count
+/// is one below the threshold, else «скрыто».
+fn blocked(
+    ctx: &Ctx,
+    rules: &BTreeMap<crate::matching::rules::Rule, Option<usize>>,
+    suppressed: &BTreeMap<String, Suppressed>,
+) -> String {
+    let hidden: Vec<Suppressed> = rules
+        .keys()
+        .filter_map(|rule| suppressed.get(&format!("blocked_by_rule.{}", rule.code())))
+        .copied()
+        .collect();
+    let shown: usize = rules.values().flatten().sum();
+    match hidden.as_slice() {
+        [] => shown.to_string(),
+        [one] if shown == 0 => count(ctx, None, Some(one)),
+        _ => count(ctx, None, Some(&Suppressed::Complementary)),
+    }
 }
 
 fn period(t: &super::texts::Texts, p: &Programme) -> String {
@@ -123,6 +172,11 @@ pub async fn list(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, PageError>
             runs::readiness(store, ctx.scope(), programme.id.as_str())
                 .await
                 .ok()
+                .map(|counts| {
+                    disclose(counts, |org| {
+                        privacy::reads_sensitive_of(ctx.principal(), org)
+                    })
+                })
         } else {
             None
         };
@@ -145,12 +199,12 @@ pub async fn list(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, PageError>
 struct ReadinessRow {
     organization: String,
     category: String,
-    eligible: usize,
-    matchable: usize,
-    blocked: usize,
-    no_place: usize,
-    consent: usize,
-    paired: usize,
+    eligible: String,
+    matchable: String,
+    blocked: String,
+    no_place: String,
+    consent: String,
+    paired: String,
 }
 
 /// A line of the mentors' supply.
@@ -174,6 +228,8 @@ struct ProgrammePage {
     period: String,
     summary: Vec<String>,
     rows: Vec<ReadinessRow>,
+    /// Why some counts read «< 5» or «скрыто», when some do.
+    suppressed_note: Option<&'static str>,
     supply: Vec<SupplyRow>,
     latest: Option<String>,
     waiting: Vec<WaitingLine>,
@@ -194,11 +250,18 @@ pub async fn show(ctx: Ctx, path: Path<String>) -> Result<HttpResponse, PageErro
     let (programme, _) = runs::programme_access(store, ctx.scope(), programme_id.as_str()).await?;
     let readiness = runs::readiness(store, ctx.scope(), programme_id.as_str())
         .await
-        .ok();
+        .ok()
+        .map(|counts| {
+            disclose(counts, |org| {
+                privacy::reads_sensitive_of(ctx.principal(), org)
+            })
+        });
     let t = ctx.t;
     let mut rows = Vec::new();
     let mut supply = Vec::new();
+    let mut hidden_counts = false;
     if let Some(r) = &readiness {
+        hidden_counts |= !r.totals.suppressed.is_empty();
         let names = ctx
             .organization_names(r.by_organization.iter().map(|o| o.organization_id.as_str()))
             .await?;
@@ -213,15 +276,17 @@ pub async fn show(ctx: Ctx, path: Path<String>) -> Result<HttpResponse, PageErro
                 } else {
                     t.category(&d.category).to_owned()
                 };
+                let cell = |n: Option<usize>, field: &str| count(&ctx, n, d.suppressed.get(field));
+                hidden_counts |= !d.suppressed.is_empty();
                 rows.push(ReadinessRow {
                     organization: name_of(&o.organization_id),
                     category,
-                    eligible: d.eligible,
-                    matchable: d.matched_now,
-                    blocked: d.blocked_by_rule.values().sum(),
-                    no_place: d.left_without_place,
-                    consent: d.waiting_for_consent,
-                    paired: d.already_paired,
+                    eligible: cell(d.eligible, "eligible"),
+                    matchable: cell(d.matched_now, "matched_now"),
+                    blocked: blocked(&ctx, &d.blocked_by_rule, &d.suppressed),
+                    no_place: cell(d.left_without_place, "left_without_place"),
+                    consent: cell(d.waiting_for_consent, "waiting_for_consent"),
+                    paired: cell(d.already_paired, "already_paired"),
                 });
             }
             if let Some(s) = &o.mentors {
@@ -257,6 +322,7 @@ pub async fn show(ctx: Ctx, path: Path<String>) -> Result<HttpResponse, PageErro
         period: period(ctx.t, &programme),
         summary: readiness.map(|r| summary(&ctx, &r)).unwrap_or_default(),
         rows,
+        suppressed_note: hidden_counts.then(|| crate::http::i18n::suppressed_note(t.lang)),
         supply,
         latest: latest.map(|r| r.record.id),
         waiting,

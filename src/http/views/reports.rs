@@ -3,7 +3,8 @@
 use super::super::problem::ApiError;
 use crate::domain::Form;
 use crate::matching::explain::Lang;
-use crate::service::reports::{Growth, INDICATORS, Indicator};
+use crate::service::disclosure::Suppressed;
+use crate::service::reports::{Disclosed, Growth, INDICATORS};
 use crate::service::targets::gap;
 use crate::store::TargetRecord;
 use serde::{Deserialize, Serialize};
@@ -58,20 +59,30 @@ impl IndicatorId {
     }
 }
 
-/// One indicator: what it counts over what.
+/// One indicator: what it counts over what. A count of pupils with
+/// special needs or on a prevention register that your key may not read
+/// is `null` when 1–4, or when it would give such a count back by
+/// subtraction, and `suppressed` says which and why; the share, per cent
+/// and gap of a hidden count are `null` too.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct IndicatorView {
     /// Which indicator.
     pub id: IndicatorId,
-    /// What is counted.
-    pub numerator: u64,
-    /// What it is counted over.
-    pub denominator: u64,
-    /// `numerator / denominator`; `null` when the denominator is 0.
+    /// What is counted; `null` when hidden from your role.
+    pub numerator: Option<u64>,
+    /// What it is counted over; `null` when hidden from your role.
+    pub denominator: Option<u64>,
+    /// `numerator / denominator`; `null` when the denominator is 0 or a
+    /// count is hidden.
     pub share: Option<f64>,
     /// The share in per cent, rounded to 0.1; `null` ("no data", never 0)
-    /// when the denominator is 0.
+    /// when the denominator is 0, or when a count is hidden.
     pub percent: Option<f64>,
+    /// The counts hidden from your role (`numerator`, `denominator`), and
+    /// why: `below_threshold` for 1–4 pupils («< 5»), `complementary`
+    /// for a count hidden so that such a count cannot be recovered by
+    /// subtraction. Empty when nothing is hidden.
+    pub suppressed: BTreeMap<String, Suppressed>,
     /// Its title in the request's language.
     pub title: String,
     /// The planned per cent for the period, when one is set.
@@ -87,24 +98,30 @@ impl IndicatorView {
     /// The indicators with their titles in `lang`; an id the API does not
     /// list is a fault inside.
     pub fn all(
-        list: Vec<Indicator>,
+        list: Vec<Disclosed>,
         lang: Lang,
         plan: impl Fn(&str) -> Option<f64>,
     ) -> Result<Vec<Self>, ApiError> {
         list.into_iter()
-            .map(|i| {
+            .map(|d| {
+                let i = &d.exact;
                 let id = IndicatorId::parse(i.id).ok_or_else(|| {
                     ApiError::Internal(format!("indicator {:?} is not listed", i.id))
                 })?;
                 Ok(Self {
                     id,
-                    numerator: i.numerator,
-                    denominator: i.denominator,
-                    share: i.share,
-                    percent: i.percent(),
+                    numerator: d.numerator,
+                    denominator: d.denominator,
+                    share: d.share(),
+                    percent: d.percent(),
+                    suppressed: d
+                        .suppressed
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), *v))
+                        .collect(),
                     title: title(i.id, lang).to_owned(),
                     target: plan(i.id),
-                    gap: plan(i.id).map(|p| gap(i.percent(), Some(p))),
+                    gap: plan(i.id).map(|p| gap(d.percent(), Some(p))),
                 })
             })
             .collect()

@@ -13,12 +13,14 @@ use utoipa::ToSchema;
 
 // The analyses are counts computed by the service; they are shown as
 // they are, so their types are the views.
+pub use crate::service::readiness::{
+    MenteeDemand, OrganizationReadiness, Readiness, ReadinessTotals,
+};
 pub use crate::service::runs::{
     ComparedChange, ComparedCountChange, ComparedCounts, ComparedCoverage, ComparedCriterion,
-    ComparedPair, ComparedValues, ComparedWeights, Comparison, CriterionSensitivity, MenteeDemand,
-    MentorSupply, OrganizationReadiness, Readiness, ReadinessTotals, Sensitivity,
-    SensitivityBaseline, SensitivityMove, SensitivityMoves, WeightOutcomes, WeightProfileOutcome,
-    WeightsVersion,
+    ComparedPair, ComparedValues, ComparedWeights, Comparison, CriterionSensitivity, MentorSupply,
+    Sensitivity, SensitivityBaseline, SensitivityMove, SensitivityMoves, WeightOutcomes,
+    WeightProfileOutcome, WeightsVersion,
 };
 
 /// Where a run stands.
