@@ -12,6 +12,7 @@ pub mod reports;
 pub mod runs;
 pub mod sessions;
 pub mod spreadsheet;
+pub mod statistics;
 pub mod targets;
 pub mod templates;
 pub mod wishes;

@@ -28,6 +28,7 @@ mod store_contract;
 mod store_runs;
 mod store_sessions;
 mod targets;
+mod weights;
 mod wishes;
 mod workflow;
 mod writes;
