@@ -382,7 +382,42 @@ async fn outcomes_carry_sample_sizes_and_intervals(app: &TestApp) {
     );
 }
 
+async fn a_programme_stored_before_normalised_weights_shows_them_too(app: &TestApp) {
+    use mentor_match::store::{Document, Preconditions, Scope, Table};
+    app.load_school().await;
+    // The stored form of earlier versions: no `weights_normalised`.
+    let mut old = app.get("/api/v1/programmes/tp-2026").await.body;
+    old.as_object_mut()
+        .expect("object")
+        .remove("weights_normalised");
+    old["weights"]["subjects"] = json!(5);
+    let doc = Document {
+        table: Table::Programmes,
+        id: "tp-2026".into(),
+        organization_id: "school-7".into(),
+        kind: "teacher_pupil".into(),
+        labels: "|school-7|".into(),
+        doc: old.to_string(),
+    };
+    app.store
+        .put_document(&Scope::All, &doc, &Preconditions::none())
+        .await
+        .expect("stored");
+    let read = app.get("/api/v1/programmes/tp-2026").await;
+    assert_eq!(read.status, 200, "{}", read.text);
+    let expected = 5.0 / (5.0 + 0.75);
+    assert!((f(&read.body["weights_normalised"]["subjects"]) - expected).abs() < 1e-12);
+    let list = app.get("/api/v1/programmes?limit=100").await;
+    let item = list.body["items"]
+        .as_array()
+        .and_then(|v| v.iter().find(|p| p["id"] == "tp-2026"))
+        .cloned()
+        .expect("listed");
+    assert!((f(&item["weights_normalised"]["subjects"]) - expected).abs() < 1e-12);
+}
+
 on_both_backends!(
+    a_programme_stored_before_normalised_weights_shows_them_too,
     weights_at_any_scale_score_the_same_and_are_shown_both_ways,
     sensitivity_moves_one_share_and_keeps_the_sum_at_one,
     outcomes_carry_sample_sizes_and_intervals,
