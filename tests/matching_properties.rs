@@ -724,3 +724,109 @@ proptest! {
         prop_assert_eq!(Some(signature(&got)), best);
     }
 }
+
+// ---- weights are relative importances ----
+
+use mentor_match::domain::{Criterion, Weights};
+
+/// Weights from tenths drawn per criterion (at least one above 0).
+fn weights_from(tenths: &[u8]) -> Weights {
+    let mut w = Weights::default();
+    for (c, t) in Criterion::ALL.iter().zip(tenths) {
+        w.set(*c, f64::from(*t) / 10.0);
+    }
+    if w.sum() == 0.0 {
+        w.set(Criterion::Subjects, 1.0);
+    }
+    w
+}
+
+/// What a run proposes and scores, without the weights it was given.
+fn proposals_and_scores(o: &Outcome) -> Value {
+    json!({"proposals": o.proposals, "unmatched": o.unmatched,
+        "tables": o.score_tables, "total": o.stats.total_score,
+        "min": o.stats.min_score, "matched": o.stats.mentees_matched})
+}
+
+fn run_with(data: &mentor_match::matching::synth::Dataset, p: &Programme, w: Weights) -> Outcome {
+    run(&RunInput {
+        weights: Some(w),
+        ..RunInput::new(p, &data.organizations, &data.mentors, &data.mentees)
+    })
+    .expect("run")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Scaling by a power of two leaves every normalised weight bit for
+    /// bit the same, so the runs must agree exactly, breakdowns included.
+    #[test]
+    fn scaling_every_weight_by_one_number_changes_no_proposal_and_no_score(
+        seed in 0u64..500,
+        tenths in prop::collection::vec(0u8..=10, Criterion::ALL.len()),
+        exponent in -6i32..=6,
+    ) {
+        let data = generate(1, seed);
+        let w = weights_from(&tenths);
+        let mut scaled_w = w;
+        let scale = 2f64.powi(exponent);
+        for c in Criterion::ALL {
+            scaled_w.set(*c, w.get(*c) * scale);
+        }
+        for p in data.programmes.iter().take(2) {
+            let a = run_with(&data, p, w);
+            let b = run_with(&data, p, scaled_w);
+            prop_assert_eq!(proposals_and_scores(&a), proposals_and_scores(&b));
+            prop_assert_eq!(b.weights, scaled_w, "the weights are kept as given");
+        }
+    }
+}
+
+#[test]
+fn one_weight_at_three_beside_others_at_a_tenth_scores_as_its_normalised_share() {
+    // The example: `subjects: 3` beside others at 0.1. Scores stay
+    // in 0..1 and match the same weights written as shares of 1.
+    let data = generate(1, 7);
+    let mut odd = Weights::default();
+    for c in Criterion::ALL {
+        odd.set(*c, 0.1);
+    }
+    odd.set(Criterion::Subjects, 3.0);
+    let shares = odd.normalised();
+    assert!((shares.sum() - 1.0).abs() < 1e-12);
+    assert!((shares.subjects - 3.0 / 3.8).abs() < 1e-12);
+    let mut proposed = 0;
+    for p in &data.programmes {
+        let a = run_with(&data, p, odd);
+        let b = run_with(&data, p, shares);
+        proposed += a.proposals.len();
+        let pairs = |o: &Outcome| -> Vec<(String, Vec<String>, f64)> {
+            o.proposals
+                .iter()
+                .map(|x| {
+                    (
+                        x.mentor_id.to_string(),
+                        x.mentee_ids.iter().map(ToString::to_string).collect(),
+                        x.score,
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(pairs(&a), pairs(&b), "programme {}", p.id);
+        for x in &a.proposals {
+            assert!(
+                (0.0..=1.0 + 1e-9).contains(&x.score),
+                "score {} above 1",
+                x.score
+            );
+            let sum: f64 = x.breakdown.iter().map(|i| i.contribution).sum();
+            assert!(
+                (sum - x.score).abs() < 2e-6,
+                "breakdown {sum} against score {}",
+                x.score
+            );
+        }
+    }
+    assert!(proposed > 0, "the data set proposes pairs");
+}

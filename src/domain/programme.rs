@@ -60,8 +60,12 @@ impl GroupSize {
     }
 }
 
-/// Weight of each soft criterion; a pair's score is the weighted sum of
-/// criterion values in 0..1. Criteria with weight 0 are not computed.
+/// Weight of each soft criterion: a relative importance, stored as given
+/// (any scale, 0..=[`MAX_WEIGHT`] each, not all 0). Scoring uses the
+/// weights normalised to sum 1 ([`Weights::normalised`]), so a pair's
+/// score is the weighted mean of its criterion values in 0..1 and
+/// multiplying every weight by the same number changes nothing. Criteria
+/// with weight 0 are not computed.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Weights {
     /// Subjects in common.
@@ -137,6 +141,47 @@ impl Weights {
     /// Sets one weight.
     pub fn set(&mut self, criterion: Criterion, weight: f64) {
         *self.slot(criterion) = weight;
+    }
+
+    /// The sum of the weights as given.
+    pub fn sum(&self) -> f64 {
+        Criterion::ALL.iter().map(|c| self.get(*c)).sum()
+    }
+
+    /// The weights divided by their sum, so that they sum to 1: what
+    /// scoring uses. Weights that are all 0 (refused at the edge) come
+    /// back unchanged.
+    pub fn normalised(&self) -> Weights {
+        let sum = self.sum();
+        let mut out = *self;
+        if sum > 0.0 && sum.is_finite() {
+            for c in Criterion::ALL {
+                out.set(*c, self.get(*c) / sum);
+            }
+        }
+        out
+    }
+
+    /// The normalised weights with `criterion`'s share multiplied by
+    /// `factor` (capped at 1) and the other criteria rescaled together so
+    /// that the weights still sum to 1 and keep their ratios. A criterion
+    /// that holds the whole weight, or has none, cannot move: the
+    /// normalised weights come back as they are.
+    pub fn moved(&self, criterion: Criterion, factor: f64) -> Weights {
+        let base = self.normalised();
+        let share = base.get(criterion);
+        let rest = 1.0 - share;
+        if share <= 0.0 || rest <= 1e-12 {
+            return base;
+        }
+        let target = (share * factor).clamp(0.0, 1.0);
+        let scale = (1.0 - target) / rest;
+        let mut out = base;
+        for c in Criterion::ALL {
+            out.set(*c, base.get(*c) * scale);
+        }
+        out.set(criterion, target);
+        out
     }
 
     /// Reads `{criterion: number}` over `base`; criteria left out keep
@@ -217,8 +262,37 @@ impl Default for Rules {
 }
 
 /// A mentoring programme: a form, a scope, a period, and how to match.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+/// Written out with `weights_normalised` beside `weights` (see
+/// [`ProgrammeOut`]); that field is ignored when a programme is read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "ProgrammeOut")]
 pub struct Programme {
+    /// The caller's own id.
+    pub id: Id,
+    /// Name as it appears in the school's order.
+    pub name: String,
+    /// Form of mentoring.
+    pub form: Form,
+    /// Organisations in scope (each with everything under it).
+    pub organization_ids: Vec<Id>,
+    /// When the pairs work.
+    pub period: Period,
+    /// Group mentoring limits; absent means individual pairs.
+    #[serde(default)]
+    pub group: Option<GroupSize>,
+    /// Criterion weights as given (defaults filled in).
+    pub weights: Weights,
+    /// Hard-rule settings (defaults filled in).
+    pub rules: Rules,
+    /// Ids of the feedback questionnaire's questions.
+    #[serde(default)]
+    pub questions: Vec<String>,
+}
+
+/// A mentoring programme: a form, a scope, a period, and how to match.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Programme)]
+pub struct ProgrammeOut {
     /// The caller's own id.
     #[schema(value_type = String, example = "tp-2026")]
     pub id: Id,
@@ -234,14 +308,57 @@ pub struct Programme {
     /// Group mentoring limits; absent means individual pairs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<GroupSize>,
-    /// Criterion weights (defaults filled in).
+    /// Criterion weights as given (defaults filled in): relative
+    /// importances, any scale.
     pub weights: Weights,
+    /// The same weights divided by their sum (they sum to 1): what
+    /// scoring uses. Read-only: ignored when a programme is written.
+    #[schema(read_only)]
+    pub weights_normalised: Weights,
     /// Hard-rule settings (defaults filled in).
     pub rules: Rules,
     /// Ids of the feedback questionnaire's questions (answered 1..5 at
     /// entry and exit); when empty, any question id is accepted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub questions: Vec<String>,
+}
+
+impl From<Programme> for ProgrammeOut {
+    fn from(p: Programme) -> Self {
+        Self {
+            weights_normalised: p.weights.normalised(),
+            id: p.id,
+            name: p.name,
+            form: p.form,
+            organization_ids: p.organization_ids,
+            period: p.period,
+            group: p.group,
+            weights: p.weights,
+            rules: p.rules,
+            questions: p.questions,
+        }
+    }
+}
+
+impl utoipa::PartialSchema for Programme {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <ProgrammeOut as utoipa::PartialSchema>::schema()
+    }
+}
+
+impl ToSchema for Programme {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("Programme")
+    }
+
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        <ProgrammeOut as ToSchema>::schemas(schemas);
+    }
 }
 
 impl Programme {
@@ -319,6 +436,9 @@ impl Programme {
             })
             .unwrap_or_default();
         let questions = r.tags("questions");
+        // Written out beside `weights`; a programme read back and sent
+        // again carries it, and it is recomputed.
+        let _ = r.raw("weights_normalised");
         let errors = r.finish();
         match (errors.is_empty(), id, name, form, period) {
             (true, Some(id), Some(name), Some(form), Some(period)) => Ok(Self {
@@ -365,5 +485,91 @@ mod tests {
             .map(|e| e.field)
             .collect();
         assert_eq!(fields, ["period.end", "weights.charisma"]);
+    }
+
+    fn odd_weights() -> Weights {
+        let mut w = Weights::default();
+        for c in Criterion::ALL {
+            w.set(*c, 0.1);
+        }
+        w.set(Criterion::Subjects, 3.0);
+        w.set(Criterion::Wishes, 0.0);
+        w
+    }
+
+    #[test]
+    fn the_default_weights_already_sum_to_one() {
+        assert!((Weights::default().sum() - 1.0).abs() < 1e-12);
+        assert_eq!(Weights::default().normalised(), Weights::default());
+    }
+
+    #[test]
+    fn weights_normalise_to_shares_of_their_sum() {
+        // 3 beside seven criteria at 0.1 and wishes at 0: the sum is 3.7.
+        let n = odd_weights().normalised();
+        assert!((n.sum() - 1.0).abs() < 1e-12);
+        assert!((n.subjects - 3.0 / 3.7).abs() < 1e-12);
+        assert!((n.load - 0.1 / 3.7).abs() < 1e-12);
+        assert_eq!(n.wishes, 0.0);
+    }
+
+    #[test]
+    fn a_moved_weight_keeps_the_sum_at_one_and_the_others_in_ratio() {
+        let base = odd_weights().normalised();
+        for factor in [0.75, 1.25] {
+            let m = odd_weights().moved(Criterion::Interests, factor);
+            assert!((m.sum() - 1.0).abs() < 1e-12, "{factor}");
+            assert!((m.interests - base.interests * factor).abs() < 1e-12);
+            assert!((m.subjects / m.load - base.subjects / base.load).abs() < 1e-9);
+            assert_eq!(m.wishes, 0.0);
+        }
+        // A criterion holding more than 80% capped at 1 on the way up.
+        let up = odd_weights().moved(Criterion::Subjects, 1.25);
+        assert!((up.subjects - (base.subjects * 1.25).min(1.0)).abs() < 1e-12);
+        // Weight 0 and the whole weight do not move.
+        assert_eq!(odd_weights().moved(Criterion::Wishes, 1.25), base);
+        let mut only = Weights::default();
+        for c in Criterion::ALL {
+            only.set(*c, 0.0);
+        }
+        only.set(Criterion::Requests, 2.0);
+        assert_eq!(only.moved(Criterion::Requests, 0.75), only.normalised());
+    }
+
+    #[test]
+    fn all_zero_weights_are_refused_naming_weights_and_the_normalised_copy_is_ignored() {
+        let zero: serde_json::Map<String, Value> = Criterion::ALL
+            .iter()
+            .map(|c| (c.as_str().to_owned(), json!(0)))
+            .collect();
+        let value = json!({"id": "p", "name": "x", "form": "teacher_pupil",
+            "organization_ids": ["s"], "period": {"start": "2026-09-01", "end": "2027-05-31"},
+            "weights": zero});
+        let errors = Programme::parse(&value, None).expect_err("invalid");
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "weights");
+        let written = serde_json::to_value(
+            Programme::parse(
+                &json!({"id": "p", "name": "x", "form": "teacher_pupil",
+                    "organization_ids": ["s"],
+                    "period": {"start": "2026-09-01", "end": "2027-05-31"},
+                    "weights": {"subjects": 3}}),
+                None,
+            )
+            .expect("valid"),
+        )
+        .expect("json");
+        let sum = 3.0 + 0.75;
+        assert!(
+            (written["weights_normalised"]["subjects"]
+                .as_f64()
+                .expect("share")
+                - 3.0 / sum)
+                .abs()
+                < 1e-12
+        );
+        assert_eq!(written["weights"]["subjects"], 3.0);
+        let back = Programme::parse(&written, None).expect("read back as written");
+        assert_eq!(back.weights.subjects, 3.0);
     }
 }

@@ -966,6 +966,15 @@ const TEMPLATES: &[(&str, &str)] = &[
         "at least one weight must be above 0",
         "хотя бы один вес должен быть больше 0",
     ),
+    // Notes of the statistics of finished pairs.
+    (
+        "too few finished pairs to tell",
+        "слишком мало завершённых пар, чтобы судить",
+    ),
+    (
+        "the scores or the growth do not vary",
+        "оценки или рост не различаются",
+    ),
     (
         "must not be before period.start",
         "не может быть раньше period.start",

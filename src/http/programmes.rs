@@ -18,7 +18,10 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, put};
 /// `PATCH`). Left-out parts take documented defaults: no `group` means
 /// individual pairs; `weights` default to subjects 0.25, requests 0.25,
 /// interests 0.1, availability 0.1, class_teacher 0.1, experience 0.1,
-/// age_gap 0.05, load 0.05; `rules` default to the hard rules of the
+/// age_gap 0.05, load 0.05, wishes 0. Weights are relative importances:
+/// stored as given (each 0..100, not all 0), divided by their sum for
+/// scoring; answers show `weights_normalised` beside them (ignored on
+/// input). `rules` default to the hard rules of the
 /// target model (same organisation, trained mentors, tutors for special
 /// needs, a grade gap of 1 in pupil_pupil, 5 years of experience for a
 /// young specialist's mentor). Every organisation named must be in your
@@ -169,7 +172,29 @@ pub async fn get_programme(
         .get_document(&crate::store::Scope::All, Table::Programmes, id.as_str())
         .await?
         .ok_or(ApiError::NotFound)?;
-    conditional::read_response(&req, &stored)
+    conditional::read_response(&req, &with_normalised_weights(stored))
+}
+
+/// A programme stored before answers carried `weights_normalised`, with
+/// it added from its `weights` (the entity tag stays the stored one).
+fn with_normalised_weights(mut stored: crate::store::Stored) -> crate::store::Stored {
+    let Ok(serde_json::Value::Object(mut doc)) = serde_json::from_str(&stored.doc) else {
+        return stored;
+    };
+    if doc.contains_key("weights_normalised") {
+        return stored;
+    }
+    let Some(weights) = doc
+        .get("weights")
+        .and_then(|w| serde_json::from_value::<crate::domain::Weights>(w.clone()).ok())
+    else {
+        return stored;
+    };
+    if let Ok(normalised) = serde_json::to_value(weights.normalised()) {
+        doc.insert("weights_normalised".into(), normalised);
+        stored.doc = serde_json::Value::Object(doc).to_string();
+    }
+    stored
 }
 
 /// Delete a programme.
@@ -236,7 +261,14 @@ pub async fn list_programmes(
         &query.page()?,
     )
     .await?;
-    documents::page_response(page)
+    documents::page_response(crate::store::Page {
+        items: page
+            .items
+            .into_iter()
+            .map(with_normalised_weights)
+            .collect(),
+        next: page.next,
+    })
 }
 
 /// Every version of a programme's weights, oldest first: the weights, who

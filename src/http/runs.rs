@@ -509,13 +509,15 @@ pub async fn score_histogram(
 }
 
 /// Sensitivity of a programme's matching to its weights: for each
-/// criterion, how many of today's proposed pairs change when its weight
-/// moves ±25% (counts only).
+/// criterion with a weight, its normalised weight moves ±25% and the
+/// others are rescaled so the weights still sum to 1; each move reports
+/// how many of today's proposed pairs change, the change in coverage and
+/// in the lowest score, and the pairs and mentees it is over.
 #[utoipa::path(
     tag = "runs",
     params(("id" = String, Path, description = "Programme id")),
     responses(
-        (status = 200, description = "Per criterion, pairs changed at −25% and +25%", body = Sensitivity),
+        (status = 200, description = "Per criterion, pairs changed, coverage and lowest score at −25% and +25%", body = Sensitivity),
         (status = 404, description = "No such programme in your scope", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -537,7 +539,10 @@ pub async fn sensitivity(
 /// each version of its weights would have predicted how they went — the
 /// rank correlation of score with growth, and the share of early endings
 /// among the lowest-scored quarter — so a new profile can be judged on
-/// past evidence, not just found different.
+/// past evidence, not just found different. Each statistic carries the
+/// pairs it is over (`n`) and a 95% interval; below `min_finished_pairs`
+/// it is null and its `note` says there are too few finished pairs to
+/// tell (in the caller's language).
 #[utoipa::path(
     tag = "runs",
     params(("id" = String, Path, description = "Programme id")),
@@ -553,9 +558,20 @@ pub async fn outcomes(
     caller: Caller,
     _query: NoQuery,
     id: Path<String>,
+    language: super::i18n::Language,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.require(Permission::ReadRuns)?;
     let id = path_id(&id)?;
-    Ok(HttpResponse::Ok()
-        .json(runs::outcomes(state.store.as_ref(), &principal.scope, id.as_str()).await?))
+    let mut outcomes = runs::outcomes(state.store.as_ref(), &principal.scope, id.as_str()).await?;
+    let translate = |note: &mut Option<String>| {
+        if let Some(text) = note {
+            *text = super::i18n::translate(text, language.0);
+        }
+    };
+    for p in &mut outcomes.profiles {
+        translate(&mut p.spearman_score_growth.note);
+        translate(&mut p.early_end_share_lowest_quarter.note);
+        translate(&mut p.early_end_share_others.note);
+    }
+    Ok(HttpResponse::Ok().json(outcomes))
 }

@@ -112,7 +112,8 @@ pub enum Fact {
 pub struct BreakdownItem {
     /// The criterion.
     pub criterion: Criterion,
-    /// Its weight.
+    /// Its weight as scoring used it: normalised, the run's weights
+    /// divided by their sum. Criteria with weight 0 have no line.
     pub weight: f64,
     /// Its value 0..1.
     pub value: f64,

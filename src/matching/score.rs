@@ -2,7 +2,10 @@
 //!
 //! Each criterion gives a value in 0..1 (see [`criterion_values`]); a pair
 //! scores `Σ weight · value` over criteria with a non-zero weight (criteria
-//! with weight 0 are skipped in the hot loop). The kernel folds the weights
+//! with weight 0 are skipped in the hot loop), with the weights normalised
+//! to sum 1 ([`weight_array`]): weights are relative importances, so a
+//! score is a weighted mean in 0..1 and scaling every weight by the same
+//! number gives the same scores and the same proposals. The kernel folds the weights
 //! into per-run tables and per-row constants, so the score it computes is
 //! *the* score: [`pair_score`] runs the kernel on one cell, and breakdown
 //! contributions `weight × value` sum to it within 1e-9 (before rounding).
@@ -53,8 +56,10 @@ pub fn format_scaled(s: i64) -> String {
     format!("{sign}{}.{:06}", a / 1_000_000, a % 1_000_000)
 }
 
-/// Weights as an array in the order of [`Criterion::ALL`].
+/// Weights normalised to sum 1 ([`Weights::normalised`]) as an array in
+/// the order of [`Criterion::ALL`]: the weights scoring and breakdowns use.
 pub fn weight_array(w: &Weights) -> [f64; CRITERIA] {
+    let w = w.normalised();
     let mut out = [0.0; CRITERIA];
     for (slot, c) in out.iter_mut().zip(Criterion::ALL) {
         *slot = w.get(*c);

@@ -15,6 +15,7 @@ pub mod runs;
 pub mod sessions;
 pub mod snapshot;
 pub mod spreadsheet;
+pub mod statistics;
 pub mod targets;
 pub mod templates;
 pub mod wishes;

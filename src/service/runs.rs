@@ -1263,8 +1263,10 @@ pub fn started_on(programme: &Programme) -> String {
 pub struct WeightsVersion {
     /// 1, 2, … (runs name the version they used).
     pub version: i64,
-    /// The weights.
+    /// The weights as given.
     pub weights: Weights,
+    /// The same divided by their sum (they sum to 1): what scoring uses.
+    pub weights_normalised: Weights,
     /// Key id of who changed them.
     pub changed_by: String,
     /// When (RFC 3339).
@@ -1293,6 +1295,7 @@ pub async fn weight_history(
             })?;
             Ok(WeightsVersion {
                 version: v.version,
+                weights_normalised: Weights::normalised(&weights),
                 weights,
                 changed_by: v.changed_by,
                 changed_at: v.changed_at,
@@ -1342,13 +1345,35 @@ pub struct ComparedCountChange {
     pub change: i64,
 }
 
-/// The weights of two runs.
+/// A figure in two runs, absent in a run where it was not computed.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ComparedOptionalValues {
+    /// In run `a`; null when not computed there.
+    pub a: Option<f64>,
+    /// In run `b`; null when not computed there.
+    pub b: Option<f64>,
+}
+
+/// A yes/no in two runs.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ComparedFlags {
+    /// In run `a`.
+    pub a: bool,
+    /// In run `b`.
+    pub b: bool,
+}
+
+/// The weights of two runs, as given and normalised to sum 1.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ComparedWeights {
-    /// Of run `a`.
+    /// Of run `a`, as given.
     pub a: Weights,
-    /// Of run `b`.
+    /// Of run `b`, as given.
     pub b: Weights,
+    /// Of run `a`, divided by their sum: what scoring used.
+    pub a_normalised: Weights,
+    /// Of run `b`, divided by their sum: what scoring used.
+    pub b_normalised: Weights,
 }
 
 /// Coverage of two runs.
@@ -1360,16 +1385,25 @@ pub struct ComparedCoverage {
     pub matched: ComparedCountChange,
 }
 
-/// One criterion in two runs.
+/// One criterion in two runs. A criterion with weight 0 in a run was not
+/// computed there: `computed` is false and its mean value is null (not 0).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ComparedCriterion {
     /// The criterion.
     pub criterion: crate::domain::Criterion,
-    /// Its weight.
+    /// Its weight as given.
     pub weight: ComparedValues,
-    /// Its mean value over the proposed pairs.
-    pub mean_value: ComparedValues,
-    /// The sum of its contributions over the proposed pairs.
+    /// Its weight normalised (the weights of a run sum to 1).
+    pub weight_normalised: ComparedValues,
+    /// Whether the run computed it (weight above 0).
+    pub computed: ComparedFlags,
+    /// Its mean value over the proposed pairs; null where not computed or
+    /// no pair was proposed.
+    pub mean_value: ComparedOptionalValues,
+    /// The pairs the mean is over (group members one by one).
+    pub pairs: ComparedCounts,
+    /// The sum of its contributions over the proposed pairs (0 where not
+    /// computed: it added nothing to the scores).
     pub total_contribution: ComparedChange,
 }
 
@@ -1583,16 +1617,26 @@ pub fn compare(a: &RunDetail, b: &RunDetail) -> Result<Comparison, RunError> {
         .map(|c| {
             let (va, ta, na) = ca.get(c).copied().unwrap_or_default();
             let (vb, tb, nb) = cb.get(c).copied().unwrap_or_default();
-            let mean = |sum: f64, n: usize| if n > 0 { sum / n as f64 } else { 0.0 };
+            let (on_a, on_b) = (ra.weights.get(*c) > 0.0, rb.weights.get(*c) > 0.0);
+            let mean = |on: bool, sum: f64, n: usize| (on && n > 0).then(|| sum / n as f64);
             ComparedCriterion {
                 criterion: *c,
                 weight: ComparedValues {
                     a: ra.weights.get(*c),
                     b: rb.weights.get(*c),
                 },
-                mean_value: ComparedValues {
-                    a: mean(va, na),
-                    b: mean(vb, nb),
+                weight_normalised: ComparedValues {
+                    a: ra.weights.normalised().get(*c),
+                    b: rb.weights.normalised().get(*c),
+                },
+                computed: ComparedFlags { a: on_a, b: on_b },
+                mean_value: ComparedOptionalValues {
+                    a: mean(on_a, va, na),
+                    b: mean(on_b, vb, nb),
+                },
+                pairs: ComparedCounts {
+                    a: if on_a { na } else { 0 },
+                    b: if on_b { nb } else { 0 },
                 },
                 total_contribution: ComparedChange {
                     a: ta,
@@ -1624,6 +1668,8 @@ pub fn compare(a: &RunDetail, b: &RunDetail) -> Result<Comparison, RunError> {
         weights: ComparedWeights {
             a: ra.weights,
             b: rb.weights,
+            a_normalised: ra.weights.normalised(),
+            b_normalised: rb.weights.normalised(),
         },
         pairs_kept: list(pa.intersection(&pb).collect()),
         pairs_added: list(pb.difference(&pa).collect()),
@@ -2124,21 +2170,35 @@ pub async fn readiness(
     })
 }
 
-/// How the proposals change when one weight moves.
+/// The proposals when one weight moves, against the baseline.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SensitivityMove {
-    /// Baseline pairs no longer proposed.
+    /// The moved criterion's normalised weight (the others rescaled
+    /// together so that the weights still sum to 1).
+    pub weight_normalised: f64,
+    /// Baseline pairs no longer proposed (of the baseline's `pairs`).
     pub pairs_changed: usize,
+    /// Pairs proposed then (the sample the scores below are over).
+    pub pairs: usize,
+    /// Mentees matched then.
+    pub mentees_matched: usize,
+    /// Mentees matched then minus the baseline's: the change in coverage.
+    pub coverage_change: i64,
     /// The mean pair score then.
     pub mean_score: f64,
+    /// The lowest pair score then; null when no pair is proposed.
+    pub min_score: Option<f64>,
+    /// The lowest pair score then minus the baseline's; null when either
+    /// has no pair.
+    pub min_score_change: Option<f64>,
 }
 
 /// A weight moved down and up by a quarter.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SensitivityMoves {
-    /// At 75% of the weight.
+    /// At 75% of the normalised weight.
     pub minus_25: SensitivityMove,
-    /// At 125% of the weight.
+    /// At 125% of the normalised weight (at most 1).
     pub plus_25: SensitivityMove,
 }
 
@@ -2147,24 +2207,37 @@ pub struct SensitivityMoves {
 pub struct CriterionSensitivity {
     /// The criterion.
     pub criterion: crate::domain::Criterion,
-    /// Its weight now.
+    /// Its weight now, as given.
     pub weight: f64,
-    /// The weight moved.
-    pub moves: SensitivityMoves,
+    /// Its weight now, normalised (the weights sum to 1).
+    pub weight_normalised: f64,
+    /// Whether it is computed at all: a criterion with weight 0 is not,
+    /// and has no moves.
+    pub computed: bool,
+    /// The weight moved; null when not computed.
+    pub moves: Option<SensitivityMoves>,
 }
 
 /// The matching with today's weights.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SensitivityBaseline {
+    /// Mentees the runs considered: the sample every move is computed on.
+    pub mentees_eligible: usize,
+    /// Mentees matched.
+    pub mentees_matched: usize,
     /// Pairs proposed.
     pub pairs: usize,
     /// Their mean score.
     pub mean_score: f64,
-    /// The programme's weights.
+    /// Their lowest score; null when no pair is proposed.
+    pub min_score: Option<f64>,
+    /// The programme's weights as given.
     pub weights: Weights,
+    /// The same divided by their sum: what scoring uses.
+    pub weights_normalised: Weights,
 }
 
-/// Sensitivity of a programme's matching to its weights (counts only).
+/// Sensitivity of a programme's matching to its weights.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Sensitivity {
     /// The programme.
@@ -2175,21 +2248,27 @@ pub struct Sensitivity {
     pub criteria: Vec<CriterionSensitivity>,
 }
 
-/// How well one version of the weights predicted finished pairs.
+/// How well one version of the weights predicted finished pairs. Every
+/// statistic carries the finished pairs it is over (`n`) and a 95%
+/// interval, and is null with a note below
+/// [`crate::service::statistics::MIN_FINISHED_PAIRS`].
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WeightProfileOutcome {
     /// The version (absent for current weights never recorded).
     pub version: Option<i64>,
-    /// The weights.
+    /// The weights as given.
     pub weights: Weights,
-    /// Spearman's rank correlation of score with growth, when computable.
-    pub spearman_score_growth: Option<f64>,
+    /// The same divided by their sum: what scoring uses.
+    pub weights_normalised: Weights,
+    /// Spearman's rank correlation of score with growth, over the
+    /// finished pairs with entry and exit feedback.
+    pub spearman_score_growth: crate::service::statistics::Correlation,
     /// Finished pairs with entry and exit feedback.
     pub pairs_with_growth: usize,
     /// Share of early endings among the lowest-scored quarter.
-    pub early_end_share_lowest_quarter: Option<f64>,
+    pub early_end_share_lowest_quarter: crate::service::statistics::Share,
     /// Share of early endings among the rest.
-    pub early_end_share_others: Option<f64>,
+    pub early_end_share_others: crate::service::statistics::Share,
 }
 
 /// Outcomes of a programme's finished pairs against its weights.
@@ -2201,14 +2280,23 @@ pub struct WeightOutcomes {
     pub pairs_finished: usize,
     /// Of those, ended early.
     pub pairs_ended_early: usize,
+    /// Fewest finished pairs a statistic is computed on (below it: null,
+    /// with the note "too few finished pairs to tell").
+    pub min_finished_pairs: usize,
     /// Per version of the weights.
     pub profiles: Vec<WeightProfileOutcome>,
 }
 
 /// How much each criterion steers the matching of a programme now: for
-/// each criterion, the number of proposed pairs that change (of the
-/// baseline's) when its weight moves −25% and +25%, all else equal.
-/// Counts only. Runs the engine 17 times on the programme's current data.
+/// each criterion with a weight, its normalised weight moves −25% and
+/// +25% and the other weights are rescaled together so that they still
+/// sum to 1 ([`Weights::moved`]); each move reports how many of the
+/// baseline's pairs change, the change in coverage (mentees matched) and
+/// in the lowest pair score, with the pairs and mentees they are over.
+/// Scores are comparable across moves because every run scores with
+/// weights summing to 1. Runs the engine once plus twice per criterion
+/// with a weight above 0 (at most 19 times) on the programme's current
+/// data.
 pub async fn sensitivity(
     store: &dyn Store,
     scope: &Scope,
@@ -2217,17 +2305,26 @@ pub async fn sensitivity(
     use crate::domain::Criterion;
     use std::collections::HashSet;
 
+    /// What one run gives the comparison.
+    struct Seen {
+        pairs: HashSet<(String, String)>,
+        matched: usize,
+        eligible: usize,
+        mean: f64,
+        min: Option<f64>,
+    }
+
     programme_in_scope(store, scope, programme_id).await?;
     let data = store.matching_data(programme_id).await?;
     let inputs = Inputs::load(&data, programme_id).map_err(RunError::Internal)?;
     let result = tokio::task::spawn_blocking(move || -> Result<Sensitivity, String> {
-        let pairs_with = |weights: Weights| -> Result<(HashSet<(String, String)>, f64), String> {
+        let run_with = |weights: Weights| -> Result<Seen, String> {
             let input = RunInput {
                 weights: Some(weights),
                 ..inputs.run_input()
             };
             let outcome = run(&input).map_err(|e| e.to_string())?;
-            let pairs = outcome
+            let pairs: HashSet<(String, String)> = outcome
                 .proposals
                 .iter()
                 .flat_map(|p| {
@@ -2236,42 +2333,59 @@ pub async fn sensitivity(
                         .map(|m| (p.mentor_id.to_string(), m.to_string()))
                 })
                 .collect();
-            Ok((pairs, outcome.stats.mean_score))
+            Ok(Seen {
+                min: (!pairs.is_empty()).then_some(outcome.stats.min_score),
+                pairs,
+                matched: outcome.stats.mentees_matched,
+                eligible: outcome.stats.mentees_eligible,
+                mean: outcome.stats.mean_score,
+            })
         };
         let base_weights = inputs.programme.weights;
-        let (base, base_mean) = pairs_with(base_weights)?;
+        let base = run_with(base_weights)?;
         let mut criteria = Vec::new();
         for criterion in Criterion::ALL {
             let weight = base_weights.get(*criterion);
             let moved = |factor: f64| -> Result<SensitivityMove, String> {
-                let mut w = base_weights;
-                w.set(*criterion, weight * factor);
-                let (pairs, mean) = if weight == 0.0 {
-                    (base.clone(), base_mean)
-                } else {
-                    pairs_with(w)?
-                };
+                let w = base_weights.moved(*criterion, factor);
+                let seen = run_with(w)?;
                 Ok(SensitivityMove {
-                    pairs_changed: base.difference(&pairs).count(),
-                    mean_score: mean,
+                    weight_normalised: w.get(*criterion),
+                    pairs_changed: base.pairs.difference(&seen.pairs).count(),
+                    pairs: seen.pairs.len(),
+                    mentees_matched: seen.matched,
+                    coverage_change: seen.matched as i64 - base.matched as i64,
+                    mean_score: seen.mean,
+                    min_score: seen.min,
+                    min_score_change: seen.min.zip(base.min).map(|(m, b)| m - b),
                 })
             };
-            let moves = SensitivityMoves {
-                minus_25: moved(0.75)?,
-                plus_25: moved(1.25)?,
+            let moves = if weight > 0.0 {
+                Some(SensitivityMoves {
+                    minus_25: moved(0.75)?,
+                    plus_25: moved(1.25)?,
+                })
+            } else {
+                None
             };
             criteria.push(CriterionSensitivity {
                 criterion: *criterion,
                 weight,
+                weight_normalised: base_weights.normalised().get(*criterion),
+                computed: weight > 0.0,
                 moves,
             });
         }
         Ok(Sensitivity {
             programme_id: inputs.programme.id.to_string(),
             baseline: SensitivityBaseline {
-                pairs: base.len(),
-                mean_score: base_mean,
+                mentees_eligible: base.eligible,
+                mentees_matched: base.matched,
+                pairs: base.pairs.len(),
+                mean_score: base.mean,
+                min_score: base.min,
                 weights: base_weights,
+                weights_normalised: base_weights.normalised(),
             },
             criteria,
         })
@@ -2286,14 +2400,17 @@ pub async fn sensitivity(
 /// predicted the outcome — Spearman's rank correlation of the pair's score
 /// under those weights with its growth (mean exit − entry over the
 /// questions), and the share of early endings among the lowest-scored
-/// quarter against the rest. Pairs made by hand have no criterion values
-/// and are left out; so are pairs ended because consent was withdrawn.
+/// quarter against the rest, each with its sample size and a 95% interval
+/// (see [`crate::service::statistics`]), null below the minimum sample.
+/// Pairs made by hand have no criterion values and are left out; so are
+/// pairs ended because consent was withdrawn.
 pub async fn outcomes(
     store: &dyn Store,
     scope: &Scope,
     programme_id: &str,
 ) -> Result<WeightOutcomes, RunError> {
     use crate::domain::Criterion;
+    use crate::service::statistics;
 
     let programme = programme_in_scope(store, scope, programme_id).await?;
     let pairs = programme_pairs(store, scope, programme_id).await?;
@@ -2358,11 +2475,12 @@ pub async fn outcomes(
     let evaluated: Vec<WeightProfileOutcome> = profiles
         .iter()
         .map(|(version, w)| {
+            let shares = w.normalised();
             let score = |f: &Finished| -> f64 {
                 Criterion::ALL
                     .iter()
                     .zip(f.values)
-                    .map(|(c, v)| w.get(*c) * v)
+                    .map(|(c, v)| shares.get(*c) * v)
                     .sum()
             };
             let with_growth: Vec<&Finished> =
@@ -2375,14 +2493,14 @@ pub async fn outcomes(
             let (low, rest): (Vec<&Finished>, Vec<&Finished>) = finished
                 .iter()
                 .partition(|f| score(f) <= cut && !all.is_empty());
-            let early = |set: &[&Finished]| -> Option<f64> {
-                (!set.is_empty())
-                    .then(|| set.iter().filter(|f| f.ended_early).count() as f64 / set.len() as f64)
+            let early = |set: &[&Finished]| {
+                statistics::share(set.iter().filter(|f| f.ended_early).count(), set.len())
             };
             WeightProfileOutcome {
                 version: *version,
                 weights: *w,
-                spearman_score_growth: crate::service::reports::spearman(&scores, &growths),
+                weights_normalised: shares,
+                spearman_score_growth: statistics::rank_correlation(&scores, &growths),
                 pairs_with_growth: with_growth.len(),
                 early_end_share_lowest_quarter: early(&low),
                 early_end_share_others: early(&rest),
@@ -2393,6 +2511,7 @@ pub async fn outcomes(
         programme_id: programme_id.to_owned(),
         pairs_finished: finished.len(),
         pairs_ended_early: finished.iter().filter(|f| f.ended_early).count(),
+        min_finished_pairs: statistics::MIN_FINISHED_PAIRS,
         profiles: evaluated,
     })
 }

@@ -508,11 +508,11 @@ async fn outcomes_tell_which_weights_predicted_the_pairs_that_worked(app: &TestA
     let first = &result.body["profiles"][0];
     assert_eq!(first["version"], 1);
     assert_eq!(first["pairs_with_growth"], 5.min(scored.len()));
-    assert!(
-        (first["spearman_score_growth"].as_f64().expect("rho") - 1.0).abs() < 1e-9,
-        "{}",
-        result.text
-    );
+    // Five pairs say next to nothing: no ρ, its sample size and why.
+    let rho = &first["spearman_score_growth"];
+    assert!(rho["value"].is_null(), "{}", result.text);
+    assert_eq!(rho["n"], 5.min(scored.len()));
+    assert_eq!(rho["note"], "too few finished pairs to tell");
 
     let sensitivity = app
         .get_as(&analyst, "/api/v1/programmes/tp-2026/sensitivity")
@@ -523,7 +523,7 @@ async fn outcomes_tell_which_weights_predicted_the_pairs_that_worked(app: &TestA
     let baseline = sensitivity.body["baseline"]["pairs"]
         .as_u64()
         .expect("pairs");
-    for c in criteria {
+    for c in criteria.iter().filter(|c| c["computed"] == true) {
         for m in ["minus_25", "plus_25"] {
             assert!(c["moves"][m]["pairs_changed"].as_u64().expect("changed") <= baseline);
         }

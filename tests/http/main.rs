@@ -30,6 +30,7 @@ mod store_runs;
 mod store_sessions;
 mod suppression;
 mod targets;
+mod weights;
 mod wishes;
 mod workflow;
 mod writes;

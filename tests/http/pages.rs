@@ -572,6 +572,9 @@ async fn an_analyst_runs_a_dry_run_and_compares_it(app: &TestApp) {
     let mut browser = Browser::signed_in(app, &key).await;
     let weights = browser.get("/ui/programmes/tp-2026/weights").await;
     assert_eq!(weights.status, 200, "{}", weights.body);
+    // Given and normalised side by side; wishes (weight 0) not computed.
+    assert!(weights.body.contains("25.0 %"), "{}", weights.body);
+    assert!(weights.body.contains("не вычислялся"), "{}", weights.body);
     let csrf = csrf_of(&weights.body);
     let started = browser
         .post(
@@ -595,6 +598,11 @@ async fn an_analyst_runs_a_dry_run_and_compares_it(app: &TestApp) {
         "{}",
         compared.body
     );
+    assert!(
+        compared.body.contains("не вычислялся"),
+        "wishes have weight 0 in both runs: {}",
+        compared.body
+    );
     for path in [
         "/ui/programmes/tp-2026/sensitivity",
         "/ui/programmes/tp-2026/outcomes",
@@ -603,6 +611,26 @@ async fn an_analyst_runs_a_dry_run_and_compares_it(app: &TestApp) {
         let page = browser.get(path).await;
         assert_eq!(page.status, 200, "{path}: {}", page.body);
     }
+    let sensitivity = browser.get("/ui/programmes/tp-2026/sensitivity").await;
+    assert!(sensitivity.body.contains("id=\"baseline-eligible\""));
+    assert!(
+        sensitivity.body.contains("не вычислялся"),
+        "{}",
+        sensitivity.body
+    );
+    let outcomes = browser.get("/ui/programmes/tp-2026/outcomes").await;
+    assert!(
+        outcomes.body.contains("id=\"min-pairs\">10<"),
+        "{}",
+        outcomes.body
+    );
+    assert!(
+        outcomes
+            .body
+            .contains("слишком мало завершённых пар, чтобы судить"),
+        "no finished pair yet: {}",
+        outcomes.body
+    );
     let svg = browser
         .get("/ui/indicators.svg?organization_id=mun-ustk&period=2026-10&indicator=teachers_mentoring&lang=ru")
         .await;

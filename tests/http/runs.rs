@@ -455,8 +455,17 @@ async fn dry_runs_compare_but_cannot_be_approved(app: &TestApp) {
         .find(|c| c["criterion"] == "availability")
         .expect("availability");
     assert_eq!(availability["weight"]["b"], 1.0);
+    // Scores are comparable across weights (they are normalised), so
+    // `fair` is judged against `total` under the same weights.
+    let total = run(
+        app,
+        &analyst,
+        "tp-2026",
+        json!({"dry_run": true, "weights": {"availability": 1.0}, "objective": "total"}),
+    )
+    .await;
     assert!(
-        cmp.body["min_score"]["b"].as_f64() >= cmp.body["min_score"]["a"].as_f64(),
+        cmp.body["min_score"]["b"].as_f64() >= total["stats"]["min_score"].as_f64(),
         "fair raises the lowest pair"
     );
     let bad = app

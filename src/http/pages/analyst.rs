@@ -3,31 +3,46 @@
 //! the monitoring indicators with their charts and downloads. Analysts
 //! see people only as pseudonyms, and no sensitive category.
 
+use super::texts::Texts;
 use super::{Chrome, Ctx, FormData, PageError, ROOT, id, page, query, see_other, url_encode, when};
 use crate::domain::{Criterion, Weights};
 use crate::http::privacy;
 use crate::http::reports;
 use crate::service::auth::Permission;
 use crate::service::runs;
+use crate::service::statistics;
 use actix_web::web::Path;
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use std::time::Duration;
 
-/// A criterion and its weight, for the form and the tables.
+/// A criterion and its weight, for the form and the tables: as given,
+/// and as its share of the sum (what scoring uses).
 struct WeightLine {
     code: &'static str,
     label: &'static str,
     value: String,
+    share: String,
+}
+
+/// A normalised weight in per cent, or "not computed" for weight 0.
+fn weight_share(t: &Texts, share: f64) -> String {
+    if share > 0.0 {
+        format!("{:.1} %", share * 100.0)
+    } else {
+        t.not_computed.to_owned()
+    }
 }
 
 fn weight_lines(ctx: &Ctx, w: &Weights) -> Vec<WeightLine> {
+    let shares = w.normalised();
     Criterion::ALL
         .iter()
         .map(|c| WeightLine {
             code: c.as_str(),
             label: ctx.t.criterion(c),
             value: format!("{:.2}", w.get(*c)),
+            share: weight_share(ctx.t, shares.get(*c)),
         })
         .collect()
 }
@@ -70,7 +85,14 @@ pub async fn weights(ctx: Ctx, path: Path<String>) -> Result<HttpResponse, PageE
             reason: v.reason.clone().unwrap_or_else(|| t.no_reason.to_owned()),
             weights: Criterion::ALL
                 .iter()
-                .map(|c| format!("{} {:.2}", t.criterion(c), v.weights.get(*c)))
+                .map(|c| {
+                    format!(
+                        "{} {:.2} ({})",
+                        t.criterion(c),
+                        v.weights.get(*c),
+                        weight_share(t, v.weights_normalised.get(*c))
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
         })
@@ -175,6 +197,16 @@ fn signed(x: f64) -> String {
     format!("{x:+.3}")
 }
 
+/// A criterion's mean value with the pairs it is over; "not computed"
+/// for a criterion with weight 0, a dash when no pair was proposed.
+fn mean_value(t: &Texts, computed: bool, mean: Option<f64>, n: usize) -> String {
+    match (computed, mean) {
+        (false, _) => t.not_computed.to_owned(),
+        (true, Some(m)) => format!("{m:.2} (n = {n})"),
+        (true, None) => "—".to_owned(),
+    }
+}
+
 /// `GET /ui/compare?a=&b=`: two runs of one programme side by side; waits
 /// (refreshing itself) until both are done.
 pub async fn compare(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, PageError> {
@@ -246,10 +278,18 @@ pub async fn compare(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, PageErr
         .iter()
         .map(|k| ComparedLine {
             label: t.criterion(&k.criterion),
-            weight_a: format!("{:.2}", k.weight.a),
-            weight_b: format!("{:.2}", k.weight.b),
-            mean_a: format!("{:.2}", k.mean_value.a),
-            mean_b: format!("{:.2}", k.mean_value.b),
+            weight_a: format!(
+                "{:.2} ({})",
+                k.weight.a,
+                weight_share(t, k.weight_normalised.a)
+            ),
+            weight_b: format!(
+                "{:.2} ({})",
+                k.weight.b,
+                weight_share(t, k.weight_normalised.b)
+            ),
+            mean_a: mean_value(t, k.computed.a, k.mean_value.a, k.pairs.a),
+            mean_b: mean_value(t, k.computed.b, k.mean_value.b, k.pairs.b),
             contribution_a: format!("{:.3}", k.total_contribution.a),
             contribution_b: format!("{:.3}", k.total_contribution.b),
             change: signed(k.total_contribution.change),
@@ -267,10 +307,13 @@ pub async fn compare(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, PageErr
 struct SensitivityLine {
     label: &'static str,
     weight: String,
-    minus: usize,
-    minus_mean: String,
-    plus: usize,
-    plus_mean: String,
+    computed: bool,
+    minus: String,
+    minus_coverage: String,
+    minus_min: String,
+    plus: String,
+    plus_coverage: String,
+    plus_min: String,
 }
 
 #[derive(Template)]
@@ -280,8 +323,14 @@ struct SensitivityPage {
     programme_id: String,
     programme_name: String,
     pairs: usize,
+    eligible: usize,
     mean: String,
+    min: String,
     lines: Vec<SensitivityLine>,
+}
+
+fn score_or_dash(x: Option<f64>) -> String {
+    x.map_or("—".into(), |v| format!("{v:.3}"))
 }
 
 /// `GET /ui/programmes/{id}/sensitivity`.
@@ -292,22 +341,46 @@ pub async fn sensitivity(ctx: Ctx, path: Path<String>) -> Result<HttpResponse, P
     let (programme, _) = runs::programme_access(store, ctx.scope(), programme_id.as_str()).await?;
     let s = runs::sensitivity(store, ctx.scope(), programme_id.as_str()).await?;
     let t = ctx.t;
+    let changed = |m: &runs::SensitivityMove| format!("{} / {}", m.pairs_changed, s.baseline.pairs);
+    let coverage = |m: &runs::SensitivityMove| format!("{:+}", m.coverage_change);
+    let lowest = |m: &runs::SensitivityMove| m.min_score_change.map_or("—".into(), signed);
     page(&SensitivityPage {
         c: ctx.chrome(format!("{} · {}", t.sensitivity_title, programme.name)),
         programme_id: programme_id.to_string(),
         programme_name: programme.name.clone(),
         pairs: s.baseline.pairs,
+        eligible: s.baseline.mentees_eligible,
         mean: format!("{:.3}", s.baseline.mean_score),
+        min: score_or_dash(s.baseline.min_score),
         lines: s
             .criteria
             .iter()
-            .map(|k| SensitivityLine {
-                label: t.criterion(&k.criterion),
-                weight: format!("{:.2}", k.weight),
-                minus: k.moves.minus_25.pairs_changed,
-                minus_mean: format!("{:.3}", k.moves.minus_25.mean_score),
-                plus: k.moves.plus_25.pairs_changed,
-                plus_mean: format!("{:.3}", k.moves.plus_25.mean_score),
+            .map(|k| {
+                let weight = format!("{:.2} ({})", k.weight, weight_share(t, k.weight_normalised));
+                match &k.moves {
+                    Some(m) => SensitivityLine {
+                        label: t.criterion(&k.criterion),
+                        weight,
+                        computed: true,
+                        minus: changed(&m.minus_25),
+                        minus_coverage: coverage(&m.minus_25),
+                        minus_min: lowest(&m.minus_25),
+                        plus: changed(&m.plus_25),
+                        plus_coverage: coverage(&m.plus_25),
+                        plus_min: lowest(&m.plus_25),
+                    },
+                    None => SensitivityLine {
+                        label: t.criterion(&k.criterion),
+                        weight,
+                        computed: false,
+                        minus: String::new(),
+                        minus_coverage: String::new(),
+                        minus_min: String::new(),
+                        plus: String::new(),
+                        plus_coverage: String::new(),
+                        plus_min: String::new(),
+                    },
+                }
             })
             .collect(),
     })
@@ -330,11 +403,47 @@ struct OutcomesPage {
     programme_name: String,
     finished: usize,
     ended_early: usize,
+    min_pairs: usize,
     lines: Vec<OutcomeLine>,
 }
 
 fn percent(x: Option<f64>) -> String {
     x.map_or("—".into(), |v| format!("{:.0} %", v * 100.0))
+}
+
+/// The words of a statistic's note.
+fn note_text(t: &Texts, note: Option<&str>) -> &'static str {
+    match note {
+        Some(statistics::NO_SPREAD) => t.no_spread,
+        _ => t.too_few_pairs,
+    }
+}
+
+/// "ρ (95 % интервал lo…hi), n = …", or why there is none.
+fn correlation_text(t: &Texts, c: &statistics::Correlation) -> String {
+    match (c.value, c.ci95_low, c.ci95_high) {
+        (Some(r), Some(lo), Some(hi)) => {
+            format!("{r:.2} ({} {lo:.2}…{hi:.2}), n = {}", t.interval_95, c.n)
+        }
+        (Some(r), _, _) => format!("{r:.2}, n = {}", c.n),
+        _ => format!("{} (n = {})", note_text(t, c.note.as_deref()), c.n),
+    }
+}
+
+/// "count / n = share (95 % интервал lo…hi)", or why there is none.
+fn share_text(t: &Texts, s: &statistics::Share) -> String {
+    match (s.value, s.ci95_low, s.ci95_high) {
+        (Some(v), Some(lo), Some(hi)) => format!(
+            "{} / {} = {:.0} % ({} {:.0}…{:.0} %)",
+            s.count,
+            s.n,
+            v * 100.0,
+            t.interval_95,
+            lo * 100.0,
+            hi * 100.0
+        ),
+        _ => format!("{} / {}: {}", s.count, s.n, note_text(t, s.note.as_deref())),
+    }
 }
 
 /// `GET /ui/programmes/{id}/outcomes`.
@@ -351,6 +460,7 @@ pub async fn outcomes(ctx: Ctx, path: Path<String>) -> Result<HttpResponse, Page
         programme_name: programme.name.clone(),
         finished: o.pairs_finished,
         ended_early: o.pairs_ended_early,
+        min_pairs: o.min_finished_pairs,
         lines: o
             .profiles
             .iter()
@@ -358,12 +468,10 @@ pub async fn outcomes(ctx: Ctx, path: Path<String>) -> Result<HttpResponse, Page
                 version: p
                     .version
                     .map_or_else(|| t.current_word.to_owned(), |v| v.to_string()),
-                spearman: p
-                    .spearman_score_growth
-                    .map_or("—".into(), |s| format!("{s:.2}")),
+                spearman: correlation_text(t, &p.spearman_score_growth),
                 with_growth: p.pairs_with_growth,
-                early_low: percent(p.early_end_share_lowest_quarter),
-                early_rest: percent(p.early_end_share_others),
+                early_low: share_text(t, &p.early_end_share_lowest_quarter),
+                early_rest: share_text(t, &p.early_end_share_others),
             })
             .collect(),
     })

@@ -257,7 +257,17 @@ texts! {
     baseline: "Сейчас", "Now";
     pairs_changed_minus: "Пар меняется при −25 %", "Pairs changed at −25%";
     pairs_changed_plus: "Пар меняется при +25 %", "Pairs changed at +25%";
-    sensitivity_lead: "Сколько из предложенных сейчас пар меняется, если вес критерия уменьшить или увеличить на четверть (остальное без изменений).", "How many of today's proposed pairs change when a criterion's weight moves down or up by a quarter, all else equal.";
+    sensitivity_lead: "Сколько из предложенных сейчас пар меняется, если долю критерия в весах уменьшить или увеличить на четверть, а остальные веса пересчитать так, чтобы сумма осталась 1; как меняются охват и наименьшая оценка.", "How many of today's proposed pairs change when a criterion's share of the weights moves down or up by a quarter and the other weights are rescaled so they still sum to 1; and how coverage and the lowest score change.";
+    not_computed: "не вычислялся", "not computed";
+    weight_share: "Доля", "Share";
+    weights_relative: "Веса — относительная важность критериев: хранятся как заданы, для оценки делятся на свою сумму (доли в сумме дают 1).", "Weights are relative importances: stored as given, divided by their sum for scoring (the shares add up to 1).";
+    coverage_change: "Охват", "Coverage";
+    min_score_change: "Наименьшая оценка", "Lowest score";
+    mentees_considered: "наставляемых рассматривалось", "mentees considered";
+    too_few_pairs: "слишком мало завершённых пар, чтобы судить", "too few finished pairs to tell";
+    no_spread: "оценки или рост не различаются", "the scores or the growth do not vary";
+    interval_95: "95 % интервал", "95% interval";
+    min_pairs_note: "Статистика считается, только если завершённых пар не меньше", "A statistic is computed only over at least this many finished pairs:";
     pairs_word: "пар", "pairs";
     outcomes_lead: "Насколько каждая версия весов предсказала, как прошли завершённые пары: ранговая корреляция оценки с ростом и доля досрочных завершений среди четверти пар с наименьшей оценкой.", "How well each version of the weights predicted how finished pairs went: rank correlation of score with growth, and the share of early endings among the lowest-scored quarter.";
     pairs_finished: "Завершённых пар", "Finished pairs";

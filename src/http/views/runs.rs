@@ -18,9 +18,9 @@ pub use crate::service::readiness::{
 };
 pub use crate::service::runs::{
     ComparedChange, ComparedCountChange, ComparedCounts, ComparedCoverage, ComparedCriterion,
-    ComparedPair, ComparedValues, ComparedWeights, Comparison, CriterionSensitivity, MentorSupply,
-    Sensitivity, SensitivityBaseline, SensitivityMove, SensitivityMoves, WeightOutcomes,
-    WeightProfileOutcome, WeightsVersion,
+    ComparedFlags, ComparedOptionalValues, ComparedPair, ComparedValues, ComparedWeights,
+    Comparison, CriterionSensitivity, MentorSupply, Sensitivity, SensitivityBaseline,
+    SensitivityMove, SensitivityMoves, WeightOutcomes, WeightProfileOutcome, WeightsVersion,
 };
 
 /// Where a run stands.
@@ -120,8 +120,12 @@ pub struct RunSummary {
     /// Why it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// The weights used (once done), or the run's own weights if given.
+    /// The weights used (once done), or the run's own weights if given:
+    /// relative importances, as given.
     pub weights: Option<Weights>,
+    /// The same weights divided by their sum (they sum to 1): what
+    /// scoring uses, and the `weight` of each breakdown line.
+    pub weights_normalised: Option<Weights>,
     /// Statistics, once done.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stats: Option<Stats>,
@@ -163,6 +167,12 @@ impl RunSummary {
                 .as_ref()
                 .map(|r| r.weights)
                 .or(options.weights),
+            weights_normalised: detail
+                .result
+                .as_ref()
+                .map(|r| r.weights)
+                .or(options.weights)
+                .map(|w| w.normalised()),
             stats: detail.result.as_ref().map(|r| r.stats.clone()),
         })
     }
