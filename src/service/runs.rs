@@ -846,7 +846,7 @@ async fn execute(store: Arc<dyn Store>, instance: &str, record: &RunRecord) -> R
                 mentee_ids: p.mentee_ids.iter().map(ToString::to_string).collect(),
                 status: "proposed".into(),
                 doc: serde_json::to_string(&ProposalDoc {
-                    proposal: p.clone(),
+                    proposal: without_texts(p),
                     snapshot,
                 })
                 .unwrap_or_default(),
@@ -856,12 +856,28 @@ async fn execute(store: Arc<dyn Store>, instance: &str, record: &RunRecord) -> R
             }
         })
         .collect();
+    // Texts are written from the reasons when read, in the reader's
+    // language: a region's run leaves thousands of mentees out.
     let result = RunResult {
         objective: outcome.objective,
         weights: outcome.weights,
         stats: outcome.stats.clone(),
-        unmatched: outcome.unmatched.clone(),
-        ineligible: outcome.ineligible.clone(),
+        unmatched: outcome
+            .unmatched
+            .iter()
+            .map(|u| Unmatched {
+                text: String::new(),
+                ..u.clone()
+            })
+            .collect(),
+        ineligible: outcome
+            .ineligible
+            .iter()
+            .map(|i| Ineligible {
+                text: String::new(),
+                ..i.clone()
+            })
+            .collect(),
     };
     let result = serde_json::to_string(&result).map_err(|e| e.to_string())?;
     if store
@@ -880,6 +896,27 @@ async fn execute(store: Arc<dyn Store>, instance: &str, record: &RunRecord) -> R
     Ok(())
 }
 
+/// A proposal as stored: its texts (criterion details, summary, group
+/// reason) are left empty, since [`Proposal::localize`] writes them again
+/// from the facts in the reader's language.
+fn without_texts(p: &Proposal) -> Proposal {
+    let mut p = p.clone();
+    let clear = |items: &mut Vec<crate::matching::explain::BreakdownItem>| {
+        for item in items {
+            item.detail.clear();
+        }
+    };
+    clear(&mut p.breakdown);
+    for member in &mut p.members {
+        clear(&mut member.breakdown);
+    }
+    if let Some(reason) = &mut p.group_reason {
+        reason.text.clear();
+    }
+    p.summary.clear();
+    p
+}
+
 /// A stored proposal, its document parsed.
 #[derive(Debug, Clone)]
 pub struct StoredProposal {
@@ -892,9 +929,11 @@ pub struct StoredProposal {
 impl StoredProposal {
     /// Parses a stored proposal; an unreadable document is a fault inside.
     pub fn parse(record: &ProposalRecord) -> Result<Self, RunError> {
-        let doc = serde_json::from_str(&record.doc).map_err(|e| {
+        let mut doc: ProposalDoc = serde_json::from_str(&record.doc).map_err(|e| {
             RunError::Internal(format!("stored proposal {} unreadable: {e}", record.id))
         })?;
+        // Texts are stored empty and written again from the facts.
+        doc.proposal.localize(Lang::En);
         Ok(Self {
             record: record.clone(),
             doc,

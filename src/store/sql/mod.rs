@@ -282,7 +282,7 @@ where
     })
 }
 
-const PROPOSAL_COLUMNS: &str = "p.id, p.run_id, p.programme_id, p.mentor_id, p.mentee_ids, p.status, p.doc, p.decided_by, p.decided_at, p.reason";
+const PROPOSAL_COLUMNS: &str = "p.id, p.run_id, p.programme_id, p.mentor_id, p.mentee_ids, p.status, p.doc, p.decided_by, p.decided_at, p.reason, p.packed";
 const PAIR_COLUMNS: &str = "x.id, x.programme_id, x.group_id, x.proposal_id, x.mentor_id, x.mentee_id, \
      x.organization_id, x.status, x.started_on, x.ended_on, x.end_reason, x.end_note, x.created_by, x.created_at, x.updated_at, \
      (SELECT r.number FROM orders r WHERE r.id = x.order_id) AS order_number, \
@@ -292,7 +292,37 @@ fn proposal_from_row<DB: Database>(row: &DB::Row) -> StoreResult<ProposalRecord>
 where
     ProposalRow: for<'r> FromRow<'r, DB::Row>,
 {
-    Ok(ProposalRow::from_row(row)?.into())
+    let mut row = ProposalRow::from_row(row)?;
+    let packed = row.packed.take();
+    let mut record: ProposalRecord = row.into();
+    if let Some(bytes) = packed {
+        record.doc = unpack(&bytes)?;
+    }
+    Ok(record)
+}
+
+/// A document deflated for storage: a region run's proposals and inputs
+/// are JSON with the same keys over and over, a third of the size or less
+/// deflated.
+fn pack(text: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::DeflateEncoder::new(
+        Vec::with_capacity(text.len() / 3),
+        flate2::Compression::new(6),
+    );
+    // Writing into a vector cannot fail.
+    let _ = encoder.write_all(text.as_bytes());
+    encoder.finish().unwrap_or_default()
+}
+
+/// A document [`pack`] stored.
+fn unpack(bytes: &[u8]) -> StoreResult<String> {
+    use std::io::Read;
+    let mut text = String::with_capacity(bytes.len() * 3);
+    flate2::read::DeflateDecoder::new(bytes)
+        .read_to_string(&mut text)
+        .map_err(|e| crate::store::StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
+    Ok(text)
 }
 
 async fn record_event<DB>(

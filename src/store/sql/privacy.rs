@@ -1,6 +1,8 @@
 //! Erasure of people and the per-install secrets pseudonyms are made with.
 
-use super::{Backend, PROPOSAL_COLUMNS, SqlStore, now_rfc3339, proposal_from_row, record_event};
+use super::{
+    Backend, PROPOSAL_COLUMNS, SqlStore, now_rfc3339, pack, proposal_from_row, record_event,
+};
 use crate::store::{Actor, Erasure, PrivacyStore, StoreResult, replace_in_csv, replace_in_json};
 use async_trait::async_trait;
 use sqlx::{AssertSqlSafe, ColumnIndex, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
@@ -17,6 +19,8 @@ where
     for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
     for<'q> Option<String>: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> Vec<u8>: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> Option<Vec<u8>>: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
 {
     async fn erase_person(
         &self,
@@ -61,13 +65,13 @@ where
             let mut doc: serde_json::Value = serde_json::from_str(&p.doc).unwrap_or_default();
             replace_in_json(&mut doc, id, pseudonym);
             sqlx::query::<DB>(
-                "UPDATE proposals SET status = $2, mentor_id = $3, mentee_ids = $4, doc = $5 WHERE id = $1",
+                "UPDATE proposals SET status = $2, mentor_id = $3, mentee_ids = $4, doc = '', packed = $5 WHERE id = $1",
             )
             .bind(p.id.clone())
             .bind(status)
             .bind(swap(&p.mentor_id))
             .bind(p.mentee_ids.iter().map(swap).collect::<Vec<_>>().join("|"))
-            .bind(doc.to_string())
+            .bind(pack(&doc.to_string()))
             .execute(&mut *tx)
             .await?;
         }

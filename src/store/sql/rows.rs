@@ -136,6 +136,7 @@ pub(super) struct ProposalRow {
     decided_by: Option<String>,
     decided_at: Option<String>,
     reason: Option<String>,
+    pub(super) packed: Option<Vec<u8>>,
 }
 
 impl From<ProposalRow> for ProposalRecord {

@@ -2,8 +2,8 @@
 
 use super::rows::{RunRow, StoredRow, StoredWithPathRow};
 use super::{
-    Backend, PROPOSAL_COLUMNS, SqlStore, Statement, fetch_all, now_rfc3339, proposal_from_row,
-    record_event, scoped_by_id, under,
+    Backend, PROPOSAL_COLUMNS, SqlStore, Statement, fetch_all, now_rfc3339, pack,
+    proposal_from_row, record_event, scoped_by_id, under, unpack,
 };
 use crate::store::{
     Actor, MatchingData, PageRequest, ProposalRecord, RunRecord, RunStore, Scope, StoreError,
@@ -28,6 +28,8 @@ where
     for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
     for<'q> Option<String>: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> Vec<u8>: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> Option<Vec<u8>>: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
 {
     async fn create_run(&self, run: &RunRecord, actor: &Actor) -> StoreResult<()> {
         let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
@@ -131,7 +133,7 @@ where
         .bind(instance.to_owned())
         .bind(now_rfc3339())
         .bind(result.to_owned())
-        .bind(inputs.map(str::to_owned))
+        .bind(inputs.map(pack))
         .fetch_optional(&mut *tx)
         .await?;
         if done.is_none() {
@@ -140,15 +142,15 @@ where
         }
         for p in proposals {
             sqlx::query::<DB>(
-                "INSERT INTO proposals (id, run_id, programme_id, mentor_id, mentee_ids, status, doc) \
-                 VALUES ($1, $2, $3, $4, $5, 'proposed', $6)",
+                "INSERT INTO proposals (id, run_id, programme_id, mentor_id, mentee_ids, status, doc, packed) \
+                 VALUES ($1, $2, $3, $4, $5, 'proposed', '', $6)",
             )
             .bind(p.id.clone())
             .bind(p.run_id.clone())
             .bind(p.programme_id.clone())
             .bind(p.mentor_id.clone())
             .bind(p.mentee_ids.join("|"))
-            .bind(p.doc.clone())
+            .bind(pack(&p.doc))
             .execute(&mut *tx)
             .await?;
         }
@@ -243,7 +245,10 @@ where
             .fetch_optional(&self.pool)
             .await?;
         match row {
-            Some(row) => Ok(row.try_get(0)?),
+            Some(row) => row
+                .try_get::<Option<Vec<u8>>, _>(0)?
+                .map(|bytes| unpack(&bytes))
+                .transpose(),
             None => Err(StoreError::NotFound),
         }
     }

@@ -1,9 +1,13 @@
--- Runs keep their inputs instead of a dense score matrix: `inputs` names
--- the profiles a run read by entity tag (and the rest of what it read by
--- position in those lists), so its size follows the pool, and the score
--- matrix is derived again when asked. `scores_csv` stays only for runs
--- stored before this change.
-ALTER TABLE runs ADD COLUMN inputs TEXT;
+-- Runs keep their inputs instead of a dense score matrix: `inputs`
+-- (deflated JSON) names the profiles a run read by entity tag (and the
+-- rest of what it read by position in those lists), so its size follows
+-- the pool, and the score matrix is derived again when asked.
+-- `scores_csv` stays only for runs stored before this change.
+ALTER TABLE runs ADD COLUMN inputs BLOB;
+
+-- A proposal's document, deflated: `doc` is empty where `packed` is set
+-- (proposals stored before this change keep their text).
+ALTER TABLE proposals ADD COLUMN packed BLOB;
 
 -- Profile versions a stored run may still name: the version a write
 -- replaces or deletes is kept here while runs exist. A person's versions
