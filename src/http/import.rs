@@ -15,7 +15,7 @@ use actix_web::{HttpRequest, HttpResponse, post};
 use futures_util::StreamExt;
 
 /// Largest import body accepted (a region's banks as CSV fit easily).
-pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
+pub const MAX_IMPORT_BYTES: usize = 256 * 1024 * 1024;
 
 /// Longest `?sheet=` accepted (Excel's sheet names have at most 31).
 pub const MAX_SHEET_PARAM: usize = 100;
@@ -67,8 +67,8 @@ enum Body {
 /// have it) rather than to write profiles; the answer counts people as
 /// `created`, `updated` or `unchanged` and reports `wishes_set` and
 /// `wishes_cleared`.
-/// Limits: 64 MiB of body, 100,000 rows × 200 columns, 64 sheets, 256
-/// MiB unpacked.
+/// Limits: 256 MiB of body (a generated 800-school region is 84 MB of
+/// JSON), 100,000 rows × 200 columns, 64 sheets, 256 MiB unpacked.
 #[utoipa::path(
     tag = "import",
     params(
