@@ -603,6 +603,20 @@ async fn an_analyst_runs_a_dry_run_and_compares_it(app: &TestApp) {
         "wishes have weight 0 in both runs: {}",
         compared.body
     );
+    // Nothing changed in the banks between the runs: the page says the
+    // whole difference comes from the weights, and shows the split.
+    assert!(
+        compared.body.contains("id=\"compare-cause-table\""),
+        "{}",
+        compared.body
+    );
+    assert!(
+        compared
+            .body
+            .contains("Подборы читали одни и те же данные: вся разница — от настроек."),
+        "{}",
+        compared.body
+    );
     for path in [
         "/ui/programmes/tp-2026/sensitivity",
         "/ui/programmes/tp-2026/outcomes",

@@ -191,6 +191,22 @@ struct ComparePage {
     kept: usize,
     added: Vec<String>,
     dropped: Vec<String>,
+    causes: Option<Causes>,
+}
+
+/// The compare's split of the changes by cause, as the page shows it.
+struct Causes {
+    note: Option<&'static str>,
+    lines: Vec<CauseLine>,
+    data_changes: Vec<String>,
+}
+
+/// One figure: its change from the settings, from the data, and the bridge.
+struct CauseLine {
+    label: &'static str,
+    bridge: String,
+    settings: String,
+    data: String,
 }
 
 fn signed(x: f64) -> String {
@@ -204,6 +220,96 @@ fn mean_value(t: &Texts, computed: bool, mean: Option<f64>, n: usize) -> String 
         (false, _) => t.not_computed.to_owned(),
         (true, Some(m)) => format!("{m:.2} (n = {n})"),
         (true, None) => "—".to_owned(),
+    }
+}
+
+/// The split of a comparison by cause, in words; an explanation when the
+/// runs keep no inputs to split with.
+fn causes(t: &Texts, attribution: Option<&runs::Attribution>) -> Causes {
+    let Some(x) = attribution else {
+        return Causes {
+            note: Some(t.no_attribution),
+            lines: Vec::new(),
+            data_changes: Vec::new(),
+        };
+    };
+    let (s, d) = (&x.from_settings, &x.from_inputs);
+    let whole = |n: i64| format!("{n:+}");
+    let lines = vec![
+        CauseLine {
+            label: t.considered,
+            bridge: x.bridge.eligible.to_string(),
+            settings: whole(s.eligible),
+            data: whole(d.eligible),
+        },
+        CauseLine {
+            label: t.matched,
+            bridge: x.bridge.matched.to_string(),
+            settings: whole(s.matched),
+            data: whole(d.matched),
+        },
+        CauseLine {
+            label: t.total_score,
+            bridge: format!("{:.3}", x.bridge.total_score),
+            settings: signed(s.total_score),
+            data: signed(d.total_score),
+        },
+        CauseLine {
+            label: t.mean_score,
+            bridge: format!("{:.3}", x.bridge.mean_score),
+            settings: signed(s.mean_score),
+            data: signed(d.mean_score),
+        },
+        CauseLine {
+            label: t.min_score,
+            bridge: format!("{:.3}", x.bridge.min_score),
+            settings: signed(s.min_score),
+            data: signed(d.min_score),
+        },
+        CauseLine {
+            label: t.pairs_added,
+            bridge: String::new(),
+            settings: s.pairs_added.to_string(),
+            data: d.pairs_added.to_string(),
+        },
+        CauseLine {
+            label: t.pairs_dropped,
+            bridge: String::new(),
+            settings: s.pairs_dropped.to_string(),
+            data: d.pairs_dropped.to_string(),
+        },
+    ];
+    let c = &x.input_changes;
+    let data_changes = [
+        (c.mentees_added, t.ch_mentees_added),
+        (c.mentees_removed, t.ch_mentees_removed),
+        (c.mentees_changed, t.ch_mentees_changed),
+        (c.mentors_added, t.ch_mentors_added),
+        (c.mentors_removed, t.ch_mentors_removed),
+        (c.mentors_changed, t.ch_mentors_changed),
+        (c.pairs_approved, t.ch_pairs_approved),
+        (c.pairs_closed, t.ch_pairs_closed),
+        (c.mentees_completed, t.ch_completed),
+        (c.pairs_excluded, t.ch_excluded),
+        (c.pins_changed, t.ch_pins),
+        (c.wishes_changed, t.ch_wishes),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .chain(c.programme_changed.then(|| t.ch_programme.to_owned()))
+    .collect();
+    let note = if x.same_inputs {
+        Some(t.same_data)
+    } else if x.same_settings {
+        Some(t.same_settings)
+    } else {
+        None
+    };
+    Causes {
+        note,
+        lines,
+        data_changes,
     }
 }
 
@@ -239,6 +345,7 @@ pub async fn compare(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, PageErr
         kept: 0,
         added: Vec::new(),
         dropped: Vec::new(),
+        causes: None,
     };
     if !ready {
         let failed = ra.record.status == "failed" || rb.record.status == "failed";
@@ -295,6 +402,7 @@ pub async fn compare(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, PageErr
             change: signed(k.total_contribution.change),
         })
         .collect();
+    page_data.causes = Some(causes(t, cmp.attribution.as_ref()));
     page_data.kept = cmp.pairs_kept.len();
     let pair =
         |p: &crate::service::runs::ComparedPair| format!("{} → {}", p.mentor_id, p.mentee_id);
