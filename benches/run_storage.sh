@@ -54,6 +54,12 @@ measure() { # $1 = database url
     local before after id start
     before=$(size_of "$url")
     local growth=() run_ms=() ids=()
+    # Meanwhile, how fast the server answers others.
+    (while :; do
+        curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$port/health"
+        sleep 0.02
+    done > "$work/health.txt") &
+    local prober=$!
     for i in $(seq 1 "$runs"); do
         local dry=false
         [ $((i % 2)) -eq 0 ] && dry=true
@@ -70,6 +76,9 @@ measure() { # $1 = database url
         growth+=("$(( (after - before) / 1024 ))")
         before=$after
     done
+    kill "$prober"
+    local p99
+    p99=$(sort -n "$work/health.txt" | awk '{a[NR]=$1} END {i=int(NR*0.99); if (i<1) i=1; printf "%.0f ms of %d", a[i]*1000, NR}')
     start=$(date +%s%N)
     local bytes
     bytes=$(curl -sf "$api/runs/${ids[0]}/scores" -H "$auth" | wc -c)
@@ -87,6 +96,7 @@ measure() { # $1 = database url
     server=
     echo "growth per run (KiB): ${growth[*]}"
     echo "run time through the server (ms): ${run_ms[*]}"
+    echo "GET /health during the runs, p99: $p99"
     echo "scores CSV of the first run: $bytes bytes in ${scores_ms} ms"
     echo "erasure of one pupil with $runs stored runs: ${erase_ms} ms"
     echo "database: $(( $(size_of "$url") / 1024 / 1024 )) MiB after all"
