@@ -112,6 +112,49 @@ async fn a_run_keeps_its_matrix_and_its_inputs_after_the_banks_change(app: &Test
     assert_eq!(again_scores.text, before.text);
 }
 
+async fn a_profile_changed_back_and_forth_keeps_its_versions(app: &TestApp) {
+    let school = app.load_school().await;
+    let first = app.run_and_wait(&app.admin, "tt-2026", json!({})).await;
+    let id = first["id"].as_str().expect("id");
+    let before = app.get(&format!("/api/v1/runs/{id}/scores")).await;
+    let original = school["mentees"]
+        .as_array()
+        .expect("mentees")
+        .iter()
+        .find(|m| m["id"] == "t-egorov")
+        .expect("t-egorov")
+        .clone();
+    let mut changed = original.clone();
+    changed["interests"] = json!(["хоровое пение"]);
+    // Each write keeps the version it replaces, also one kept before.
+    for doc in [&changed, &original, &changed, &original, &changed] {
+        let put = app.put("/api/v1/mentees/t-egorov", doc).await;
+        assert_eq!(put.status, 200, "{}", put.text);
+    }
+    let deleted = app
+        .send(
+            Method::DELETE,
+            "/api/v1/mentees/t-sergeeva",
+            Some(&app.admin.clone()),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text);
+    let after = app.get(&format!("/api/v1/runs/{id}/scores")).await;
+    assert!(
+        !after.text.contains("t-sergeeva"),
+        "a deleted profile is erased"
+    );
+    let egorov = |csv: &str| {
+        csv.lines()
+            .find(|l| l.starts_with("t-egorov,"))
+            .map(str::to_owned)
+    };
+    assert_eq!(egorov(&after.text), egorov(&before.text));
+    assert!(egorov(&before.text).is_some());
+}
+
 async fn what_if_runs_check_their_settings_and_answer_in_russian(app: &TestApp) {
     app.load_school().await;
     let first = app.run_and_wait(&app.admin, "tp-2026", json!({})).await;
@@ -406,6 +449,7 @@ async fn compare_tells_changed_data_from_changed_weights(app: &TestApp) {
 }
 
 on_both_backends!(
+    a_profile_changed_back_and_forth_keeps_its_versions,
     compare_tells_changed_data_from_changed_weights,
     a_run_keeps_its_matrix_and_its_inputs_after_the_banks_change,
     what_if_runs_check_their_settings_and_answer_in_russian,

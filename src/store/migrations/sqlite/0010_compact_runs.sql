@@ -12,7 +12,8 @@ ALTER TABLE proposals ADD COLUMN packed BLOB;
 -- Profile versions a stored run may still name: the version a write
 -- replaces or deletes is kept here while runs exist. A person's versions
 -- go with their erasure; the retention sweep drops versions no stored run
--- names.
+-- names. (The triggers test for an existing version instead of relying on
+-- OR IGNORE: the conflict clause of an outer upsert would override it.)
 CREATE TABLE profile_versions (
     etag       TEXT PRIMARY KEY,
     person_id  TEXT NOT NULL,
@@ -25,22 +26,30 @@ CREATE INDEX mentees_etag ON mentees (etag);
 CREATE TRIGGER mentors_keep_version_on_update AFTER UPDATE OF doc ON mentors
 WHEN OLD.etag <> NEW.etag AND EXISTS (SELECT 1 FROM runs)
 BEGIN
-    INSERT OR IGNORE INTO profile_versions (etag, person_id, doc) VALUES (OLD.etag, OLD.id, OLD.doc);
+    INSERT INTO profile_versions (etag, person_id, doc)
+    SELECT OLD.etag, OLD.id, OLD.doc
+    WHERE NOT EXISTS (SELECT 1 FROM profile_versions WHERE etag = OLD.etag);
 END;
 CREATE TRIGGER mentors_keep_version_on_delete AFTER DELETE ON mentors
 WHEN EXISTS (SELECT 1 FROM runs)
 BEGIN
-    INSERT OR IGNORE INTO profile_versions (etag, person_id, doc) VALUES (OLD.etag, OLD.id, OLD.doc);
+    INSERT INTO profile_versions (etag, person_id, doc)
+    SELECT OLD.etag, OLD.id, OLD.doc
+    WHERE NOT EXISTS (SELECT 1 FROM profile_versions WHERE etag = OLD.etag);
 END;
 CREATE TRIGGER mentees_keep_version_on_update AFTER UPDATE OF doc ON mentees
 WHEN OLD.etag <> NEW.etag AND EXISTS (SELECT 1 FROM runs)
 BEGIN
-    INSERT OR IGNORE INTO profile_versions (etag, person_id, doc) VALUES (OLD.etag, OLD.id, OLD.doc);
+    INSERT INTO profile_versions (etag, person_id, doc)
+    SELECT OLD.etag, OLD.id, OLD.doc
+    WHERE NOT EXISTS (SELECT 1 FROM profile_versions WHERE etag = OLD.etag);
 END;
 CREATE TRIGGER mentees_keep_version_on_delete AFTER DELETE ON mentees
 WHEN EXISTS (SELECT 1 FROM runs)
 BEGIN
-    INSERT OR IGNORE INTO profile_versions (etag, person_id, doc) VALUES (OLD.etag, OLD.id, OLD.doc);
+    INSERT INTO profile_versions (etag, person_id, doc)
+    SELECT OLD.etag, OLD.id, OLD.doc
+    WHERE NOT EXISTS (SELECT 1 FROM profile_versions WHERE etag = OLD.etag);
 END;
 
 -- A what-if run solves the stored inputs of another run again.
