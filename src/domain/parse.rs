@@ -247,11 +247,13 @@ impl<'a> FieldReader<'a> {
 
     fn parse_text(&mut self, name: &str, value: &Value, max_chars: usize) -> Option<String> {
         let text = self.as_text(name, value)?;
-        let text = text.trim();
+        // The limit is on the text as sent (as the schema states it), so
+        // that a long run of trimmed spaces is refused before any work.
         if text.chars().count() > max_chars {
             self.error(name, format!("must be at most {max_chars} characters"));
             return None;
         }
+        let text = text.trim();
         if text
             .chars()
             .any(|c| c.is_control() && c != '\n' && c != '\t')
@@ -537,6 +539,27 @@ mod tests {
     use super::*;
     use crate::domain::Form;
     use serde_json::json;
+
+    #[test]
+    fn a_text_over_its_limit_is_refused_even_when_trimming_would_shorten_it() {
+        let padded = format!("отзыв{}", "\u{85}".repeat(2000));
+        let value = json!({"comment": padded});
+        let mut r = FieldReader::object(&value, "").expect("object");
+        assert_eq!(r.opt_text("comment", 2000), None);
+        let errors = r.finish();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].field, "comment");
+        let value = json!({"comment": "  отзыв  "});
+        let mut r = FieldReader::object(&value, "").expect("object");
+        assert_eq!(r.opt_text("comment", 9).as_deref(), Some("отзыв"));
+        let value = json!({"comment": "  отзыв  "});
+        let mut r = FieldReader::object(&value, "").expect("object");
+        assert_eq!(
+            r.opt_text("comment", 8),
+            None,
+            "the limit is on the text as sent"
+        );
+    }
 
     #[test]
     fn every_bad_field_is_reported_not_just_the_first() {
