@@ -3,7 +3,7 @@
 
 use crate::domain::{FieldError, MenteeProfile, MentorProfile, Organization, Programme, Weights};
 use crate::matching::assignment::Objective;
-use crate::matching::engine::{PairRef, RunInput, run};
+use crate::matching::engine::{Bank, PairRef, RunInput, run, run_on};
 use crate::matching::explain::Lang;
 use crate::matching::synth::generate;
 use serde_json::{Value, json};
@@ -136,7 +136,8 @@ pub fn match_command(
 /// `match` without a programme file: runs every programme of the input
 /// file (`programmes`, as the import format carries them) on the same
 /// banks and returns one statistics line per programme plus the totals and
-/// the wall time of all runs (parsing excluded). With `objective`, every
+/// the wall time of all runs (parsing excluded). The banks are indexed
+/// once for all programmes ([`Bank`]). With `objective`, every
 /// programme without group limits is run for it (group programmes take
 /// `total`), so objectives can be set side by side on the same data.
 pub fn match_all_command(
@@ -155,6 +156,7 @@ pub fn match_all_command(
         return Err("the input holds no programmes; pass one with --programme".into());
     }
     let started = std::time::Instant::now();
+    let bank = Bank::new(&organizations, &mentors, &mentees);
     let mut lines = Vec::with_capacity(programmes.len());
     let (mut eligible, mut matched, mut scored) = (0usize, 0usize, 0u64);
     for programme in &programmes {
@@ -166,7 +168,8 @@ pub fn match_all_command(
             objective,
             ..RunInput::new(programme, &organizations, &mentors, &mentees)
         };
-        let outcome = run(&input).map_err(|e| format!("programme {}: {e}", programme.id))?;
+        let outcome =
+            run_on(&bank, &input).map_err(|e| format!("programme {}: {e}", programme.id))?;
         eligible += outcome.stats.mentees_eligible;
         matched += outcome.stats.mentees_matched;
         scored += outcome.stats.pairs_scored;

@@ -1,8 +1,10 @@
 //! Encoding profiles once into compact features for the scoring hot loop.
 //!
 //! Tags are interned per vocabulary (mentee subjects ↔ mentor subjects,
-//! mentee requests ↔ mentor competencies, interests, availability slots).
-//! Only tags that occur on *both* sides get a bit, since no other tag can
+//! mentee requests ↔ mentor competencies, interests, availability slots),
+//! once per bank of profiles ([`TagBank`]), so that the programmes of one
+//! request share the interning. Of the profiles encoded together, only
+//! tags that occur on *both* sides get a bit, since no other tag can
 //! ever be shared; set sizes are kept separately as exact counts. Each
 //! profile's four sets are stored as one record of `4 × words` `u64`s.
 //! Everything numeric (experience, load, reciprocals of set sizes, the
@@ -200,46 +202,139 @@ fn position(form: Form, grade: Option<u8>, birth_year: Option<i32>) -> i32 {
     }
 }
 
-/// Interns tags used on both sides; bit order by frequency, then the tag.
+/// The four tag vocabularies, in record order: subjects (both sides),
+/// requests ↔ competencies, interests, availability slots.
+const VOCABULARIES: usize = 4;
+
+/// The tags of a bank of profiles, interned once: every distinct tag of a
+/// vocabulary gets a number and every profile its four lists of numbers.
+/// Encoding any subset of the bank ([`encode_from`]) then counts and
+/// writes numbers, never hashing a tag again. `O(total tags)` to build.
+#[derive(Debug, Clone, Default)]
+pub struct TagBank {
+    /// Each vocabulary's tags by number.
+    names: [Vec<String>; VOCABULARIES],
+    /// The mentors' tag numbers; list `k` of mentor `i` is
+    /// `mentor_tags[mentor_at[4i + k]..mentor_at[4i + k + 1]]`.
+    mentor_tags: Vec<u32>,
+    /// See `mentor_tags`.
+    mentor_at: Vec<u32>,
+    /// The mentees' tag numbers, laid out the same way.
+    mentee_tags: Vec<u32>,
+    /// See `mentee_tags`.
+    mentee_at: Vec<u32>,
+}
+
+impl TagBank {
+    /// Interns the tags of `mentors` and `mentees` (numbered as given).
+    pub fn new<'p>(
+        mentors: impl IntoIterator<Item = &'p MentorProfile>,
+        mentees: impl IntoIterator<Item = &'p MenteeProfile>,
+    ) -> Self {
+        let mut seen: [HashMap<&str, u32>; VOCABULARIES] = Default::default();
+        let mut bank = Self::default();
+        let mut intern = |k: usize, tags: &'p [String], out: &mut Vec<u32>, at: &mut Vec<u32>| {
+            for t in tags {
+                let next = seen[k].len() as u32;
+                let n = *seen[k].entry(t.as_str()).or_insert(next);
+                out.push(n);
+            }
+            at.push(out.len() as u32);
+        };
+        let (mut mentor_tags, mut mentor_at) = (Vec::new(), vec![0]);
+        for m in mentors {
+            intern(0, &m.person.subjects, &mut mentor_tags, &mut mentor_at);
+            intern(1, &m.competencies, &mut mentor_tags, &mut mentor_at);
+            intern(2, &m.person.interests, &mut mentor_tags, &mut mentor_at);
+            intern(3, &m.person.availability, &mut mentor_tags, &mut mentor_at);
+        }
+        let (mut mentee_tags, mut mentee_at) = (Vec::new(), vec![0]);
+        for e in mentees {
+            intern(0, &e.person.subjects, &mut mentee_tags, &mut mentee_at);
+            intern(1, &e.requests, &mut mentee_tags, &mut mentee_at);
+            intern(2, &e.person.interests, &mut mentee_tags, &mut mentee_at);
+            intern(3, &e.person.availability, &mut mentee_tags, &mut mentee_at);
+        }
+        for (names, seen) in bank.names.iter_mut().zip(&seen) {
+            let mut by_number = vec![String::new(); seen.len()];
+            for (&t, &n) in seen {
+                by_number[n as usize] = t.to_owned();
+            }
+            *names = by_number;
+        }
+        bank.mentor_tags = mentor_tags;
+        bank.mentor_at = mentor_at;
+        bank.mentee_tags = mentee_tags;
+        bank.mentee_at = mentee_at;
+        bank
+    }
+
+    /// List `k` of mentor `i`.
+    fn mentor(&self, i: usize, k: usize) -> &[u32] {
+        let at = 4 * i + k;
+        &self.mentor_tags[self.mentor_at[at] as usize..self.mentor_at[at + 1] as usize]
+    }
+
+    /// List `k` of mentee `i`.
+    fn mentee(&self, i: usize, k: usize) -> &[u32] {
+        let at = 4 * i + k;
+        &self.mentee_tags[self.mentee_at[at] as usize..self.mentee_at[at + 1] as usize]
+    }
+}
+
+/// Bits of the tags used on both sides, by tag number; bit order by
+/// frequency, then the tag.
 struct Vocab {
-    bits: HashMap<String, usize>,
+    bits: Vec<u32>,
+    len: usize,
 }
 
 impl Vocab {
-    fn build<'a>(
-        left: impl Iterator<Item = &'a String>,
-        right: impl Iterator<Item = &'a String>,
+    const NONE: u32 = u32::MAX;
+
+    /// `O(tags given + vocabulary)`.
+    fn build(
+        names: &[String],
+        left: impl Iterator<Item = u32>,
+        right: impl Iterator<Item = u32>,
     ) -> Self {
-        let mut counts: HashMap<&str, (u32, u32)> = HashMap::new();
+        let mut counts = vec![(0u32, 0u32); names.len()];
         for t in left {
-            counts.entry(t).or_default().0 += 1;
+            counts[t as usize].0 += 1;
         }
         for t in right {
-            counts.entry(t).or_default().1 += 1;
+            counts[t as usize].1 += 1;
         }
-        let mut shared: Vec<(&str, u32)> = counts
-            .into_iter()
-            .filter(|(_, (a, b))| *a > 0 && *b > 0)
-            .map(|(t, (a, b))| (t, a + b))
-            .collect();
-        shared.sort_unstable_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(y.0)));
-        shared.truncate(MAX_WORDS * 64);
-        let bits = shared
-            .into_iter()
+        let mut shared: Vec<(u32, u32)> = counts
+            .iter()
             .enumerate()
-            .map(|(i, (t, _))| (t.to_owned(), i))
+            .filter(|(_, (a, b))| *a > 0 && *b > 0)
+            .map(|(t, (a, b))| (t as u32, a + b))
             .collect();
-        Self { bits }
+        shared.sort_unstable_by(|x, y| {
+            y.1.cmp(&x.1)
+                .then_with(|| names[x.0 as usize].cmp(&names[y.0 as usize]))
+        });
+        shared.truncate(MAX_WORDS * 64);
+        let mut bits = vec![Self::NONE; names.len()];
+        for (i, (t, _)) in shared.iter().enumerate() {
+            bits[*t as usize] = i as u32;
+        }
+        Self {
+            bits,
+            len: shared.len(),
+        }
     }
 
     fn len(&self) -> usize {
-        self.bits.len()
+        self.len
     }
 
-    fn write(&self, tags: &[String], out: &mut [u64]) {
-        for t in tags {
-            if let Some(&b) = self.bits.get(t) {
-                out[b / 64] |= 1 << (b % 64);
+    fn write(&self, tags: &[u32], out: &mut [u64]) {
+        for &t in tags {
+            let b = self.bits[t as usize];
+            if b != Self::NONE {
+                out[b as usize / 64] |= 1 << (b % 64);
             }
         }
     }
@@ -248,29 +343,51 @@ impl Vocab {
 /// Encodes `mentors` (with their spare capacity) and `mentees` for `form`.
 ///
 /// `spare[i]` is mentor `i`'s capacity left after approved and pinned pairs.
+/// Interns their tags ([`TagBank`]) and calls [`encode_from`].
 pub fn encode(
     form: Form,
     mentors: &[&MentorProfile],
     spare: &[u32],
     mentees: &[&MenteeProfile],
 ) -> Features {
-    let subjects = Vocab::build(
-        mentees.iter().flat_map(|e| &e.person.subjects),
-        mentors.iter().flat_map(|m| &m.person.subjects),
-    );
-    let requests = Vocab::build(
-        mentees.iter().flat_map(|e| &e.requests),
-        mentors.iter().flat_map(|m| &m.competencies),
-    );
-    let interests = Vocab::build(
-        mentees.iter().flat_map(|e| &e.person.interests),
-        mentors.iter().flat_map(|m| &m.person.interests),
-    );
-    let slots = Vocab::build(
-        mentees.iter().flat_map(|e| &e.person.availability),
-        mentors.iter().flat_map(|m| &m.person.availability),
-    );
-    let widest = [&subjects, &requests, &interests, &slots]
+    let tags = TagBank::new(mentors.iter().copied(), mentees.iter().copied());
+    let mentor_at: Vec<usize> = (0..mentors.len()).collect();
+    let mentee_at: Vec<usize> = (0..mentees.len()).collect();
+    encode_from(
+        &tags,
+        form,
+        (&mentor_at, mentors),
+        spare,
+        (&mentee_at, mentees),
+    )
+}
+
+/// Encodes profiles of a bank whose tags were interned once: mentor `j` is
+/// `mentors.1[j]`, number `mentors.0[j]` in `tags`, and the same for the
+/// mentees. The features are exactly [`encode`]'s for the same profiles.
+/// `O(encoded tags + vocabulary + (mentors + mentees) · words)`, plus the
+/// class teachers' ids hashed.
+pub fn encode_from(
+    tags: &TagBank,
+    form: Form,
+    mentors: (&[usize], &[&MentorProfile]),
+    spare: &[u32],
+    mentees: (&[usize], &[&MenteeProfile]),
+) -> Features {
+    let ((mentor_at, mentors), (mentee_at, mentees)) = (mentors, mentees);
+    let vocab = |k: usize| {
+        Vocab::build(
+            &tags.names[k],
+            mentee_at
+                .iter()
+                .flat_map(|&e| tags.mentee(e, k).iter().copied()),
+            mentor_at
+                .iter()
+                .flat_map(|&m| tags.mentor(m, k).iter().copied()),
+        )
+    };
+    let vocabs = [vocab(0), vocab(1), vocab(2), vocab(3)];
+    let widest = vocabs
         .iter()
         .map(|v| v.len().div_ceil(64))
         .max()
@@ -283,13 +400,9 @@ pub fn encode(
     let mut index_of: HashMap<&str, u32> = HashMap::with_capacity(mentors.len());
     for (i, m) in mentors.iter().enumerate() {
         let rec = &mut mentor_bits[i * stride..(i + 1) * stride];
-        let (s, rest) = rec.split_at_mut(words);
-        let (c, rest) = rest.split_at_mut(words);
-        let (t, a) = rest.split_at_mut(words);
-        subjects.write(&m.person.subjects, s);
-        requests.write(&m.competencies, c);
-        interests.write(&m.person.interests, t);
-        slots.write(&m.person.availability, a);
+        for (k, (v, out)) in vocabs.iter().zip(rec.chunks_mut(words)).enumerate() {
+            v.write(tags.mentor(mentor_at[i], k), out);
+        }
         index_of.entry(m.person.id.as_str()).or_insert(i as u32);
         mentor_scalars.push(MentorScalars {
             n_interests: m.person.interests.len() as u32,
@@ -305,13 +418,9 @@ pub fn encode(
     let mut mentee_scalars = Vec::with_capacity(mentees.len());
     for (i, e) in mentees.iter().enumerate() {
         let rec = &mut mentee_bits[i * stride..(i + 1) * stride];
-        let (s, rest) = rec.split_at_mut(words);
-        let (c, rest) = rest.split_at_mut(words);
-        let (t, a) = rest.split_at_mut(words);
-        subjects.write(&e.person.subjects, s);
-        requests.write(&e.requests, c);
-        interests.write(&e.person.interests, t);
-        slots.write(&e.person.availability, a);
+        for (k, (v, out)) in vocabs.iter().zip(rec.chunks_mut(words)).enumerate() {
+            v.write(tags.mentee(mentee_at[i], k), out);
+        }
         let target = AVAILABILITY_TARGET.min(e.person.availability.len() as u32);
         mentee_scalars.push(MenteeScalars {
             inv_subjects: inv(e.person.subjects.len()),
@@ -349,4 +458,38 @@ pub fn encode(
 /// Whether a category is one of the pupil categories (grades matter).
 pub fn is_pupil_category(category: MenteeCategory) -> bool {
     !Form::TeacherTeacher.categories().contains(&category)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matching::synth::generate;
+
+    #[test]
+    fn a_subset_encoded_from_the_bank_is_encoded_as_on_its_own() {
+        let data = generate(6, 11);
+        let tags = TagBank::new(&data.mentors, &data.mentees);
+        let mentor_at: Vec<usize> = (0..data.mentors.len()).step_by(3).collect();
+        let mentee_at: Vec<usize> = (1..data.mentees.len()).step_by(2).collect();
+        let mentors: Vec<&MentorProfile> = mentor_at.iter().map(|&m| &data.mentors[m]).collect();
+        let mentees: Vec<&MenteeProfile> = mentee_at.iter().map(|&e| &data.mentees[e]).collect();
+        let spare: Vec<u32> = mentors.iter().map(|m| m.capacity / 2).collect();
+        for form in [Form::TeacherPupil, Form::PupilPupil] {
+            let alone = encode(form, &mentors, &spare, &mentees);
+            let shared = encode_from(
+                &tags,
+                form,
+                (&mentor_at, &mentors),
+                &spare,
+                (&mentee_at, &mentees),
+            );
+            assert!(alone.mentee_bits.iter().any(|&w| w != 0), "tags are shared");
+            assert_eq!(shared.words, alone.words);
+            assert_eq!(shared.mentor_bits, alone.mentor_bits);
+            assert_eq!(shared.mentee_bits, alone.mentee_bits);
+            assert_eq!(shared.mentors, alone.mentors);
+            assert_eq!(shared.mentees, alone.mentees);
+            assert_eq!(shared.age_curve, alone.age_curve);
+        }
+    }
 }

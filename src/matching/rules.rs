@@ -140,6 +140,13 @@ impl Scope {
             .get(org)
             .is_some_and(|&i| self.inside[i as usize])
     }
+
+    /// Whether the organisation at `at` in the slice the scope was built
+    /// from is in scope; `at` is that of the last organisation with the id,
+    /// as [`Scope::contains`] finds it (`u32::MAX`, unknown, is not). `O(1)`.
+    pub fn contains_at(&self, at: u32) -> bool {
+        self.inside.get(at as usize).copied().unwrap_or(false)
+    }
 }
 
 /// What the rules need to know about the programme.
@@ -164,6 +171,18 @@ impl RuleContext {
 
 /// The first mentor-side rule `mentor` breaks, if any.
 pub fn mentor_rule(ctx: &RuleContext, mentor: &MentorProfile) -> Option<Rule> {
+    mentor_rule_scoped(ctx, mentor, || {
+        ctx.scope.contains(&mentor.person.organization_id)
+    })
+}
+
+/// [`mentor_rule`] with the scope test given (asked only when the other
+/// rules pass), for callers that know where the organisation is.
+pub fn mentor_rule_scoped(
+    ctx: &RuleContext,
+    mentor: &MentorProfile,
+    in_scope: impl FnOnce() -> bool,
+) -> Option<Rule> {
     let p = &mentor.person;
     if !mentor.forms.contains(&ctx.form) {
         return Some(Rule::FormNotAccepted);
@@ -177,7 +196,7 @@ pub fn mentor_rule(ctx: &RuleContext, mentor: &MentorProfile) -> Option<Rule> {
     if ctx.rules.require_trained && !mentor.trained {
         return Some(Rule::MentorNotTrained);
     }
-    if !ctx.scope.contains(&p.organization_id) {
+    if !in_scope() {
         return Some(Rule::MentorOutOfScope);
     }
     None
@@ -222,6 +241,11 @@ impl Interner {
     pub fn get(&mut self, id: &Id) -> u32 {
         let next = self.ids.len() as u32;
         *self.ids.entry(id.as_str().to_owned()).or_insert(next)
+    }
+
+    /// The number of `id` if it was seen, without allocating one.
+    pub fn find(&self, id: &Id) -> Option<u32> {
+        self.ids.get(id.as_str()).copied()
     }
 
     /// The rule record of a mentor.

@@ -65,7 +65,7 @@ fn blocks(run: &Prepared<'_>) -> Vec<(Vec<usize>, Vec<usize>)> {
 /// Splits one block (mentees × mentors that may meet) into components.
 fn components_of(
     ctx: &RuleContext,
-    people: &RulePeople,
+    people: &RulePeople<'_>,
     mentees: &[usize],
     mentors: &[usize],
 ) -> Vec<Component> {

@@ -53,6 +53,7 @@ mod solve;
 
 use self::collect::{collect_outcome, unmatched_reasons};
 use self::decompose::split_components;
+pub use self::prepare::Bank;
 use self::prepare::{Pool, ineligibility, prepare, rule_context};
 use self::proposals::explain_proposals;
 use self::scoring::score_components;
@@ -249,7 +250,30 @@ impl From<AssignmentError> for MatchError {
 /// # }
 /// ```
 pub fn run(input: &RunInput<'_>) -> Result<Outcome, MatchError> {
-    let (prepared, encode_ms) = timed(|| prepare(input));
+    let (bank, bank_ms) = timed(|| Bank::of(input));
+    run_stages(&bank, input, bank_ms)
+}
+
+/// [`run`] on banks indexed once for many programmes: `bank` is built
+/// over the input's organisations, mentors and mentees (the same slices;
+/// otherwise the run indexes its own). The outcome is [`run`]'s, the time
+/// of indexing the banks aside. Matching every programme of a region so
+/// costs one indexing plus, per programme, plain passes over the banks
+/// and the work on its own people, not a hashing of every profile.
+///
+/// Errors: as [`run`].
+pub fn run_on(bank: &Bank<'_>, input: &RunInput<'_>) -> Result<Outcome, MatchError> {
+    if !bank.serves(input) {
+        return run(input);
+    }
+    run_stages(bank, input, 0.0)
+}
+
+/// The stages of a run; `bank_ms` is the time taken to index the banks
+/// for this run alone (counted in `encode_ms`).
+fn run_stages(bank: &Bank<'_>, input: &RunInput<'_>, bank_ms: f64) -> Result<Outcome, MatchError> {
+    let (prepared, prepare_ms) = timed(|| prepare(bank, input));
+    let encode_ms = bank_ms + prepare_ms;
     let prepared = prepared?;
     let (components, decompose_ms) = timed(|| split_components(&prepared));
     let (scored, score_ms) = timed(|| score_components(&prepared, &components));

@@ -8,10 +8,10 @@ use super::{MatchError, RunInput};
 use crate::domain::profile::ConsentProblem;
 use crate::domain::{Consent, Id, MenteeProfile, MentorProfile, Organization, Programme, Weights};
 use crate::matching::features::WishCell;
-use crate::matching::features::{Features, encode};
+use crate::matching::features::{Features, TagBank, encode_from};
 use crate::matching::groups::group_capacity;
 use crate::matching::rules::{
-    Interner, Rule, RuleContext, RuleMentee, RuleMentor, Scope, mentor_rule,
+    Interner, Rule, RuleContext, RuleMentee, RuleMentor, Scope, mentor_rule_scoped,
 };
 use crate::matching::score::{CRITERIA, weight_array};
 use crate::matching::unmatched::{Ineligible, IneligibleReason};
@@ -31,13 +31,107 @@ pub(super) struct Prepared<'a> {
     /// Pins, members, eligible and ineligible mentees.
     pub people: People,
     /// Interned people and rejected pairs.
-    pub rules: RulePeople,
+    pub rules: RulePeople<'a>,
     /// Mentor-side rules and places.
     pub places: Places,
     /// Features of the people a run scores or explains.
     pub encoded: Encoded,
     /// Wishes by input index.
     pub wishes: WishIndex,
+}
+
+/// What a run derives from the banks alone, whatever the programme: the
+/// people by id, their rule records (people and organisations interned to
+/// numbers, mentors first) and where their organisations are. Built once
+/// per request and shared by every programme run on the same banks, so a
+/// run reads people by index instead of hashing every id again.
+/// `O(people + organisations)` expected to build.
+pub struct Bank<'a> {
+    organizations: &'a [Organization],
+    mentors: &'a [MentorProfile],
+    mentees: &'a [MenteeProfile],
+    /// First position of each mentor id.
+    mentor_at: HashMap<&'a str, usize>,
+    /// First position of each mentee id.
+    mentee_at: HashMap<&'a str, usize>,
+    /// Person numbers (a mentor and a mentee with one id share one).
+    persons: Interner,
+    /// Rule records of the mentors, by input index.
+    rule_mentors: Vec<RuleMentor>,
+    /// Rule records of the mentees, by input index.
+    rule_mentees: Vec<RuleMentee>,
+    /// Position of each mentor's organisation in `organizations`, as
+    /// [`Scope::contains_at`] takes it.
+    mentor_org: Vec<u32>,
+    /// The same for the mentees.
+    mentee_org: Vec<u32>,
+    /// Everyone's tags, interned once.
+    tags: TagBank,
+}
+
+impl<'a> Bank<'a> {
+    /// Indexes the banks. `O(people + organisations)` expected.
+    pub fn new(
+        organizations: &'a [Organization],
+        mentors: &'a [MentorProfile],
+        mentees: &'a [MenteeProfile],
+    ) -> Self {
+        fn first_at<'p>(ids: impl Iterator<Item = &'p Id>) -> HashMap<&'p str, usize> {
+            let mut at = HashMap::new();
+            for (i, id) in ids.enumerate() {
+                at.entry(id.as_str()).or_insert(i);
+            }
+            at
+        }
+        let mut persons = Interner::default();
+        let mut orgs = Interner::default();
+        let rule_mentors = mentors
+            .iter()
+            .map(|m| persons.mentor(&mut orgs, m))
+            .collect();
+        let rule_mentees = mentees
+            .iter()
+            .map(|e| persons.mentee(&mut orgs, e))
+            .collect();
+        // The last organisation with an id wins, as in `Scope`.
+        let org_at: HashMap<&str, u32> = organizations
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (o.id.as_str(), i as u32))
+            .collect();
+        let at = |id: &Id| org_at.get(id.as_str()).copied().unwrap_or(u32::MAX);
+        Self {
+            organizations,
+            mentors,
+            mentees,
+            mentor_at: first_at(mentors.iter().map(|m| &m.person.id)),
+            mentee_at: first_at(mentees.iter().map(|e| &e.person.id)),
+            persons,
+            rule_mentors,
+            rule_mentees,
+            mentor_org: mentors
+                .iter()
+                .map(|m| at(&m.person.organization_id))
+                .collect(),
+            mentee_org: mentees
+                .iter()
+                .map(|e| at(&e.person.organization_id))
+                .collect(),
+            tags: TagBank::new(mentors, mentees),
+        }
+    }
+
+    /// The bank of a run's own banks.
+    pub fn of(input: &RunInput<'a>) -> Self {
+        Self::new(input.organizations, input.mentors, input.mentees)
+    }
+
+    /// Whether the bank was built over exactly the banks of `input`.
+    pub fn serves(&self, input: &RunInput<'_>) -> bool {
+        std::ptr::eq(self.organizations, input.organizations)
+            && std::ptr::eq(self.mentors, input.mentors)
+            && std::ptr::eq(self.mentees, input.mentees)
+    }
 }
 
 /// The wishes of a run by input index, unknown people left out.
@@ -50,17 +144,9 @@ pub(super) struct WishIndex {
 }
 
 impl WishIndex {
-    /// `O(people + wishes)` expected.
-    fn new(input: &RunInput<'_>) -> Self {
-        fn index<'p>(ids: impl Iterator<Item = &'p Id>) -> HashMap<&'p str, usize> {
-            let mut at = HashMap::new();
-            for (i, id) in ids.enumerate() {
-                at.entry(id.as_str()).or_insert(i);
-            }
-            at
-        }
-        let mentor_at = index(input.mentors.iter().map(|m| &m.person.id));
-        let mentee_at = index(input.mentees.iter().map(|e| &e.person.id));
+    /// `O(wishes)` expected.
+    fn new(input: &RunInput<'_>, bank: &Bank<'_>) -> Self {
+        let (mentor_at, mentee_at) = (&bank.mentor_at, &bank.mentee_at);
         let lists =
             |wishes: &[(Id, Vec<Id>)], own: &HashMap<&str, usize>, other: &HashMap<&str, usize>| {
                 wishes
@@ -76,8 +162,8 @@ impl WishIndex {
                     .collect()
             };
         Self {
-            mentees: lists(input.mentee_wishes, &mentee_at, &mentor_at),
-            mentors: lists(input.mentor_wishes, &mentor_at, &mentee_at),
+            mentees: lists(input.mentee_wishes, mentee_at, mentor_at),
+            mentors: lists(input.mentor_wishes, mentor_at, mentee_at),
         }
     }
 
@@ -116,16 +202,20 @@ impl WishIndex {
     }
 }
 
-/// Gives everything the later stages read; fails only on a pinned pair
-/// naming someone not in the banks. `O(mentors + mentees + pairs)` plus
-/// [`encode`]'s cost.
-pub(super) fn prepare<'a>(input: &'a RunInput<'a>) -> Result<Prepared<'a>, MatchError> {
+/// Gives everything the later stages read from `bank`, which must serve
+/// `input` ([`Bank::serves`]); fails only on a pinned pair naming someone
+/// not in the banks. `O(mentors + mentees + pairs)` plain steps (no id is
+/// hashed but those of pairs and wishes) plus [`encode_from`]'s cost.
+pub(super) fn prepare<'a>(
+    bank: &'a Bank<'_>,
+    input: &'a RunInput<'a>,
+) -> Result<Prepared<'a>, MatchError> {
     let ctx = rule_context(input.programme, input.organizations);
-    let people = eligible_people(input, &ctx)?;
-    let rules = rule_people(input);
-    let places = mentor_places(input, &ctx, &people.members);
-    let wishes = WishIndex::new(input);
-    let mut encoded = encode_features(input, &people, &places);
+    let people = eligible_people(input, bank, &ctx)?;
+    let rules = rule_people(input, bank);
+    let places = mentor_places(input, bank, &ctx, &people.members);
+    let wishes = WishIndex::new(input, bank);
+    let mut encoded = encode_features(input, bank, &people, &places);
     if weight_array(&input.weights.unwrap_or(input.programme.weights))[CRITERIA - 1] > 0.0 {
         encoded.set_wishes(&wishes);
     }
@@ -170,16 +260,13 @@ pub(super) struct People {
 /// already has, the pins, and the mentees split into eligible and
 /// ineligible (pinned mentees are neither). Fails on a pinned pair naming
 /// someone not in the banks. `O(mentors + mentees + pairs)` expected.
-fn eligible_people(input: &RunInput<'_>, ctx: &RuleContext) -> Result<People, MatchError> {
+fn eligible_people(
+    input: &RunInput<'_>,
+    bank: &Bank<'_>,
+    ctx: &RuleContext,
+) -> Result<People, MatchError> {
     let (mentors, mentees) = (input.mentors, input.mentees);
-    let mut mentor_at: HashMap<&str, usize> = HashMap::with_capacity(mentors.len());
-    for (i, m) in mentors.iter().enumerate() {
-        mentor_at.entry(m.person.id.as_str()).or_insert(i);
-    }
-    let mut mentee_at: HashMap<&str, usize> = HashMap::with_capacity(mentees.len());
-    for (i, e) in mentees.iter().enumerate() {
-        mentee_at.entry(e.person.id.as_str()).or_insert(i);
-    }
+    let (mentor_at, mentee_at) = (&bank.mentor_at, &bank.mentee_at);
 
     let mut members = vec![0u32; mentors.len()];
     let mut approved_mentees: HashSet<&str> = HashSet::new();
@@ -214,7 +301,8 @@ fn eligible_people(input: &RunInput<'_>, ctx: &RuleContext) -> Result<People, Ma
         if pinned_mentees.contains(&i) {
             continue;
         }
-        match ineligibility(ctx, e, &pool) {
+        let in_scope = || ctx.scope.contains_at(bank.mentee_org[i]);
+        match ineligibility_scoped(ctx, e, &pool, in_scope) {
             None => eligible.push(i),
             Some(reason) => ineligible.push(Ineligible {
                 mentee_id: e.person.id.clone(),
@@ -247,11 +335,23 @@ pub(super) fn ineligibility(
     mentee: &MenteeProfile,
     pool: &Pool<'_>,
 ) -> Option<IneligibleReason> {
+    let in_scope = || ctx.scope.contains(&mentee.person.organization_id);
+    ineligibility_scoped(ctx, mentee, pool, in_scope)
+}
+
+/// [`ineligibility`] with the scope test given (asked only for a mentee
+/// of the form's categories).
+fn ineligibility_scoped(
+    ctx: &RuleContext,
+    mentee: &MenteeProfile,
+    pool: &Pool<'_>,
+    in_scope: impl FnOnce() -> bool,
+) -> Option<IneligibleReason> {
     let p = &mentee.person;
     if !ctx.form.categories().contains(&mentee.category) {
         return Some(IneligibleReason::CategoryNotInForm);
     }
-    if !ctx.scope.contains(&p.organization_id) {
+    if !in_scope() {
         return Some(IneligibleReason::OutOfScope);
     }
     if pool.approved.contains(p.id.as_str()) {
@@ -276,16 +376,16 @@ pub(super) fn ineligibility(
 }
 
 /// The people as the pair rules see them, from [`rule_people`].
-pub(super) struct RulePeople {
+pub(super) struct RulePeople<'a> {
     /// Rule records of the mentors, by input index.
-    pub mentors: Vec<RuleMentor>,
+    pub mentors: &'a [RuleMentor],
     /// Rule records of the mentees, by input index.
-    pub mentees: Vec<RuleMentee>,
+    pub mentees: &'a [RuleMentee],
     /// Rejected mentor numbers by mentee number, sorted, no repeats.
     pub rejected: HashMap<u32, Vec<u32>>,
 }
 
-impl RulePeople {
+impl RulePeople<'_> {
     /// The mentors (as person numbers, sorted) rejected for mentee `mentee`.
     pub fn rejected_for(&self, mentee: usize) -> &[u32] {
         self.rejected
@@ -294,26 +394,17 @@ impl RulePeople {
     }
 }
 
-/// Takes the banks and the rejected pairs; gives every person's rule
-/// record (people and organisations interned to numbers, mentors first)
-/// and the rejected pairs by mentee. `O(people + rejected · log)`.
-fn rule_people(input: &RunInput<'_>) -> RulePeople {
-    let mut persons = Interner::default();
-    let mut orgs = Interner::default();
-    let mentors: Vec<RuleMentor> = input
-        .mentors
-        .iter()
-        .map(|m| persons.mentor(&mut orgs, m))
-        .collect();
-    let mentees: Vec<RuleMentee> = input
-        .mentees
-        .iter()
-        .map(|e| persons.mentee(&mut orgs, e))
-        .collect();
+/// Takes the bank's rule records and the rejected pairs; gives the
+/// records and the rejected pairs by mentee. A pair naming someone not in
+/// the banks can rule out nobody and is left out. `O(rejected · log)`.
+fn rule_people<'a>(input: &RunInput<'_>, bank: &'a Bank<'_>) -> RulePeople<'a> {
+    let persons = &bank.persons;
     let mut rejected: HashMap<u32, Vec<u32>> = HashMap::new();
     for pair in input.excluded {
-        let m = persons.get(&pair.mentor_id);
-        let e = persons.get(&pair.mentee_id);
+        let (Some(m), Some(e)) = (persons.find(&pair.mentor_id), persons.find(&pair.mentee_id))
+        else {
+            continue;
+        };
         rejected.entry(e).or_default().push(m);
     }
     for list in rejected.values_mut() {
@@ -321,8 +412,8 @@ fn rule_people(input: &RunInput<'_>) -> RulePeople {
         list.dedup();
     }
     RulePeople {
-        mentors,
-        mentees,
+        mentors: &bank.rule_mentors,
+        mentees: &bank.rule_mentees,
         rejected,
     }
 }
@@ -342,9 +433,18 @@ pub(super) struct Places {
 /// Takes the mentors and their current members; gives the mentor-side
 /// rule each breaks, the spare capacity, the places this run may fill and
 /// the candidates. `O(mentors)`.
-fn mentor_places(input: &RunInput<'_>, ctx: &RuleContext, members: &[u32]) -> Places {
+fn mentor_places(
+    input: &RunInput<'_>,
+    bank: &Bank<'_>,
+    ctx: &RuleContext,
+    members: &[u32],
+) -> Places {
     let mentors = input.mentors;
-    let side: Vec<Option<Rule>> = mentors.iter().map(|m| mentor_rule(ctx, m)).collect();
+    let side: Vec<Option<Rule>> = mentors
+        .iter()
+        .zip(&bank.mentor_org)
+        .map(|(m, &org)| mentor_rule_scoped(ctx, m, || ctx.scope.contains_at(org)))
+        .collect();
     let spare: Vec<u32> = mentors
         .iter()
         .zip(members)
@@ -427,9 +527,15 @@ impl Encoded {
 }
 
 /// Encodes the candidates and eligible mentees plus the people of pinned
-/// pairs (each once, in that order). `O(encoded people · tags)`, see
-/// [`encode`].
-fn encode_features(input: &RunInput<'_>, people: &People, places: &Places) -> Encoded {
+/// pairs (each once, in that order), from the bank's interned tags.
+/// `O(encoded people · tags)`, see [`encode_from`] (the same features as
+/// `features::encode` gives for these people).
+fn encode_features(
+    input: &RunInput<'_>,
+    bank: &Bank<'_>,
+    people: &People,
+    places: &Places,
+) -> Encoded {
     let (mentors, mentees) = (input.mentors, input.mentees);
     let pins = &people.pins;
     let mut mentor_fi = vec![u32::MAX; mentors.len()];
@@ -451,7 +557,13 @@ fn encode_features(input: &RunInput<'_>, people: &People, places: &Places) -> En
     let mentor_refs: Vec<&MentorProfile> = f_mentors.iter().map(|&m| &mentors[m]).collect();
     let mentee_refs: Vec<&MenteeProfile> = f_mentees.iter().map(|&e| &mentees[e]).collect();
     let f_spare: Vec<u32> = f_mentors.iter().map(|&m| places.spare[m]).collect();
-    let features = encode(input.programme.form, &mentor_refs, &f_spare, &mentee_refs);
+    let features = encode_from(
+        &bank.tags,
+        input.programme.form,
+        (&f_mentors, &mentor_refs),
+        &f_spare,
+        (&f_mentees, &mentee_refs),
+    );
     Encoded {
         features,
         mentor_fi,

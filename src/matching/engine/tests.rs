@@ -3,10 +3,10 @@
 use serde_json::{Value, json};
 
 use super::decompose::split_components;
-use super::prepare::prepare;
+use super::prepare::{Bank, prepare};
 use super::scoring::score_components;
 use super::solve::solve_components;
-use super::{MatchError, PairRef, RunInput};
+use super::{MatchError, PairRef, RunInput, run, run_on};
 use crate::domain::{Id, MenteeProfile, MentorProfile, Organization, Programme};
 use crate::matching::score::FORBIDDEN;
 
@@ -67,7 +67,9 @@ fn a_pin_naming_someone_unknown_stops_the_run_in_the_first_stage() {
         pinned: &pinned,
         ..RunInput::new(&p, &orgs, &mentors, &mentees)
     };
-    assert!(matches!(prepare(&input), Err(MatchError::UnknownPinned(pin)) if pin == pinned[0]));
+    assert!(
+        matches!(prepare(&Bank::of(&input), &input), Err(MatchError::UnknownPinned(pin)) if pin == pinned[0])
+    );
 }
 
 #[test]
@@ -84,7 +86,8 @@ fn pins_fill_places_and_leave_the_pool_while_ineligible_mentees_are_set_aside() 
         pinned: &pinned,
         ..RunInput::new(&p, &orgs, &mentors, &mentees)
     };
-    let prepared = prepare(&input).expect("prepared");
+    let bank = Bank::of(&input);
+    let prepared = prepare(&bank, &input).expect("prepared");
     assert_eq!(prepared.people.pins, [(1, 2)]);
     assert_eq!(prepared.people.members, [0, 1]);
     assert_eq!(prepared.people.eligible, [0]);
@@ -105,7 +108,8 @@ fn components_follow_the_schools_in_a_same_organisation_form() {
         pupil("e3", "s2", json!({"category": "special_needs"})),
     ];
     let input = RunInput::new(&p, &orgs, &mentors, &mentees);
-    let prepared = prepare(&input).expect("prepared");
+    let bank = Bank::of(&input);
+    let prepared = prepare(&bank, &input).expect("prepared");
     let components = split_components(&prepared);
     let mut found: Vec<(Vec<usize>, Vec<usize>)> = components
         .iter()
@@ -130,7 +134,8 @@ fn scoring_and_solving_keep_forbidden_cells_out_and_places_within_capacity() {
         excluded: &rejected,
         ..RunInput::new(&p, &orgs, &mentors, &mentees)
     };
-    let prepared = prepare(&input).expect("prepared");
+    let bank = Bank::of(&input);
+    let prepared = prepare(&bank, &input).expect("prepared");
     let components = split_components(&prepared);
     assert_eq!(components.len(), 1);
     let scored = score_components(&prepared, &components);
@@ -155,4 +160,76 @@ fn scoring_and_solving_keep_forbidden_cells_out_and_places_within_capacity() {
     assert_eq!(pairs, [(0, 0), (1, 1), (2, 1)]);
     assert_eq!(solved.final_cap, [1, 2]);
     assert!(solved.reports.iter().all(Option::is_none));
+}
+
+/// The outcome without its timings, which differ from run to run.
+fn untimed(mut outcome: crate::matching::Outcome) -> crate::matching::Outcome {
+    outcome.stats.timings = Default::default();
+    outcome
+}
+
+#[test]
+fn programmes_run_on_one_shared_bank_give_what_each_gives_alone() {
+    let data = crate::matching::synth::generate(12, 3);
+    let (orgs, mentors, mentees) = (&data.organizations, &data.mentors, &data.mentees);
+    // Curators' pairs and wishes, some naming people not in the banks.
+    let excluded = [
+        PairRef {
+            mentor_id: mentors[0].person.id.clone(),
+            mentee_id: mentees[1].person.id.clone(),
+        },
+        pair("nobody", mentees[2].person.id.as_str()),
+        pair(mentors[3].person.id.as_str(), "nobody"),
+    ];
+    let mentee_wishes = [
+        (
+            mentees[4].person.id.clone(),
+            vec![
+                mentors[1].person.id.clone(),
+                Id::parse("nobody").expect("id"),
+            ],
+        ),
+        (
+            Id::parse("nobody").expect("id"),
+            vec![mentors[2].person.id.clone()],
+        ),
+    ];
+    let mentor_wishes = [(
+        mentors[5].person.id.clone(),
+        vec![mentees[6].person.id.clone()],
+    )];
+    let bank = Bank::new(orgs, mentors, mentees);
+    assert!(data.programmes.len() >= 5, "one programme per form");
+    let mut matched = 0;
+    for programme in &data.programmes {
+        let input = RunInput {
+            excluded: &excluded,
+            mentee_wishes: &mentee_wishes,
+            mentor_wishes: &mentor_wishes,
+            ..RunInput::new(programme, orgs, mentors, mentees)
+        };
+        let shared = run_on(&bank, &input).expect("run on the shared bank");
+        let alone = run(&input).expect("run alone");
+        matched += shared.stats.mentees_matched;
+        assert_eq!(
+            untimed(shared),
+            untimed(alone),
+            "programme {}",
+            programme.id
+        );
+    }
+    assert!(matched > 0, "the generated region gets proposals");
+}
+
+#[test]
+fn a_bank_of_other_banks_is_not_used() {
+    let (p, orgs) = (programme(), orgs());
+    let mentors = [teacher("t1", "s1", 1)];
+    let mentees = [pupil("e1", "s1", json!({}))];
+    let (other_mentors, other_mentees) = ([teacher("t9", "s2", 1)], [pupil("e9", "s2", json!({}))]);
+    let bank = Bank::new(&orgs, &other_mentors, &other_mentees);
+    let input = RunInput::new(&p, &orgs, &mentors, &mentees);
+    assert!(!bank.serves(&input));
+    let outcome = run_on(&bank, &input).expect("run");
+    assert_eq!(untimed(outcome), untimed(run(&input).expect("run alone")));
 }
