@@ -517,7 +517,10 @@ pub fn solve_compressed(
         },
         Objective::RankMaximal | Objective::Stable | Objective::StableMentor => {
             use crate::matching::stable::{Preferences, Proposer, deferred_acceptance};
-            let prefs = Preferences::from_csr(cols, start, cols_idx, scores, &[], &[]);
+            // Columns without capacity are left out, as the dense solve leaves them out.
+            let kept = keep_above(start, cols_idx, scores, &caps, i64::MIN + 1);
+            let prefs =
+                Preferences::from_csr(cols, &kept.start, &kept.cols_idx, &kept.scores, &[], &[]);
             let pairs = match objective {
                 Objective::StableMentor => deferred_acceptance(&prefs, &caps, Proposer::Mentors),
                 Objective::Stable => deferred_acceptance(&prefs, &caps, Proposer::Mentees),
