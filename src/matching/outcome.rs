@@ -200,28 +200,174 @@ pub struct GroupComponentStats {
     pub solve_ms: f64,
 }
 
+/// A component's scaled scores (score × 1,000,000), in one of two forms
+/// with the same meaning: every cell row-major (dense components), or
+/// only the allowed cells row by row (sparse components, see
+/// `engine/scoring.rs` for when). Indices are local to the component.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cells {
+    /// Row-major rows × columns, [`FORBIDDEN`] where a rule forbids.
+    Dense(Vec<i64>),
+    /// Compressed rows: row `r`'s allowed columns are
+    /// `cols[start[r]..start[r + 1]]` (ascending), with `scores` alongside.
+    Sparse {
+        /// Row offsets (rows + 1 entries).
+        start: Vec<usize>,
+        /// Column of each allowed cell, ascending within a row.
+        cols: Vec<u32>,
+        /// Scaled score of each allowed cell.
+        scores: Vec<i64>,
+    },
+}
+
+impl Cells {
+    /// The scaled score of `(row, col)` in a table of `width` columns,
+    /// `None` when forbidden or out of range. `O(1)` dense, `O(log d)`
+    /// sparse for `d` allowed cells in the row.
+    pub fn get(&self, row: usize, col: usize, width: usize) -> Option<i64> {
+        match self {
+            Self::Dense(cells) => {
+                if col >= width {
+                    return None;
+                }
+                let c = *cells.get(row * width + col)?;
+                (c != FORBIDDEN).then_some(c)
+            }
+            Self::Sparse {
+                start,
+                cols,
+                scores,
+            } => {
+                let (a, b) = (*start.get(row)?, *start.get(row + 1)?);
+                let col = u32::try_from(col).ok()?;
+                let k = cols[a..b].binary_search(&col).ok()?;
+                Some(scores[a + k])
+            }
+        }
+    }
+
+    /// Row `row`'s allowed cells `(column, scaled score)`, columns
+    /// ascending, in a table of `width` columns.
+    pub fn row(&self, row: usize, width: usize) -> Box<dyn Iterator<Item = (usize, i64)> + '_> {
+        match self {
+            Self::Dense(cells) => Box::new(
+                cells[row * width..(row + 1) * width]
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &s)| s != FORBIDDEN)
+                    .map(|(c, &s)| (c, s)),
+            ),
+            Self::Sparse {
+                start,
+                cols,
+                scores,
+            } => {
+                let (a, b) = (start[row], start[row + 1]);
+                Box::new(
+                    cols[a..b]
+                        .iter()
+                        .zip(&scores[a..b])
+                        .map(|(&c, &s)| (c as usize, s)),
+                )
+            }
+        }
+    }
+
+    /// The number of allowed cells.
+    pub fn allowed(&self) -> usize {
+        match self {
+            Self::Dense(cells) => cells.iter().filter(|&&s| s != FORBIDDEN).count(),
+            Self::Sparse { scores, .. } => scores.len(),
+        }
+    }
+
+    /// Every cell row-major, [`FORBIDDEN`] where forbidden (for solvers
+    /// that need the dense form). `O(rows · width)`.
+    pub fn to_dense(&self, rows: usize, width: usize) -> Vec<i64> {
+        match self {
+            Self::Dense(cells) => cells.clone(),
+            Self::Sparse { .. } => {
+                let mut out = vec![FORBIDDEN; rows * width];
+                for r in 0..rows {
+                    for (c, s) in self.row(r, width) {
+                        out[r * width + c] = s;
+                    }
+                }
+                out
+            }
+        }
+    }
+}
+
+/// Tables of at most this many cells serialize their `scores` as the
+/// dense row-major list of options; larger sparse ones as `allowed`
+/// `[row, column, score]` triples, so that serializing never costs
+/// `rows × columns` for a huge sparse component.
+pub const DENSE_JSON_MAX_CELLS: usize = 1 << 20;
+
 /// The score matrix of one connected component of the allowed-pair graph.
 /// Pairs in different components are all forbidden.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ScoreTable {
     /// Column ids.
     pub mentor_ids: Vec<Id>,
     /// Row ids.
     pub mentee_ids: Vec<Id>,
-    /// Row-major scaled scores (score × 1,000,000); `None` = forbidden.
-    #[serde(serialize_with = "cells_as_options")]
-    pub scores: Vec<i64>,
+    /// Scaled scores (score × 1,000,000), dense or sparse.
+    pub cells: Cells,
 }
 
-fn cells_as_options<S: Serializer>(cells: &[i64], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(cells.iter().map(|&c| (c != FORBIDDEN).then_some(c)))
+/// Serialized as `mentor_ids`, `mentee_ids` and either `scores` (row-major,
+/// `null` = forbidden) when the table has at most [`DENSE_JSON_MAX_CELLS`]
+/// cells or is stored dense, or `allowed` (`[row, column, score]` of the
+/// allowed cells) for a larger sparse table.
+impl Serialize for ScoreTable {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let (rows, width) = (self.mentee_ids.len(), self.mentor_ids.len());
+        let mut st = s.serialize_struct("ScoreTable", 3)?;
+        st.serialize_field("mentor_ids", &self.mentor_ids)?;
+        st.serialize_field("mentee_ids", &self.mentee_ids)?;
+        let dense = matches!(self.cells, Cells::Dense(_))
+            || rows.saturating_mul(width) <= DENSE_JSON_MAX_CELLS;
+        if dense {
+            st.serialize_field("scores", &DenseCells(self))?;
+        } else {
+            st.serialize_field("allowed", &AllowedCells(self))?;
+        }
+        st.end()
+    }
+}
+
+/// Every cell of a table as an option, streamed.
+struct DenseCells<'a>(&'a ScoreTable);
+
+impl Serialize for DenseCells<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let t = self.0;
+        let (rows, width) = (t.mentee_ids.len(), t.mentor_ids.len());
+        s.collect_seq((0..rows).flat_map(|r| (0..width).map(move |c| t.get(r, c))))
+    }
+}
+
+/// The allowed cells of a table as `[row, column, score]`, streamed.
+struct AllowedCells<'a>(&'a ScoreTable);
+
+impl Serialize for AllowedCells<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let t = self.0;
+        let width = t.mentor_ids.len();
+        s.collect_seq(
+            (0..t.mentee_ids.len())
+                .flat_map(|r| t.cells.row(r, width).map(move |(c, v)| (r, c, v))),
+        )
+    }
 }
 
 impl ScoreTable {
     /// The scaled score of `(row, col)`, `None` when forbidden.
     pub fn get(&self, row: usize, col: usize) -> Option<i64> {
-        let c = *self.scores.get(row * self.mentor_ids.len() + col)?;
-        (c != FORBIDDEN).then_some(c)
+        self.cells.get(row, col, self.mentor_ids.len())
     }
 }
 
@@ -292,8 +438,8 @@ pub fn write_scores_csv(outcome: &Outcome, out: &mut impl Write) -> io::Result<(
         cells.iter_mut().for_each(String::clear);
         if let Some(&(t, r)) = row_of.get(id) {
             let table = &outcome.score_tables[t];
-            for (c, mentor) in table.mentor_ids.iter().enumerate() {
-                if let (Some(s), Some(&col)) = (table.get(r, c), col_of.get(mentor)) {
+            for (c, s) in table.cells.row(r, table.mentor_ids.len()) {
+                if let Some(&col) = col_of.get(&table.mentor_ids[c]) {
                     cells[col] = format_scaled(s);
                 }
             }

@@ -438,3 +438,64 @@ pub fn score_block(
             .sum()
     })
 }
+
+/// Scores only the allowed cells of `mentees × mentors` (encoded indices;
+/// `allowed` as in [`score_block`], required here) into compressed rows:
+/// `(start, cols, scores)` with row `r`'s allowed columns ascending in
+/// `cols[start[r]..start[r + 1]]`. Each score is bit-for-bit the one
+/// [`score_block`] gives the cell. Rows in parallel; `O(rows · cols / 64 +
+/// E)` time and `O(rows + E)` memory for `E` allowed cells.
+///
+/// # Panics
+/// When `allowed` is shorter than `mentees.len() · ceil(mentors.len() / 64)`.
+pub fn score_block_sparse(
+    f: &Features,
+    weights: &[f64; CRITERIA],
+    mentees: &[u32],
+    mentors: &[u32],
+    allowed: &[u64],
+) -> (Vec<usize>, Vec<u32>, Vec<i64>) {
+    let cols = mentors.len();
+    let row_words = cols.div_ceil(64);
+    assert!(allowed.len() >= mentees.len() * row_words, "allowed bits");
+    let st = f.stride();
+    let local = Local::new(f, weights, mentors);
+    let rows: Vec<(Vec<u32>, Vec<i64>)> = with_words!(f.words, W => {
+        mentees
+            .par_iter()
+            .with_min_len(4)
+            .enumerate()
+            .map(|(row, &e)| {
+                let e = e as usize;
+                let er = &f.mentee_bits[e * st..(e + 1) * st];
+                let bits = &allowed[row * row_words..(row + 1) * row_words];
+                let r = Row::new(&f.mentees[e], local.weights);
+                let (mut cs, mut ss) = (Vec::new(), Vec::new());
+                for (w, &word) in bits.iter().enumerate() {
+                    let mut word = word;
+                    while word != 0 {
+                        let c = w * 64 + word.trailing_zeros() as usize;
+                        word &= word - 1;
+                        if c >= cols {
+                            break;
+                        }
+                        let mr = &local.bits[c * 4 * W..(c + 1) * 4 * W];
+                        cs.push(super::assignment::ix(c));
+                        ss.push(to_scaled(score_w::<W>(&local, er, &r, mr, c)));
+                    }
+                }
+                (cs, ss)
+            })
+            .collect()
+    });
+    let total: usize = rows.iter().map(|(c, _)| c.len()).sum();
+    let mut start = Vec::with_capacity(mentees.len() + 1);
+    let (mut cols_out, mut scores) = (Vec::with_capacity(total), Vec::with_capacity(total));
+    for (cs, ss) in rows {
+        start.push(cols_out.len());
+        cols_out.extend(cs);
+        scores.extend(ss);
+    }
+    start.push(cols_out.len());
+    (start, cols_out, scores)
+}

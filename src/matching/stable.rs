@@ -60,10 +60,25 @@ pub struct Preferences {
     mentee_lists: Vec<Vec<usize>>,
     /// Each mentor's mentees, most wanted first.
     mentor_lists: Vec<Vec<usize>>,
-    /// Row-major: the mentee's rank of the mentor (0 = first), [`NONE`] if forbidden.
-    mentee_rank: Vec<u32>,
-    /// Row-major: the mentor's rank of the mentee, [`NONE`] if forbidden.
-    mentor_rank: Vec<u32>,
+    /// Both sides' ranks of every allowed pair.
+    ranks: Ranks,
+}
+
+/// The ranks of the allowed pairs, dense (every cell) or in compressed rows
+/// (allowed cells only): `O(rows · cols)` or `O(E)` memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Ranks {
+    /// Row-major: the mentee's and the mentor's rank of each pair (0 =
+    /// first), [`NONE`] if forbidden.
+    Dense { mentee: Vec<u32>, mentor: Vec<u32> },
+    /// Row `r`'s allowed columns `cols[start[r]..start[r + 1]]`
+    /// (ascending), the two ranks alongside.
+    Sparse {
+        start: Vec<usize>,
+        cols: Vec<u32>,
+        mentee: Vec<u32>,
+        mentor: Vec<u32>,
+    },
 }
 
 impl Preferences {
@@ -120,9 +135,160 @@ impl Preferences {
             cols,
             mentee_lists,
             mentor_lists,
-            mentee_rank,
-            mentor_rank,
+            ranks: Ranks::Dense {
+                mentee: mentee_rank,
+                mentor: mentor_rank,
+            },
         }
+    }
+
+    /// The same preferences as [`Preferences::new`] from the allowed cells
+    /// only, in compressed rows: row `r`'s allowed columns are
+    /// `cols_idx[start[r]..start[r + 1]]`, ascending, with `scores`
+    /// alongside. `O(rows + cols + E log E)` time, `O(rows + cols + E)`
+    /// memory for `E` allowed cells; a rank look-up then costs
+    /// `O(log d)` for `d` allowed cells in the row.
+    ///
+    /// Panics if `start` does not have `rows + 1` offsets or a column is out
+    /// of range.
+    pub fn from_csr(
+        cols: usize,
+        start: &[usize],
+        cols_idx: &[u32],
+        scores: &[i64],
+        mentee_wishes: &[Vec<usize>],
+        mentor_wishes: &[Vec<usize>],
+    ) -> Self {
+        use super::assignment::ix;
+        let rows = start.len().saturating_sub(1);
+        let edges = start.last().copied().unwrap_or(0);
+        let find = |r: usize, c: usize| -> Option<usize> {
+            if r >= rows {
+                return None;
+            }
+            let (a, b) = (start[r], start[r + 1]);
+            let c = u32::try_from(c).ok()?;
+            cols_idx[a..b].binary_search(&c).ok().map(|k| a + k)
+        };
+        let mentee_lists: Vec<Vec<usize>> = (0..rows)
+            .map(|r| {
+                let wishes = mentee_wishes.get(r).map_or(&[][..], Vec::as_slice);
+                ranked(
+                    wishes,
+                    cols_idx[start[r]..start[r + 1]].iter().map(|&c| c as usize),
+                    |c| find(r, c).map_or(FORBIDDEN, |k| scores[k]),
+                    |c| find(r, c).is_some(),
+                )
+            })
+            .collect();
+        // The columns' view: each column's rows (ascending) and their cells.
+        let mut col_start = vec![0usize; cols + 1];
+        for &c in &cols_idx[..edges] {
+            col_start[c as usize + 1] += 1;
+        }
+        for c in 0..cols {
+            col_start[c + 1] += col_start[c];
+        }
+        let mut fill = col_start.clone();
+        let mut col_rows = vec![0u32; edges];
+        let mut col_cell = vec![0usize; edges];
+        for r in 0..rows {
+            for (k, &c) in cols_idx
+                .iter()
+                .enumerate()
+                .take(start[r + 1])
+                .skip(start[r])
+            {
+                let c = c as usize;
+                col_rows[fill[c]] = ix(r);
+                col_cell[fill[c]] = k;
+                fill[c] += 1;
+            }
+        }
+        drop(fill);
+        let mentor_lists: Vec<Vec<usize>> = (0..cols)
+            .map(|c| {
+                let (a, b) = (col_start[c], col_start[c + 1]);
+                let in_col = |r: usize| -> Option<usize> {
+                    let r = u32::try_from(r).ok()?;
+                    col_rows[a..b]
+                        .binary_search(&r)
+                        .ok()
+                        .map(|k| col_cell[a + k])
+                };
+                let wishes = mentor_wishes.get(c).map_or(&[][..], Vec::as_slice);
+                ranked(
+                    wishes,
+                    col_rows[a..b].iter().map(|&r| r as usize),
+                    |r| in_col(r).map_or(FORBIDDEN, |k| scores[k]),
+                    |r| in_col(r).is_some(),
+                )
+            })
+            .collect();
+        let mut mentee_rank = vec![NONE; edges];
+        for (r, list) in mentee_lists.iter().enumerate() {
+            for (k, &c) in list.iter().enumerate() {
+                if let Some(cell) = find(r, c) {
+                    mentee_rank[cell] = ix(k);
+                }
+            }
+        }
+        let mut mentor_rank = vec![NONE; edges];
+        for (c, list) in mentor_lists.iter().enumerate() {
+            for (k, &r) in list.iter().enumerate() {
+                if let Some(cell) = find(r, c) {
+                    mentor_rank[cell] = ix(k);
+                }
+            }
+        }
+        Self {
+            rows,
+            cols,
+            mentee_lists,
+            mentor_lists,
+            ranks: Ranks::Sparse {
+                start: start.to_vec(),
+                cols: cols_idx[..edges].to_vec(),
+                mentee: mentee_rank,
+                mentor: mentor_rank,
+            },
+        }
+    }
+
+    /// Both ranks of `(row, col)`: `(mentee's, mentor's)`, [`NONE`] when
+    /// forbidden.
+    #[inline]
+    fn ranks_of(&self, row: usize, col: usize) -> (u32, u32) {
+        match &self.ranks {
+            Ranks::Dense { mentee, mentor } => {
+                let k = row * self.cols + col;
+                (mentee[k], mentor[k])
+            }
+            Ranks::Sparse {
+                start,
+                cols,
+                mentee,
+                mentor,
+            } => {
+                let (a, b) = (start[row], start[row + 1]);
+                match cols[a..b].binary_search(&super::assignment::ix(col)) {
+                    Ok(k) => (mentee[a + k], mentor[a + k]),
+                    Err(_) => (NONE, NONE),
+                }
+            }
+        }
+    }
+
+    /// The mentee's rank of the mentor, [`NONE`] when forbidden.
+    #[inline]
+    fn ee(&self, row: usize, col: usize) -> u32 {
+        self.ranks_of(row, col).0
+    }
+
+    /// The mentor's rank of the mentee, [`NONE`] when forbidden.
+    #[inline]
+    fn or(&self, row: usize, col: usize) -> u32 {
+        self.ranks_of(row, col).1
     }
 
     /// Preferences from scores alone (nobody has wishes).
@@ -142,13 +308,13 @@ impl Preferences {
 
     /// The mentee's rank of the mentor (0 = first choice), `None` if forbidden.
     pub fn mentee_rank(&self, row: usize, col: usize) -> Option<usize> {
-        let k = self.mentee_rank[row * self.cols + col];
+        let k = self.ee(row, col);
         (k != NONE).then_some(k as usize)
     }
 
     /// The mentor's rank of the mentee (0 = first choice), `None` if forbidden.
     pub fn mentor_rank(&self, row: usize, col: usize) -> Option<usize> {
-        let k = self.mentor_rank[row * self.cols + col];
+        let k = self.or(row, col);
         (k != NONE).then_some(k as usize)
     }
 
@@ -232,7 +398,7 @@ fn mentees_propose(prefs: &Preferences, capacity: &[u32]) -> Vec<(usize, usize)>
             continue;
         };
         next[r] += 1;
-        held[c].push((prefs.mentor_rank[r * cols + c], r));
+        held[c].push((prefs.or(r, c), r));
         if held[c].len() > capacity[c] as usize
             && let Some((_, out)) = held[c].pop()
         {
@@ -257,9 +423,9 @@ fn mentors_propose(prefs: &Preferences, capacity: &[u32]) -> Vec<(usize, usize)>
                 break;
             };
             next[c] += 1;
-            let rank = prefs.mentee_rank[r * cols + c];
+            let rank = prefs.ee(r, c);
             match mentor_of[r] {
-                Some(old) if prefs.mentee_rank[r * cols + old] < rank => continue,
+                Some(old) if prefs.ee(r, old) < rank => continue,
                 Some(old) => {
                     count[old] -= 1;
                     queue.push(old);
@@ -293,17 +459,17 @@ pub fn blocking_pairs(
     for &(r, c) in pairs {
         mentor_of[r] = Some(c);
         count[c] += 1;
-        worst[c] = worst[c].max(prefs.mentor_rank[r * cols + c]);
+        worst[c] = worst[c].max(prefs.or(r, c));
     }
     let mut out = Vec::new();
     for (r, own) in mentor_of.iter().enumerate() {
-        let own_rank = own.map_or(NONE, |c| prefs.mentee_rank[r * cols + c]);
+        let own_rank = own.map_or(NONE, |c| prefs.ee(r, c));
         for &c in &prefs.mentee_lists[r] {
-            if prefs.mentee_rank[r * cols + c] >= own_rank {
+            if prefs.ee(r, c) >= own_rank {
                 break;
             }
             let room = count[c] < capacity.get(c).copied().unwrap_or(0);
-            if room || prefs.mentor_rank[r * cols + c] < worst[c] {
+            if room || prefs.or(r, c) < worst[c] {
                 out.push((r, c));
             }
         }

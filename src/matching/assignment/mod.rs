@@ -72,7 +72,7 @@ use std::fmt;
 use rayon::prelude::*;
 
 pub use self::matrix_csv::{SolveCommandError, SolveReport, solve_command};
-pub use self::sparse::solve_sparse;
+pub use self::sparse::{solve_compressed, solve_sparse};
 
 /// Cell value that marks a forbidden pair in a [`ScoreMatrix`]. `i64::MIN` is therefore not a
 /// usable score.

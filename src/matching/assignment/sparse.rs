@@ -432,3 +432,199 @@ enum End {
     /// At the escape of this row.
     Escape(usize),
 }
+
+/// Solves one problem given as compressed rows, never materialising the `rows × cols` matrix:
+/// row `r`'s allowed columns are `cols_idx[start[r]..start[r + 1]]` (strictly ascending) with
+/// `scores` alongside; every other pair is forbidden. Same objectives, coverage first, and the
+/// same coverage and optimal value as [`super::solve`] on the matching dense matrix (among
+/// equally good assignments the one returned may differ). [`Objective::Total`] runs the sparse
+/// kernel once; [`Objective::Fair`] binary-searches the lowest score with `O(log D)`
+/// maximum-cardinality probes on the rows (as [`super::fair`]) and then solves for the total
+/// above it; the other objectives rank from the scores ([`crate::matching::stable::Preferences::from_csr`]).
+/// `O(rows · E log E)` worst case for `E` allowed cells, `O(rows + cols + E)` memory.
+///
+/// Errors: [`AssignmentError::CapacityLength`], [`AssignmentError::ShapeMismatch`] (offsets
+/// not `rows + 1` non-decreasing entries within the cells, or `scores` not as long as
+/// `cols_idx`), [`AssignmentError::EdgeOutOfRange`] (a column out of range),
+/// [`AssignmentError::DuplicateEdge`] (a row's columns not strictly ascending),
+/// [`AssignmentError::ReservedScore`], [`AssignmentError::ProblemTooLarge`], and those of
+/// [`super::solve`].
+///
+/// ```rust
+/// use mentor_match::matching::assignment::{Objective, sparse::solve_compressed};
+///
+/// # fn main() -> Result<(), mentor_match::matching::assignment::AssignmentError> {
+/// // Row 0 may take columns 0 (9) and 1 (8), row 1 only column 0 (7).
+/// let best = solve_compressed(2, &[0, 2, 3], &[0, 1, 0], &[9, 8, 7], &[1, 1], Objective::Total)?;
+/// assert_eq!((best.pairs, best.total), (vec![(0, 1), (1, 0)], 15));
+/// # Ok(())
+/// # }
+/// ```
+pub fn solve_compressed(
+    cols: usize,
+    start: &[usize],
+    cols_idx: &[u32],
+    scores: &[i64],
+    capacity: &[u32],
+    objective: Objective,
+) -> Result<Assignment, AssignmentError> {
+    if capacity.len() != cols {
+        return Err(AssignmentError::CapacityLength {
+            expected: cols,
+            actual: capacity.len(),
+        });
+    }
+    let rows = start.len().saturating_sub(1);
+    if rows.saturating_add(cols) >= u32::MAX as usize {
+        return Err(AssignmentError::ProblemTooLarge);
+    }
+    let shape = AssignmentError::ShapeMismatch {
+        expected: cols_idx.len(),
+        actual: scores.len(),
+    };
+    if start.is_empty()
+        || scores.len() != cols_idx.len()
+        || start[0] != 0
+        || start[rows] != cols_idx.len()
+        || start.windows(2).any(|w| w[0] > w[1])
+    {
+        return Err(shape);
+    }
+    for r in 0..rows {
+        let (a, b) = (start[r], start[r + 1]);
+        for k in a..b {
+            let c = cols_idx[k] as usize;
+            if c >= cols {
+                return Err(AssignmentError::EdgeOutOfRange { index: k });
+            }
+            if k > a && cols_idx[k - 1] >= cols_idx[k] {
+                return Err(AssignmentError::DuplicateEdge { row: r, col: c });
+            }
+            if scores[k] == FORBIDDEN {
+                return Err(AssignmentError::ReservedScore { row: r, col: c });
+            }
+        }
+    }
+    let caps: Vec<u32> = capacity
+        .iter()
+        .map(|&c| c.min(u32::try_from(rows).unwrap_or(u32::MAX)))
+        .collect();
+    let col_of_row = match objective {
+        Objective::Total => solve_above(start, cols_idx, scores, &caps, i64::MIN + 1)?,
+        Objective::Fair => match fair_threshold(start, cols_idx, scores, &caps) {
+            Some(t) => solve_above(start, cols_idx, scores, &caps, t)?,
+            None => vec![None; rows],
+        },
+        Objective::RankMaximal | Objective::Stable | Objective::StableMentor => {
+            use crate::matching::stable::{Preferences, Proposer, deferred_acceptance};
+            // Columns without capacity are left out, as the dense solve leaves them out.
+            let kept = keep_above(start, cols_idx, scores, &caps, i64::MIN + 1);
+            let prefs =
+                Preferences::from_csr(cols, &kept.start, &kept.cols_idx, &kept.scores, &[], &[]);
+            let pairs = match objective {
+                Objective::StableMentor => deferred_acceptance(&prefs, &caps, Proposer::Mentors),
+                Objective::Stable => deferred_acceptance(&prefs, &caps, Proposer::Mentees),
+                _ => super::rank_maximal::rank_maximal(&prefs, &caps),
+            };
+            let mut out = vec![None; rows];
+            for (r, c) in pairs {
+                out[r] = Some(c);
+            }
+            out
+        }
+    };
+    let mut pairs = Vec::new();
+    let mut total: i128 = 0;
+    for (r, c) in col_of_row.iter().enumerate() {
+        if let Some(c) = *c {
+            let (a, b) = (start[r], start[r + 1]);
+            let k = cols_idx[a..b]
+                .binary_search(&ix(c))
+                .map_err(|_| AssignmentError::EdgeOutOfRange { index: a })?;
+            total += i128::from(scores[a + k]);
+            pairs.push((r, c));
+        }
+    }
+    Ok(Assignment {
+        matched: pairs.len(),
+        pairs,
+        total: i64::try_from(total).map_err(|_| AssignmentError::TotalOverflow)?,
+    })
+}
+
+/// The compressed rows of the cells with a score of at least `threshold` whose column has
+/// capacity.
+fn keep_above(
+    start: &[usize],
+    cols_idx: &[u32],
+    scores: &[i64],
+    caps: &[u32],
+    threshold: i64,
+) -> Csr {
+    let rows = start.len() - 1;
+    let mut out = Csr {
+        start: Vec::with_capacity(rows + 1),
+        cols_idx: Vec::new(),
+        scores: Vec::new(),
+    };
+    for r in 0..rows {
+        out.start.push(out.cols_idx.len());
+        for k in start[r]..start[r + 1] {
+            if scores[k] >= threshold && caps[cols_idx[k] as usize] > 0 {
+                out.cols_idx.push(cols_idx[k]);
+                out.scores.push(scores[k]);
+            }
+        }
+    }
+    out.start.push(out.cols_idx.len());
+    out
+}
+
+/// Coverage first, then the largest total, over the cells scoring at least `threshold`.
+fn solve_above(
+    start: &[usize],
+    cols_idx: &[u32],
+    scores: &[i64],
+    caps: &[u32],
+    threshold: i64,
+) -> Result<Vec<Option<usize>>, AssignmentError> {
+    let csr = keep_above(start, cols_idx, scores, caps, threshold);
+    let (min, max) = csr
+        .scores
+        .iter()
+        .fold((i64::MAX, i64::MIN), |(lo, hi), &s| (lo.min(s), hi.max(s)));
+    solve_csr(&CsrProblem {
+        start: &csr.start,
+        cols_idx: &csr.cols_idx,
+        scores: &csr.scores,
+        capacity: caps,
+        min,
+        max,
+    })
+}
+
+/// The largest lowest-score a maximum-coverage assignment can have (binary search over the
+/// distinct scores, one maximum b-matching per probe); `None` when nothing can be matched.
+fn fair_threshold(start: &[usize], cols_idx: &[u32], scores: &[i64], caps: &[u32]) -> Option<i64> {
+    let matched_above = |t: i64| {
+        let csr = keep_above(start, cols_idx, scores, caps, t);
+        max_b_matching_csr(&csr.start, &csr.cols_idx, caps)
+    };
+    let full = matched_above(i64::MIN + 1);
+    if full == 0 {
+        return None;
+    }
+    let mut values = scores.to_vec();
+    values.sort_unstable();
+    values.dedup();
+    let (mut lo, mut hi) = (0usize, values.len());
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if matched_above(values[mid]) == full {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    values.get(lo).copied()
+}

@@ -15,7 +15,7 @@ use crate::matching::outcome::{
     GroupComponentStats, GroupStats, Outcome, ScoreTable, Stats, Timings,
 };
 use crate::matching::rules::{Rule, RuleMentor};
-use crate::matching::score::{FORBIDDEN, from_scaled};
+use crate::matching::score::from_scaled;
 use crate::matching::unmatched::{Unmatched, UnmatchedReason, no_allowed_mentor};
 
 /// Takes which mentees were matched; gives a reason for every eligible
@@ -58,12 +58,15 @@ pub(super) fn unmatched_reasons(
             let reason = match place.get(&e) {
                 Some(&(k, r)) => {
                     let cols = components[k].mentors.len();
-                    let row = &scored[k].scores[r * cols..(r + 1) * cols];
-                    let allowed: Vec<i64> =
-                        row.iter().copied().filter(|&s| s != FORBIDDEN).collect();
+                    let (count, best) = scored[k]
+                        .cells
+                        .row(r, cols)
+                        .fold((0usize, None::<i64>), |(n, b), (_, s)| {
+                            (n + 1, Some(b.map_or(s, |b| b.max(s))))
+                        });
                     UnmatchedReason::AssignedToOthers {
-                        eligible_mentors: allowed.len(),
-                        best_score: from_scaled(allowed.iter().copied().max().unwrap_or(0)),
+                        eligible_mentors: count,
+                        best_score: from_scaled(best.unwrap_or(0)),
                     }
                 }
                 None => no_allowed_mentor(
@@ -150,7 +153,7 @@ pub(super) fn collect_outcome(
                 .iter()
                 .map(|&e| mentees[e].person.id.clone())
                 .collect(),
-            scores: s.scores,
+            cells: s.cells,
         })
         .collect();
     Outcome {

@@ -20,9 +20,19 @@
 //! by organisation; inside each such block the pair rules are evaluated
 //! (rows in parallel) into a bit matrix and the connected components of the
 //! allowed-pair graph are found with union–find. Only components are
-//! scored (dense, but small) and solved, all in parallel with rayon; their
-//! results are gathered in a fixed order, so the outcome does not depend on
-//! the number of threads.
+//! scored and solved, all in parallel with rayon; their results are
+//! gathered in a fixed order, so the outcome does not depend on the number
+//! of threads. A component is scored dense (every cell, row-major) or,
+//! when it has at least 4,096 cells and at most a quarter of them are
+//! allowed, sparse: only the allowed cells, in compressed rows (`u32`
+//! columns, `i64` scores), solved by the sparse assignment kernel
+//! ([`super::assignment::solve_compressed`]) for `Total` and `Fair`, and
+//! ranked from the compressed rows
+//! ([`super::stable::Preferences::from_csr`]) for the other objectives;
+//! group programmes stay dense (see `scoring.rs`). Both preference tables
+//! are built only for `Stable`, `StableMentor` and `RankMaximal`; the
+//! blocking pairs of every run are found from the scores and wishes
+//! directly, in `O(E)`.
 //!
 //! Guarantees (given the solver's): every proposal obeys every hard rule;
 //! no mentor exceeds capacity counting approved and pinned pairs; the
@@ -41,8 +51,14 @@
 //! proven optimal and the proven gaps of the others.
 //!
 //! Complexity: `O(B)` rule checks for `B` = Σ block rows × block columns,
-//! `O(A)` scoring for `A` = Σ component sizes, plus the solver's cost per
-//! component; memory `O(B / 64 + A)`.
+//! `O(A)` scoring for `A` = Σ dense component sizes plus `O(E)` for the `E`
+//! allowed pairs of sparse components, plus the solver's cost per
+//! component (`O(r · E log E)` worst case for a sparse one); memory
+//! `O(B / 64 + A + E)`: 8 bytes of score per dense cell (and the dense
+//! solver's copy, plus 8 bytes of ranks with a ranked objective), about 12
+//! bytes per allowed pair of a sparse component (and the sparse solver's
+//! `O(rows + cols + E)`, or about 28 more of ranks and lists with a ranked
+//! objective).
 
 mod collect;
 mod decompose;

@@ -12,11 +12,12 @@ use super::scoring::Scored;
 use super::{MatchError, ms};
 use crate::domain::GroupSize;
 use crate::matching::assignment::rank_maximal::rank_maximal;
+use crate::matching::assignment::sparse::solve_compressed;
 use crate::matching::assignment::{self, Objective, ScoreMatrix};
 use crate::matching::groups::{GroupProblem, solve_groups};
-use crate::matching::outcome::GroupComponentStats;
-use crate::matching::score::{FORBIDDEN, from_scaled};
-use crate::matching::stable::{Preferences, Proposer, blocking_pairs, deferred_acceptance};
+use crate::matching::outcome::{Cells, GroupComponentStats};
+use crate::matching::score::from_scaled;
+use crate::matching::stable::{Preferences, Proposer, deferred_acceptance};
 
 /// What the solvers chose, from [`solve_components`].
 pub(super) struct Solved {
@@ -46,40 +47,61 @@ pub(super) fn solve_components(
     scored: &[Scored],
 ) -> Result<Solved, MatchError> {
     let (run_cap, members) = (&run.places.run_cap, &run.people.members);
-    // Both sides' strict preferences per component: wishes first, then
-    // by score. They drive the stable and rank-maximal objectives and the
-    // blocking pairs of every run.
-    let prefs: Vec<Preferences> = components
+    let (objective, group) = (run.input.objective, run.input.programme.group);
+    // Both sides' strict preferences (wishes first, then by score) drive
+    // the stable and rank-maximal objectives; they are built per component
+    // only for those, and the blocking pairs of every run are found from
+    // the scores and wishes directly (see `blocking_from_cells`).
+    let ranked = group.is_none()
+        && matches!(
+            objective,
+            Objective::Stable | Objective::StableMentor | Objective::RankMaximal
+        );
+    let solved: Vec<(Solution, Vec<(usize, usize)>)> = components
         .par_iter()
         .zip(scored.par_iter())
         .map(|(c, s)| {
             let (mentee_wishes, mentor_wishes) = run.wishes.local(&c.mentees, &c.mentors);
-            Preferences::new(
-                c.mentees.len(),
-                c.mentors.len(),
-                &s.scores,
-                &mentee_wishes,
-                &mentor_wishes,
-            )
-        })
-        .collect();
-    let solved: Vec<Solution> = components
-        .par_iter()
-        .zip(scored.par_iter())
-        .zip(prefs.par_iter())
-        .map(|((c, s), prefs)| {
+            let (rows, cols) = (c.mentees.len(), c.mentors.len());
+            let prefs = ranked.then(|| match &s.cells {
+                Cells::Dense(scores) => {
+                    Preferences::new(rows, cols, scores, &mentee_wishes, &mentor_wishes)
+                }
+                Cells::Sparse {
+                    start,
+                    cols: cols_idx,
+                    scores,
+                } => Preferences::from_csr(
+                    cols,
+                    start,
+                    cols_idx,
+                    scores,
+                    &mentee_wishes,
+                    &mentor_wishes,
+                ),
+            });
             let caps: Vec<u32> = c.mentors.iter().map(|&m| run_cap[m]).collect();
             let held: Vec<u32> = c.mentors.iter().map(|&m| members[m]).collect();
-            solve_component(
-                &s.scores,
-                prefs,
+            let solution = solve_component(
+                &s.cells,
+                (rows, cols),
+                prefs.as_ref(),
                 &caps,
                 &held,
-                run.input.objective,
-                run.input.programme.group,
-            )
+                objective,
+                group,
+            )?;
+            let blocking = blocking_from_cells(
+                &s.cells,
+                (rows, cols),
+                (&mentee_wishes, &mentor_wishes),
+                &solution.1,
+                &solution.0,
+            );
+            Ok((solution, blocking))
         })
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<_, MatchError>>()?;
+    let (solved, blocking): (Vec<Solution>, Vec<_>) = solved.into_iter().unzip();
     let mut final_cap = run_cap.clone();
     for (c, (_, caps, _)) in components.iter().zip(&solved) {
         for (&m, &cap) in c.mentors.iter().zip(caps) {
@@ -87,11 +109,6 @@ pub(super) fn solve_components(
         }
     }
     let reports = solved.iter().map(|(_, _, report)| report.clone()).collect();
-    let blocking = prefs
-        .par_iter()
-        .zip(solved.par_iter())
-        .map(|(prefs, (pairs, places, _))| blocking_pairs(prefs, places, pairs))
-        .collect();
     let pairs = solved.into_iter().map(|(pairs, _, _)| pairs).collect();
     Ok(Solved {
         pairs,
@@ -105,49 +122,60 @@ pub(super) fn solve_components(
 /// mentors finally had, and for group programmes what the search proved.
 type Solution = (Vec<(usize, usize)>, Vec<u32>, Option<GroupComponentStats>);
 
-/// Solves one component: the assignment solver for pairs, the exact group
-/// search with group limits (where a mentor's final places are its
-/// group's new members).
+/// Solves one component: the assignment solver for pairs (the sparse one
+/// on compressed rows for a sparse component), the exact group search with
+/// group limits (where a mentor's final places are its group's new
+/// members; it reads dense scores).
 fn solve_component(
-    scores: &[i64],
-    prefs: &Preferences,
+    cells: &Cells,
+    (rows, cols): (usize, usize),
+    prefs: Option<&Preferences>,
     capacity: &[u32],
     members: &[u32],
     objective: Objective,
     group: Option<GroupSize>,
 ) -> Result<Solution, MatchError> {
-    let (rows, cols) = (prefs.rows(), prefs.cols());
     let started = Instant::now();
     // No mentor takes more than the component's mentees.
     let room: Vec<u32> = capacity
         .iter()
         .map(|&c| c.min(u32::try_from(rows).unwrap_or(u32::MAX)))
         .collect();
-    let (pairs, places, report) = match group {
-        None if objective == Objective::Stable => (
+    let (pairs, places, report) = match (group, prefs) {
+        (None, Some(prefs)) if objective == Objective::Stable => (
             deferred_acceptance(prefs, &room, Proposer::Mentees),
             capacity.to_vec(),
             None,
         ),
-        None if objective == Objective::StableMentor => (
+        (None, Some(prefs)) if objective == Objective::StableMentor => (
             deferred_acceptance(prefs, &room, Proposer::Mentors),
             capacity.to_vec(),
             None,
         ),
-        None if objective == Objective::RankMaximal => {
+        (None, Some(prefs)) if objective == Objective::RankMaximal => {
             (rank_maximal(prefs, &room), capacity.to_vec(), None)
         }
-        None => {
-            // The engine and the solver share the sentinel for forbidden cells.
-            let matrix = ScoreMatrix::new(rows, cols, scores.to_vec())?;
-            let solution = assignment::solve(&matrix, capacity, objective)?;
+        (None, _) => {
+            let solution = match cells {
+                // The engine and the solver share the sentinel for forbidden cells.
+                Cells::Dense(scores) => {
+                    let matrix = ScoreMatrix::new(rows, cols, scores.clone())?;
+                    assignment::solve(&matrix, capacity, objective)?
+                }
+                Cells::Sparse {
+                    start,
+                    cols: cols_idx,
+                    scores,
+                } => solve_compressed(cols, start, cols_idx, scores, capacity, objective)?,
+            };
             (solution.pairs, capacity.to_vec(), None)
         }
-        Some(size) => {
+        (Some(size), _) => {
+            let dense = cells.to_dense(rows, cols);
             let problem = GroupProblem {
                 rows,
                 cols,
-                scores,
+                scores: &dense,
                 room: capacity,
                 held: members,
                 size,
@@ -173,7 +201,7 @@ fn solve_component(
     // whatever the solver.
     let mut used = vec![0u32; cols];
     for &(r, c) in &pairs {
-        if r >= rows || c >= cols || scores[r * cols + c] == FORBIDDEN || used[c] >= capacity[c] {
+        if r >= rows || c >= cols || cells.get(r, c, cols).is_none() || used[c] >= capacity[c] {
             return Err(MatchError::InvalidSolution(format!(
                 "solver returned cell ({r}, {c})"
             )));
@@ -191,4 +219,72 @@ fn solve_component(
         }
     }
     Ok((pairs, places, report))
+}
+
+/// One side's rank order as a key: wish position, score descending, index.
+type RankKey = (usize, std::cmp::Reverse<i64>, usize);
+
+/// The blocking pairs of an assignment, exactly as
+/// [`crate::matching::stable::blocking_pairs`] finds them on the
+/// [`Preferences`] of the same cells and wishes, but without building
+/// them: each side's rank order is its key (position in its wishes, else
+/// after them; then score descending; then index ascending), compared
+/// directly. For each mentee, the mentors it ranks above its own (every
+/// allowed one when unmatched) that have room or rank it above the least
+/// wanted mentee they hold; mentees ascending, each one's mentors in its
+/// order. `O(E + W)` for `E` allowed cells and `W` wishes (plus sorting
+/// each mentee's few blocking mentors), `O(rows + cols)` memory beyond
+/// the result.
+pub(super) fn blocking_from_cells(
+    cells: &Cells,
+    (rows, cols): (usize, usize),
+    (mentee_wishes, mentor_wishes): (&[Vec<usize>], &[Vec<usize>]),
+    capacity: &[u32],
+    pairs: &[(usize, usize)],
+) -> Vec<(usize, usize)> {
+    use std::cmp::Reverse;
+    // Position of `who` in a wish list (its first occurrence), else after all.
+    let wish_pos = |lists: &[Vec<usize>], owner: usize, who: usize| {
+        lists
+            .get(owner)
+            .and_then(|l| l.iter().position(|&w| w == who))
+            .unwrap_or(usize::MAX)
+    };
+    let mentee_key = |r: usize, c: usize, s: i64| (wish_pos(mentee_wishes, r, c), Reverse(s), c);
+    let mentor_key = |r: usize, c: usize, s: i64| (wish_pos(mentor_wishes, c, r), Reverse(s), r);
+    let mut mentor_of: Vec<Option<(usize, i64)>> = vec![None; rows];
+    let mut count = vec![0u32; cols];
+    // The mentor's key of the least wanted mentee it holds.
+    let mut worst: Vec<Option<RankKey>> = vec![None; cols];
+    for &(r, c) in pairs {
+        let Some(s) = cells.get(r, c, cols) else {
+            continue;
+        };
+        mentor_of[r] = Some((c, s));
+        count[c] += 1;
+        let key = mentor_key(r, c, s);
+        if worst[c].is_none_or(|w| key > w) {
+            worst[c] = Some(key);
+        }
+    }
+    (0..rows)
+        .into_par_iter()
+        .flat_map_iter(|r| {
+            let own = mentor_of[r].map(|(c, s)| mentee_key(r, c, s));
+            let mut found: Vec<(RankKey, usize)> = cells
+                .row(r, cols)
+                .filter_map(|(c, s)| {
+                    let key = mentee_key(r, c, s);
+                    if own.is_some_and(|o| key >= o) {
+                        return None;
+                    }
+                    let room = count[c] < capacity.get(c).copied().unwrap_or(0);
+                    let preferred = worst[c].is_some_and(|w| mentor_key(r, c, s) < w);
+                    (room || preferred).then_some((key, c))
+                })
+                .collect();
+            found.sort_unstable();
+            found.into_iter().map(move |(_, c)| (r, c))
+        })
+        .collect()
 }

@@ -8,7 +8,6 @@ use super::scoring::score_components;
 use super::solve::solve_components;
 use super::{MatchError, PairRef, RunInput, run, run_on};
 use crate::domain::{Id, MenteeProfile, MentorProfile, Organization, Programme};
-use crate::matching::score::FORBIDDEN;
 
 fn orgs() -> Vec<Organization> {
     [
@@ -140,15 +139,15 @@ fn scoring_and_solving_keep_forbidden_cells_out_and_places_within_capacity() {
     assert_eq!(components.len(), 1);
     let scored = score_components(&prepared, &components);
     let c = &components[0];
-    let (cols, scores) = (c.mentors.len(), &scored[0].scores);
+    let (cols, cells) = (c.mentors.len(), &scored[0].cells);
     let cell = |e: usize, m: usize| {
         let (r, k) = (
             c.mentees.iter().position(|&x| x == e).expect("row"),
             c.mentors.iter().position(|&x| x == m).expect("column"),
         );
-        scores[r * cols + k]
+        cells.get(r, k, cols)
     };
-    assert_eq!(cell(0, 1), FORBIDDEN);
+    assert_eq!(cell(0, 1), None);
     assert_eq!(scored[0].pairs_scored, 5);
     let solved = solve_components(&prepared, &components, &scored).expect("solved");
     // Three pupils, three places, and e1 can only have t1.
@@ -232,4 +231,179 @@ fn a_bank_of_other_banks_is_not_used() {
     assert!(!bank.serves(&input));
     let outcome = run_on(&bank, &input).expect("run");
     assert_eq!(untimed(outcome), untimed(run(&input).expect("run alone")));
+}
+
+/// Twelve pupils of one school with varied subjects and grades and four
+/// teachers, some pairs rejected: one component.
+fn mixed_school() -> (Vec<MentorProfile>, Vec<MenteeProfile>, Vec<PairRef>) {
+    let subjects = ["математика", "физика", "история"];
+    let mentors: Vec<MentorProfile> = (0..4)
+        .map(|k| {
+            let v = json!({"id": format!("t{k}"), "organization_id": "s1",
+                "full_name": "Иванова Анна", "birth_year": 1975 + k, "kind": "teacher",
+                "forms": ["teacher_pupil"], "capacity": 1 + k % 3,
+                "subjects": [subjects[k as usize % 3], subjects[(k as usize + 1) % 3]],
+                "trained": true, "consent": {"given_by": "self", "date": "2026-05-20"}});
+            MentorProfile::parse(&v, None).expect("valid mentor")
+        })
+        .collect();
+    let mentees: Vec<MenteeProfile> = (0..12)
+        .map(|k| {
+            pupil(
+                &format!("e{k}"),
+                "s1",
+                json!({"grade": 5 + k % 6, "birth_year": 2009 + k % 6,
+                       "subjects": [subjects[k % 3]]}),
+            )
+        })
+        .collect();
+    let rejected = vec![
+        pair("t0", "e1"),
+        pair("t1", "e2"),
+        pair("t2", "e5"),
+        pair("t3", "e7"),
+    ];
+    (mentors, mentees, rejected)
+}
+
+#[test]
+fn sparse_scoring_keeps_every_score_and_solves_to_the_same_optimum() {
+    use super::scoring::score_components_as;
+    use crate::matching::assignment::Objective;
+    let (p, orgs) = (programme(), orgs());
+    let (mentors, mentees, rejected) = mixed_school();
+    for objective in [
+        Objective::Total,
+        Objective::Fair,
+        Objective::RankMaximal,
+        Objective::Stable,
+        Objective::StableMentor,
+    ] {
+        let input = RunInput {
+            excluded: &rejected,
+            objective,
+            ..RunInput::new(&p, &orgs, &mentors, &mentees)
+        };
+        let bank = Bank::new(&orgs, &mentors, &mentees);
+        let prepared = prepare(&bank, &input).expect("prepared");
+        let components = split_components(&prepared);
+        assert_eq!(components.len(), 1);
+        let dense = score_components_as(&prepared, &components, |_, _, _, _| false);
+        let sparse = score_components_as(&prepared, &components, |_, _, _, _| true);
+        assert!(matches!(
+            dense[0].cells,
+            crate::matching::outcome::Cells::Dense(_)
+        ));
+        assert!(matches!(
+            sparse[0].cells,
+            crate::matching::outcome::Cells::Sparse { .. }
+        ));
+        let (rows, cols) = (components[0].mentees.len(), components[0].mentors.len());
+        assert_eq!(dense[0].pairs_scored, sparse[0].pairs_scored);
+        assert_eq!(sparse[0].pairs_scored, 44);
+        for r in 0..rows {
+            for c in 0..cols {
+                assert_eq!(
+                    dense[0].cells.get(r, c, cols),
+                    sparse[0].cells.get(r, c, cols)
+                );
+            }
+        }
+        let a = solve_components(&prepared, &components, &dense).expect("dense solved");
+        let b = solve_components(&prepared, &components, &sparse).expect("sparse solved");
+        let value = |pairs: &[(usize, usize)]| -> (usize, i64, i64) {
+            let s: Vec<i64> = pairs
+                .iter()
+                .map(|&(r, c)| dense[0].cells.get(r, c, cols).expect("allowed"))
+                .collect();
+            (
+                s.len(),
+                s.iter().copied().min().unwrap_or(0),
+                s.iter().sum(),
+            )
+        };
+        assert_eq!(value(&a.pairs[0]), value(&b.pairs[0]), "{objective:?}");
+        if !matches!(objective, Objective::Total | Objective::Fair) {
+            // Ranked from the same preferences: the very same assignment.
+            assert_eq!(a.pairs, b.pairs, "{objective:?}");
+            assert_eq!(a.blocking, b.blocking, "{objective:?}");
+        }
+    }
+}
+
+mod blocking {
+    use proptest::prelude::*;
+
+    use super::super::solve::blocking_from_cells;
+    use crate::matching::outcome::Cells;
+    use crate::matching::score::FORBIDDEN;
+    use crate::matching::stable::{Preferences, blocking_pairs};
+
+    /// Scores (few values, so ties), wishes of both sides, capacities and an
+    /// assignment drawn among the allowed cells within capacity.
+    /// Rows, columns, scores, both sides' wishes, capacities, a drawn assignment.
+    type Drawn = (
+        usize,
+        usize,
+        Vec<i64>,
+        Vec<Vec<usize>>,
+        Vec<Vec<usize>>,
+        Vec<u32>,
+        Vec<Option<usize>>,
+    );
+
+    fn instance() -> impl Strategy<Value = Drawn> {
+        (1usize..=6, 1usize..=4).prop_flat_map(|(rows, cols)| {
+            (
+                Just(rows),
+                Just(cols),
+                proptest::collection::vec(
+                    prop_oneof![1 => Just(FORBIDDEN), 3 => 0i64..4],
+                    rows * cols,
+                ),
+                proptest::collection::vec(proptest::collection::vec(0..cols, 0..=3), rows),
+                proptest::collection::vec(proptest::collection::vec(0..rows, 0..=3), cols),
+                proptest::collection::vec(0u32..=2, cols),
+                proptest::collection::vec(proptest::option::of(0..cols), rows),
+            )
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn blocking_from_cells_finds_what_the_preferences_find(
+            (rows, cols, scores, ew, mw, cap, draw) in instance()
+        ) {
+            let mut used = vec![0u32; cols];
+            let mut pairs = Vec::new();
+            for (r, c) in draw.iter().enumerate() {
+                if let Some(c) = *c
+                    && scores[r * cols + c] != FORBIDDEN
+                    && used[c] < cap[c]
+                {
+                    used[c] += 1;
+                    pairs.push((r, c));
+                }
+            }
+            let prefs = Preferences::new(rows, cols, &scores, &ew, &mw);
+            let want = blocking_pairs(&prefs, &cap, &pairs);
+            let dense = Cells::Dense(scores.clone());
+            prop_assert_eq!(&blocking_from_cells(&dense, (rows, cols), (&ew, &mw), &cap, &pairs), &want);
+            let sparse = Cells::Sparse {
+                start: (0..=rows)
+                    .map(|r| scores[..r * cols].iter().filter(|&&s| s != FORBIDDEN).count())
+                    .collect(),
+                cols: scores
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &s)| s != FORBIDDEN)
+                    .map(|(k, _)| crate::matching::assignment::ix(k % cols))
+                    .collect(),
+                scores: scores.iter().copied().filter(|&s| s != FORBIDDEN).collect(),
+            };
+            prop_assert_eq!(&blocking_from_cells(&sparse, (rows, cols), (&ew, &mw), &cap, &pairs), &want);
+        }
+    }
 }
