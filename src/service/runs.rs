@@ -340,13 +340,28 @@ pub async fn start_run(
     let anchor = tree
         .programme_anchor(&Scope::All, &programme)
         .map_err(RunError::Invalid)?;
-    let record = RunRecord {
+    let record = queued_run(programme.id.to_string(), anchor, &options, actor, None);
+    store.create_run(&record, actor).await?;
+    RunDetail::parse(record, &[])
+}
+
+/// A new run of a programme anchored at `organization_id`, queued by
+/// `actor` with `options`; `inputs_of` names the run whose inputs it
+/// solves again (what-if runs).
+fn queued_run(
+    programme_id: String,
+    organization_id: String,
+    options: &RunOptions,
+    actor: &Actor,
+    inputs_of: Option<String>,
+) -> RunRecord {
+    RunRecord {
         id: uuid::Uuid::now_v7().to_string(),
-        programme_id: programme.id.to_string(),
-        organization_id: anchor,
+        programme_id,
+        organization_id,
         status: "queued".into(),
         progress: 0,
-        options: serde_json::to_string(&options).unwrap_or_default(),
+        options: serde_json::to_string(options).unwrap_or_default(),
         dry_run: options.dry_run,
         created_by: actor.key_id.clone(),
         created_at: sql_now(),
@@ -354,10 +369,8 @@ pub async fn start_run(
         finished_at: None,
         error: None,
         result: None,
-        inputs_of: None,
-    };
-    store.create_run(&record, actor).await?;
-    RunDetail::parse(record, &[])
+        inputs_of,
+    }
 }
 
 /// Queues a what-if run: the stored inputs of run `source` (in the
@@ -412,22 +425,13 @@ pub async fn start_what_if(
     options.weights = Some(options.weights.unwrap_or(base));
     options.dry_run = true;
     options.weights_version = used.options.weights_version;
-    let what_if = RunRecord {
-        id: uuid::Uuid::now_v7().to_string(),
-        programme_id: record.programme_id.clone(),
-        organization_id: record.organization_id.clone(),
-        status: "queued".into(),
-        progress: 0,
-        options: serde_json::to_string(&options).unwrap_or_default(),
-        dry_run: true,
-        created_by: actor.key_id.clone(),
-        created_at: sql_now(),
-        started_at: None,
-        finished_at: None,
-        error: None,
-        result: None,
-        inputs_of: Some(record.id.clone()),
-    };
+    let what_if = queued_run(
+        record.programme_id.clone(),
+        record.organization_id.clone(),
+        &options,
+        actor,
+        Some(record.id.clone()),
+    );
     store.create_run(&what_if, actor).await?;
     RunDetail::parse(what_if, &[])
 }

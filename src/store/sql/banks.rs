@@ -265,8 +265,7 @@ where
                 "SELECT d.id, d.etag, o.path FROM {} d JOIN organizations o ON o.id = d.organization_id WHERE d.id IN (",
                 table.name()
             ));
-            let placeholders: Vec<String> = chunk.iter().map(|id| st.arg(id.as_str())).collect();
-            st.push(&placeholders.join(", "));
+            st.push_list(chunk.iter().map(String::as_str));
             st.push(")");
             for row in fetch_all::<DB>(&self.pool, st).await? {
                 out.push((
@@ -289,8 +288,7 @@ where
                 "SELECT d.id, d.doc, d.etag FROM {} d WHERE d.id IN (",
                 table.name()
             ));
-            let placeholders: Vec<String> = chunk.iter().map(|id| st.arg(id.as_str())).collect();
-            st.push(&placeholders.join(", "));
+            st.push_list(chunk.iter().map(String::as_str));
             st.push(")");
             for row in fetch_all::<DB>(&self.pool, st).await? {
                 out.push(StoredRow::from_row(&row)?.into());
@@ -310,8 +308,7 @@ where
         let mut st = Statement::new(
             "SELECT d.id, d.doc, d.etag FROM programmes d WHERE d.organization_id IN (",
         );
-        let placeholders: Vec<String> = ancestors.iter().map(|id| st.arg(*id)).collect();
-        st.push(&placeholders.join(", "));
+        st.push_list(ancestors.iter().copied());
         st.push(") ORDER BY d.id");
         fetch_all::<DB>(&self.pool, st)
             .await?

@@ -98,6 +98,13 @@ impl Statement {
     fn push(&mut self, fragment: &str) {
         self.sql.push_str(fragment);
     }
+
+    /// Adds each value as a parameter and their placeholders, comma
+    /// separated (the inside of an `IN (…)` list).
+    fn push_list<'v>(&mut self, values: impl IntoIterator<Item = &'v str>) {
+        let placeholders: Vec<String> = values.into_iter().map(|v| self.arg(v)).collect();
+        self.push(&placeholders.join(", "));
+    }
 }
 
 /// `substr(path, 1, length(p)) = p`: the prefix test of scopes. `LIKE`

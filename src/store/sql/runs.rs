@@ -266,13 +266,7 @@ where
             for chunk in missing.chunks(500) {
                 let mut st =
                     Statement::new(format!("SELECT etag, doc FROM {table} WHERE etag IN ("));
-                for (i, tag) in chunk.iter().enumerate() {
-                    if i > 0 {
-                        st.push(", ");
-                    }
-                    let a = st.arg(*tag);
-                    st.push(&a);
-                }
+                st.push_list(chunk.iter().copied());
                 st.push(")");
                 for row in fetch_all::<DB>(&self.pool, st).await? {
                     docs.insert(row.try_get(0)?, row.try_get(1)?);
@@ -381,13 +375,7 @@ where
         }
         for chunk in unnamed.chunks(500) {
             let mut st = Statement::new("DELETE FROM profile_versions WHERE etag IN (");
-            for (i, tag) in chunk.iter().enumerate() {
-                if i > 0 {
-                    st.push(", ");
-                }
-                let a = st.arg(tag.as_str());
-                st.push(&a);
-            }
+            st.push_list(chunk.iter().map(String::as_str));
             st.push(")");
             fetch_all::<DB>(&self.pool, st).await?;
         }
