@@ -1,7 +1,7 @@
 //! What a run returns: proposals, unmatched and ineligible mentees,
 //! statistics, and the score matrix (per component) with its CSV export.
 
-use super::assignment::Objective;
+use super::assignment::{Cell, Objective};
 use super::explain::{BreakdownItem, GroupReason, Lang};
 use super::score::{FORBIDDEN, format_scaled};
 use super::unmatched::{Ineligible, Unmatched};
@@ -200,14 +200,19 @@ pub struct GroupComponentStats {
     pub solve_ms: f64,
 }
 
+/// A forbidden cell of [`Cells::Dense`].
+pub const DENSE_FORBIDDEN: i32 = <i32 as Cell>::FORBIDDEN;
+
 /// A component's scaled scores (score × 1,000,000), in one of two forms
 /// with the same meaning: every cell row-major (dense components), or
 /// only the allowed cells row by row (sparse components, see
 /// `engine/scoring.rs` for when). Indices are local to the component.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cells {
-    /// Row-major rows × columns, [`FORBIDDEN`] where a rule forbids.
-    Dense(Vec<i64>),
+    /// Row-major rows × columns, [`DENSE_FORBIDDEN`] where a rule forbids.
+    /// Scaled scores lie in `0..=1_000_000`, so four bytes a cell are
+    /// enough: a region-wide component is hundreds of millions of cells.
+    Dense(Vec<i32>),
     /// Compressed rows: row `r`'s allowed columns are
     /// `cols[start[r]..start[r + 1]]` (ascending), with `scores` alongside.
     Sparse {
@@ -231,7 +236,7 @@ impl Cells {
                     return None;
                 }
                 let c = *cells.get(row * width + col)?;
-                (c != FORBIDDEN).then_some(c)
+                (c != DENSE_FORBIDDEN).then_some(i64::from(c))
             }
             Self::Sparse {
                 start,
@@ -254,8 +259,8 @@ impl Cells {
                 cells[row * width..(row + 1) * width]
                     .iter()
                     .enumerate()
-                    .filter(|&(_, &s)| s != FORBIDDEN)
-                    .map(|(c, &s)| (c, s)),
+                    .filter(|&(_, &s)| s != DENSE_FORBIDDEN)
+                    .map(|(c, &s)| (c, i64::from(s))),
             ),
             Self::Sparse {
                 start,
@@ -276,7 +281,7 @@ impl Cells {
     /// The number of allowed cells.
     pub fn allowed(&self) -> usize {
         match self {
-            Self::Dense(cells) => cells.iter().filter(|&&s| s != FORBIDDEN).count(),
+            Self::Dense(cells) => cells.iter().filter(|&&s| s != DENSE_FORBIDDEN).count(),
             Self::Sparse { scores, .. } => scores.len(),
         }
     }
@@ -285,7 +290,7 @@ impl Cells {
     /// that need the dense form). `O(rows · width)`.
     pub fn to_dense(&self, rows: usize, width: usize) -> Vec<i64> {
         match self {
-            Self::Dense(cells) => cells.clone(),
+            Self::Dense(cells) => <i32 as Cell>::widen(cells).into_owned(),
             Self::Sparse { .. } => {
                 let mut out = vec![FORBIDDEN; rows * width];
                 for r in 0..rows {

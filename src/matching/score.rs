@@ -22,6 +22,7 @@
 //! `wishes` weight is set, a scan of the mentee's few wish cells;
 //! `O(rows · cols · words)` in total.
 
+use super::assignment::Cell;
 use super::features::{
     Features, GAP_CLAMP, MenteeScalars, MentorScalars, NO_MENTOR, UNKNOWN_POS, WishCell, wish_value,
 };
@@ -204,7 +205,7 @@ pub fn pair_score(f: &Features, weights: &[f64; CRITERIA], mentee: usize, mentor
     let st = f.stride();
     let er = &f.mentee_bits[mentee * st..(mentee + 1) * st];
     let mut cell = [0i64];
-    with_words!(f.words, W => row_generic::<W>(&local, er, &f.mentees[mentee], None, &mut cell));
+    with_words!(f.words, W => row_generic::<W, i64>(&local, er, &f.mentees[mentee], None, &mut cell));
     cell[0]
 }
 
@@ -349,12 +350,12 @@ fn score_w<const W: usize>(l: &Local<'_>, er: &[u64], row: &Row, mr: &[u64], c: 
 
 /// Scores one row; `allowed` is the row's bit set, if any.
 #[inline(always)]
-fn row_generic<const W: usize>(
+fn row_generic<const W: usize, C: Cell>(
     l: &Local<'_>,
     er: &[u64],
     es: &MenteeScalars,
     allowed: Option<&[u64]>,
-    cells: &mut [i64],
+    cells: &mut [C],
 ) -> u64 {
     let row = Row::new(es, l.weights);
     let mut scored = 0u64;
@@ -362,10 +363,10 @@ fn row_generic<const W: usize>(
         if let Some(bits) = allowed
             && bits[c / 64] & (1 << (c % 64)) == 0
         {
-            *cell = FORBIDDEN;
+            *cell = C::FORBIDDEN;
             continue;
         }
-        *cell = to_scaled(score_w::<W>(l, er, &row, mr, c));
+        *cell = C::from_score(to_scaled(score_w::<W>(l, er, &row, mr, c)));
         scored += 1;
     }
     scored
@@ -374,48 +375,50 @@ fn row_generic<const W: usize>(
 /// [`row_generic`] compiled with the hardware popcount instruction.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "popcnt")]
-fn row_popcnt<const W: usize>(
+fn row_popcnt<const W: usize, C: Cell>(
     l: &Local<'_>,
     er: &[u64],
     es: &MenteeScalars,
     allowed: Option<&[u64]>,
-    cells: &mut [i64],
+    cells: &mut [C],
 ) -> u64 {
-    row_generic::<W>(l, er, es, allowed, cells)
+    row_generic::<W, C>(l, er, es, allowed, cells)
 }
 
 /// Scores one row, with hardware popcount when the CPU has it (the same
 /// results either way: only the instruction differs).
-fn score_row<const W: usize>(
+fn score_row<const W: usize, C: Cell>(
     l: &Local<'_>,
     er: &[u64],
     es: &MenteeScalars,
     allowed: Option<&[u64]>,
-    cells: &mut [i64],
+    cells: &mut [C],
 ) -> u64 {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("popcnt") {
         // SAFETY: the CPU supports `popcnt`, the only feature enabled.
-        return unsafe { row_popcnt::<W>(l, er, es, allowed, cells) };
+        return unsafe { row_popcnt::<W, C>(l, er, es, allowed, cells) };
     }
-    row_generic::<W>(l, er, es, allowed, cells)
+    row_generic::<W, C>(l, er, es, allowed, cells)
 }
 
 /// Scores `mentees × mentors` (encoded indices) into `out` (row-major, one
-/// row per mentee) in parallel. Cells whose bit in `allowed` (one bit set
-/// per row, `ceil(cols / 64)` words each) is clear get [`FORBIDDEN`] and
-/// are not scored; `None` scores every cell. Returns the number of cells
-/// scored.
+/// row per mentee) in parallel, in the cell width of `out` (`i64`, or
+/// `i32` as the engine keeps them: scaled scores are at most 1,000,000).
+/// Cells whose bit in `allowed` (one bit set per row, `ceil(cols / 64)`
+/// words each) is clear get [`Cell::FORBIDDEN`] ([`FORBIDDEN`] in `i64`)
+/// and are not scored; `None` scores every cell. Returns the number of
+/// cells scored.
 ///
 /// # Panics
 /// When `out.len() != mentees.len() * mentors.len()` or `allowed` is too short.
-pub fn score_block(
+pub fn score_block<C: Cell>(
     f: &Features,
     weights: &[f64; CRITERIA],
     mentees: &[u32],
     mentors: &[u32],
     allowed: Option<&[u64]>,
-    out: &mut [i64],
+    out: &mut [C],
 ) -> u64 {
     let cols = mentors.len();
     assert_eq!(out.len(), mentees.len() * cols, "score buffer size");
@@ -433,7 +436,7 @@ pub fn score_block(
                 let e = mentees[row] as usize;
                 let er = &f.mentee_bits[e * st..(e + 1) * st];
                 let bits = allowed.map(|a| &a[row * row_words..(row + 1) * row_words]);
-                score_row::<W>(&local, er, &f.mentees[e], bits, cells)
+                score_row::<W, C>(&local, er, &f.mentees[e], bits, cells)
             })
             .sum()
     })

@@ -13,15 +13,15 @@
 
 use std::collections::VecDeque;
 
-use super::{FORBIDDEN, ix};
+use super::{Cell, ix};
 
 const NONE: u32 = u32::MAX;
 const INF: u32 = u32::MAX;
 
 /// Size of a maximum b-matching of the rows using only cells with `score >= threshold`
 /// (forbidden cells and zero-capacity columns never count).
-pub(crate) fn max_b_matching(
-    scores: &[i64],
+pub(crate) fn max_b_matching<S: Cell>(
+    scores: &[S],
     rows: usize,
     cols: usize,
     capacity: &[u32],
@@ -32,7 +32,7 @@ pub(crate) fn max_b_matching(
     for i in 0..rows {
         adj_start.push(adj.len());
         for (j, &s) in scores[i * cols..(i + 1) * cols].iter().enumerate() {
-            if s != FORBIDDEN && s >= threshold && capacity[j] > 0 {
+            if s != S::FORBIDDEN && s.score() >= threshold && capacity[j] > 0 {
                 adj.push(ix(j));
             }
         }

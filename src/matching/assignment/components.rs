@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 use rayon::prelude::*;
 
-use super::{Block, FORBIDDEN, ScoreMatrix, ix};
+use super::{Block, Cell, DenseView, ix};
 use crate::matching::union_find::UnionFind;
 
 /// Groups nodes by their union-find root into `(row_ids, col_ids)` lists, ordered by the
@@ -43,12 +43,15 @@ pub(crate) fn groups(
 }
 
 /// Splits a dense matrix into blocks, one per connected component with at least one edge.
-pub(crate) fn split_dense<'a>(matrix: &'a ScoreMatrix, capacity: &[u32]) -> Vec<Block<'a>> {
-    let (rows, cols) = (matrix.rows(), matrix.cols());
+pub(crate) fn split_dense<'a, S: Cell>(
+    matrix: DenseView<'a, S>,
+    capacity: &[u32],
+) -> Vec<Block<'a, S>> {
+    let (rows, cols) = (matrix.rows, matrix.cols);
     if rows == 0 || cols == 0 {
         return Vec::new();
     }
-    let cells = matrix.cells();
+    let cells = matrix.cells;
     if !matrix.any_forbidden && capacity.iter().all(|&c| c > 0) {
         return vec![Block {
             row_ids: (0..rows).collect(),
@@ -95,16 +98,16 @@ pub(crate) fn split_dense<'a>(matrix: &'a ScoreMatrix, capacity: &[u32]) -> Vec<
 }
 
 /// A block's matrix before its ids are attached.
-pub(crate) struct Extracted {
-    scores: Vec<i64>,
+pub(crate) struct Extracted<S: Cell> {
+    scores: Vec<S>,
     complete: bool,
     min: i64,
     max: i64,
 }
 
-impl Extracted {
+impl<S: Cell> Extracted<S> {
     /// Attaches the original row and column ids.
-    pub(crate) fn with_ids(self, row_ids: Vec<usize>, col_ids: Vec<usize>) -> Block<'static> {
+    pub(crate) fn with_ids(self, row_ids: Vec<usize>, col_ids: Vec<usize>) -> Block<'static, S> {
         Block {
             row_ids,
             col_ids,
@@ -117,12 +120,12 @@ impl Extracted {
 }
 
 /// Copies the sub-matrix `row_ids × col_ids` (zero-capacity columns become forbidden).
-pub(crate) fn extract(
+pub(crate) fn extract<S: Cell>(
     row_ids: &[usize],
     col_ids: &[usize],
-    cell: impl Fn(usize, usize) -> i64,
+    cell: impl Fn(usize, usize) -> S,
     capacity: &[u32],
-) -> Extracted {
+) -> Extracted<S> {
     let mut scores = Vec::with_capacity(row_ids.len() * col_ids.len());
     let (mut min, mut max, mut complete) = (i64::MAX, i64::MIN, true);
     for &r in row_ids {
@@ -130,13 +133,13 @@ pub(crate) fn extract(
             let s = if capacity[c] > 0 {
                 cell(r, c)
             } else {
-                FORBIDDEN
+                S::FORBIDDEN
             };
-            if s == FORBIDDEN {
+            if s == S::FORBIDDEN {
                 complete = false;
             } else {
-                min = min.min(s);
-                max = max.max(s);
+                min = min.min(s.score());
+                max = max.max(s.score());
             }
             scores.push(s);
         }
@@ -152,7 +155,7 @@ pub(crate) fn extract(
 /// Scans rows (row-major, `cols` wide): unions the allowed columns of each row in a
 /// column-only union-find and returns it with each row's first allowed column (`u32::MAX` if
 /// none).
-fn scan_rows(chunk: &[i64], cols: usize, col_ok: &[bool]) -> (UnionFind, Vec<u32>) {
+fn scan_rows<S: Cell>(chunk: &[S], cols: usize, col_ok: &[bool]) -> (UnionFind, Vec<u32>) {
     let mut uf = UnionFind::new(cols);
     let mut anchors = Vec::with_capacity(chunk.len() / cols);
     let mut allowed = vec![0u32; cols];
@@ -162,7 +165,7 @@ fn scan_rows(chunk: &[i64], cols: usize, col_ok: &[bool]) -> (UnionFind, Vec<u32
         let mut n = 0;
         for (j, (&s, &ok)) in row.iter().zip(col_ok).enumerate() {
             allowed[n] = ix(j);
-            n += usize::from((s != FORBIDDEN) & ok);
+            n += usize::from((s != S::FORBIDDEN) & ok);
         }
         let Some(&first) = allowed[..n].first() else {
             anchors.push(u32::MAX);

@@ -50,13 +50,13 @@
 use std::ops::{Add, Sub};
 
 use super::cardinality::max_b_matching;
-use super::{AssignmentError, FORBIDDEN, ix};
+use super::{AssignmentError, Cell, ix};
 
 /// One block to solve: a row-major score matrix and the capacity of each column (all ≥ 1).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Problem<'a> {
-    /// Row-major `rows × cols` scores, [`FORBIDDEN`] where not allowed.
-    pub scores: &'a [i64],
+pub(crate) struct Problem<'a, S: Cell> {
+    /// Row-major `rows × cols` scores, [`Cell::FORBIDDEN`] where not allowed.
+    pub scores: &'a [S],
     /// Number of rows.
     pub rows: usize,
     /// Number of columns.
@@ -192,7 +192,9 @@ pub(crate) fn plan(
 }
 
 /// Solves one block, maximising coverage then total score. Returns the column of each row.
-pub(crate) fn solve_max(p: &Problem<'_>) -> Result<Vec<Option<usize>>, AssignmentError> {
+pub(crate) fn solve_max<S: Cell>(
+    p: &Problem<'_, S>,
+) -> Result<Vec<Option<usize>>, AssignmentError> {
     if p.rows == 0 || p.cols == 0 || p.min > p.max {
         // No allowed cell at all (min > max): nothing can be matched.
         return Ok(vec![None; p.rows]);
@@ -202,10 +204,10 @@ pub(crate) fn solve_max(p: &Problem<'_>) -> Result<Vec<Option<usize>>, Assignmen
             max_b_matching(p.scores, p.rows, p.cols, p.capacity, i64::MIN + 1) == p.rows
         })?;
     Ok(match (wide, p.complete) {
-        (false, true) => Solver::<i64, false>::new(p, escape, big).run(),
-        (false, false) => Solver::<i64, true>::new(p, escape, big).run(),
-        (true, true) => Solver::<i128, false>::new(p, escape, big).run(),
-        (true, false) => Solver::<i128, true>::new(p, escape, big).run(),
+        (false, true) => Solver::<S, i64, false>::new(p, escape, big).run(),
+        (false, false) => Solver::<S, i64, true>::new(p, escape, big).run(),
+        (true, true) => Solver::<S, i128, false>::new(p, escape, big).run(),
+        (true, false) => Solver::<S, i128, true>::new(p, escape, big).run(),
     })
 }
 
@@ -220,8 +222,8 @@ enum End {
 }
 
 /// Solver state; `FORB` says whether forbidden cells must be skipped.
-struct Solver<'a, T, const FORB: bool> {
-    s: &'a [i64],
+struct Solver<'a, S, T, const FORB: bool> {
+    s: &'a [S],
     n: usize,
     m: usize,
     cap: &'a [u32],
@@ -244,8 +246,8 @@ struct Solver<'a, T, const FORB: bool> {
     collist: Vec<u32>,
 }
 
-impl<'a, T: Cost, const FORB: bool> Solver<'a, T, FORB> {
-    fn new(p: &Problem<'a>, escape: bool, big: i128) -> Self {
+impl<'a, S: Cell, T: Cost, const FORB: bool> Solver<'a, S, T, FORB> {
+    fn new(p: &Problem<'a, S>, escape: bool, big: i128) -> Self {
         let mut start = Vec::with_capacity(p.cols + 1);
         let mut acc = 0usize;
         for &c in p.capacity {
@@ -294,7 +296,7 @@ impl<'a, T: Cost, const FORB: bool> Solver<'a, T, FORB> {
     }
 
     #[inline(always)]
-    fn row(&self, i: usize) -> &'a [i64] {
+    fn row(&self, i: usize) -> &'a [S] {
         &self.s[i * self.m..(i + 1) * self.m]
     }
 
@@ -341,11 +343,11 @@ impl<'a, T: Cost, const FORB: bool> Solver<'a, T, FORB> {
     fn column_reduction(&mut self) -> Vec<u32> {
         let (n, m) = (self.n, self.m);
         // Column minima in one row-major pass: a column-wise scan would stride through memory.
-        let cost = |sc: i64| {
-            if FORB && sc == FORBIDDEN {
+        let cost = |sc: S| {
+            if FORB && sc == S::FORBIDDEN {
                 T::INF
             } else {
-                T::of(sc)
+                T::of(sc.score())
             }
         };
         let mut colmin: Vec<T> = self.row(0).iter().map(|&s| cost(s)).collect();
@@ -383,8 +385,8 @@ impl<'a, T: Cost, const FORB: bool> Solver<'a, T, FORB> {
                     let j1 = self.x[i] as usize;
                     let mut min = T::INF;
                     for (j, &sc) in self.row(i).iter().enumerate() {
-                        if j != j1 && !(FORB && sc == FORBIDDEN) {
-                            let h = T::of(sc) - self.v[j];
+                        if j != j1 && !(FORB && sc == S::FORBIDDEN) {
+                            let h = T::of(sc.score()) - self.v[j];
                             if h < min {
                                 min = h;
                             }
@@ -425,8 +427,8 @@ impl<'a, T: Cost, const FORB: bool> Solver<'a, T, FORB> {
                 for (j, &sc) in row.iter().enumerate() {
                     // Selects instead of a branch: forbidden cells are scattered at random,
                     // so a branch on them mispredicts constantly.
-                    let ok = !(FORB && sc == FORBIDDEN);
-                    let h = T::of(if ok { sc } else { 0 }) - self.v[j];
+                    let ok = !(FORB && sc == S::FORBIDDEN);
+                    let h = T::of(if ok { sc.score() } else { 0 }) - self.v[j];
                     let h = if ok { h } else { T::INF };
                     if h < usub {
                         if h >= umin {
@@ -497,10 +499,10 @@ impl<'a, T: Cost, const FORB: bool> Solver<'a, T, FORB> {
             let mut umin = T::INF;
             let mut pick = NONE;
             for (j, &sc) in row.iter().enumerate() {
-                if FORB && sc == FORBIDDEN {
+                if FORB && sc == S::FORBIDDEN {
                     continue;
                 }
-                let h = T::of(sc);
+                let h = T::of(sc.score());
                 if h < umin {
                     umin = h;
                     pick = if self.has_room(j) { ix(j) } else { NONE };
@@ -523,10 +525,10 @@ impl<'a, T: Cost, const FORB: bool> Solver<'a, T, FORB> {
         for (j, &sc) in self.row(f).iter().enumerate() {
             self.collist[j] = ix(j);
             self.pred[j] = ix(f);
-            self.d[j] = if FORB && sc == FORBIDDEN {
+            self.d[j] = if FORB && sc == S::FORBIDDEN {
                 T::INF
             } else {
-                T::of(sc) - self.v[j]
+                T::of(sc.score()) - self.v[j]
             };
         }
         let (mut best_esc, mut esc_row) = (self.big, f);
@@ -577,7 +579,7 @@ impl<'a, T: Cost, const FORB: bool> Solver<'a, T, FORB> {
             for slot in first..first + self.count[j1] as usize {
                 let i = self.slot_row[slot] as usize;
                 let rowi = self.row(i);
-                let ui = T::of(rowi[j1]) - self.v[j1];
+                let ui = T::of(rowi[j1].score()) - self.v[j1];
                 let h = mu - ui;
                 if self.escape {
                     let cand = mu + (self.big - ui);
@@ -592,8 +594,8 @@ impl<'a, T: Cost, const FORB: bool> Solver<'a, T, FORB> {
                     let sc = rowi[j];
                     // Branch-free forbidden test (see augmenting_row_reduction): a forbidden
                     // cell gets a harmless stand-in score and is masked out of the comparison.
-                    let ok = !(FORB && sc == FORBIDDEN);
-                    let cred = T::of(if ok { sc } else { 0 }) - self.v[j] + h;
+                    let ok = !(FORB && sc == S::FORBIDDEN);
+                    let cred = T::of(if ok { sc.score() } else { 0 }) - self.v[j] + h;
                     if ok & (cred < self.d[j]) {
                         self.d[j] = cred;
                         self.pred[j] = ix(i);

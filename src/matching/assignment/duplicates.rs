@@ -12,10 +12,12 @@
 //! candidate group is left, which for ordinary score matrices happens after one or two rows.
 //! Worst case `O(rows · cols · log cols)`. Never fails.
 
+use super::Cell;
+
 /// A block with identical columns merged.
-pub(crate) struct Merged {
+pub(crate) struct Merged<S> {
     /// Row-major `rows × cols` scores of the representative columns.
-    pub scores: Vec<i64>,
+    pub scores: Vec<S>,
     /// Number of merged columns.
     pub cols: usize,
     /// Capacity of each merged column (sum over its members, saturating).
@@ -26,7 +28,7 @@ pub(crate) struct Merged {
 
 /// Groups of ≥ 2 identical columns (each ascending, groups ordered by first member), or `None`
 /// when all columns differ.
-fn identical_groups(scores: &[i64], rows: usize, cols: usize) -> Option<Vec<Vec<usize>>> {
+fn identical_groups<S: Cell>(scores: &[S], rows: usize, cols: usize) -> Option<Vec<Vec<usize>>> {
     if rows == 0 || cols < 2 {
         return None;
     }
@@ -72,12 +74,12 @@ fn identical_groups(scores: &[i64], rows: usize, cols: usize) -> Option<Vec<Vec<
 }
 
 /// Merges identical columns; `None` when there are none.
-pub(crate) fn merge_identical_columns(
-    scores: &[i64],
+pub(crate) fn merge_identical_columns<S: Cell>(
+    scores: &[S],
     rows: usize,
     cols: usize,
     capacity: &[u32],
-) -> Option<Merged> {
+) -> Option<Merged<S>> {
     let groups = identical_groups(scores, rows, cols)?;
     let mut group_of = vec![usize::MAX; cols];
     for (g, members) in groups.iter().enumerate() {
@@ -118,7 +120,7 @@ pub(crate) fn merge_identical_columns(
     })
 }
 
-impl Merged {
+impl<S> Merged<S> {
     /// Maps a solution on merged columns back to original columns, filling each group's
     /// members in order up to their own capacities.
     pub(crate) fn spread(&self, sol: &[Option<usize>], capacity: &[u32]) -> Vec<Option<usize>> {

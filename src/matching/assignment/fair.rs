@@ -16,14 +16,14 @@ use rayon::prelude::*;
 
 use super::components::extract;
 use super::{
-    AssignmentError, Block, FORBIDDEN, Triples, block_capacities, cardinality::max_b_matching,
+    AssignmentError, Block, Cell, Triples, block_capacities, cardinality::max_b_matching,
     solve_block,
 };
 
 /// Solves every block for [`super::Objective::Fair`]; returns original `(row, col, score)`
 /// triples per block.
-pub(crate) fn solve_fair(
-    blocks: &[Block<'_>],
+pub(crate) fn solve_fair<S: Cell>(
+    blocks: &[Block<'_, S>],
     capacity: &[u32],
 ) -> Result<Vec<Triples>, AssignmentError> {
     let thresholds: Vec<Option<i64>> = blocks
@@ -41,10 +41,10 @@ pub(crate) fn solve_fair(
                 &(0..b.col_ids.len()).collect::<Vec<_>>(),
                 |r, c| {
                     let s = b.scores[r * b.col_ids.len() + c];
-                    if s != FORBIDDEN && s >= t {
+                    if s != S::FORBIDDEN && s.score() >= t {
                         s
                     } else {
-                        FORBIDDEN
+                        S::FORBIDDEN
                     }
                 },
                 &vec![1; b.col_ids.len()],
@@ -57,7 +57,7 @@ pub(crate) fn solve_fair(
 
 /// The largest lowest-score a maximum-coverage assignment of this block can have; `None` when
 /// nothing in the block can be matched.
-fn best_threshold(b: &Block<'_>, capacity: &[u32]) -> Option<i64> {
+fn best_threshold<S: Cell>(b: &Block<'_, S>, capacity: &[u32]) -> Option<i64> {
     let (rows, cols) = (b.row_ids.len(), b.col_ids.len());
     let caps = block_capacities(b, capacity);
     let full = max_b_matching(&b.scores, rows, cols, &caps, i64::MIN + 1);
@@ -67,8 +67,8 @@ fn best_threshold(b: &Block<'_>, capacity: &[u32]) -> Option<i64> {
     let mut values: Vec<i64> = b
         .scores
         .iter()
-        .copied()
-        .filter(|&s| s != FORBIDDEN)
+        .filter(|&&s| s != S::FORBIDDEN)
+        .map(|s| s.score())
         .collect();
     values.sort_unstable();
     values.dedup();

@@ -78,6 +78,99 @@ pub use self::sparse::{solve_compressed, solve_sparse};
 /// usable score.
 pub const FORBIDDEN: i64 = i64::MIN;
 
+/// The integer type of a dense score cell. The solvers read cells only through this trait, so a
+/// matrix is solved in the width it was built in: `i64` for [`ScoreMatrix`] (any score), `i32`
+/// for the engine's scaled scores (`0..=1_000_000`), which halves the memory of region-wide
+/// components of hundreds of millions of cells, where the matrix is nearly all the memory.
+pub trait Cell: Copy + Ord + std::hash::Hash + Send + Sync + fmt::Debug + 'static {
+    /// The value that marks a forbidden pair; never a usable score.
+    const FORBIDDEN: Self;
+    /// The score as `i64` (meaningless for [`Cell::FORBIDDEN`]: test for it first).
+    fn score(self) -> i64;
+    /// A score of this width, saturating at the type's range (callers only narrow scores known
+    /// to fit, such as scaled scores); never [`Cell::FORBIDDEN`].
+    fn from_score(score: i64) -> Self;
+    /// The cells as `i64` with [`FORBIDDEN`] marking forbidden pairs, for the parts that work on
+    /// `i64` only (preference tables): borrowed when they already are.
+    fn widen(cells: &[Self]) -> Cow<'_, [i64]>;
+}
+
+impl Cell for i64 {
+    const FORBIDDEN: Self = FORBIDDEN;
+    #[inline(always)]
+    fn score(self) -> i64 {
+        self
+    }
+    fn from_score(score: i64) -> Self {
+        score.max(i64::MIN + 1)
+    }
+    fn widen(cells: &[Self]) -> Cow<'_, [i64]> {
+        Cow::Borrowed(cells)
+    }
+}
+
+impl Cell for i32 {
+    const FORBIDDEN: Self = i32::MIN;
+    #[inline(always)]
+    fn score(self) -> i64 {
+        i64::from(self)
+    }
+    fn from_score(score: i64) -> Self {
+        i32::try_from(score.max(i64::from(i32::MIN) + 1)).unwrap_or(i32::MAX)
+    }
+    fn widen(cells: &[Self]) -> Cow<'_, [i64]> {
+        Cow::Owned(
+            cells
+                .iter()
+                .map(|&c| {
+                    if c == Self::FORBIDDEN {
+                        FORBIDDEN
+                    } else {
+                        c.score()
+                    }
+                })
+                .collect(),
+        )
+    }
+}
+
+/// A borrowed row-major matrix with the statistics the solvers need, computed in one pass.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DenseView<'a, S: Cell> {
+    pub rows: usize,
+    pub cols: usize,
+    pub cells: &'a [S],
+    /// Whether any cell is forbidden.
+    pub any_forbidden: bool,
+    /// Smallest and largest allowed score (`i64::MAX`, `i64::MIN` when there is none).
+    pub min: i64,
+    pub max: i64,
+}
+
+impl<'a, S: Cell> DenseView<'a, S> {
+    /// Reads the statistics of `cells` (`rows × cols`, checked by the caller). `O(cells)`.
+    pub(crate) fn new(rows: usize, cols: usize, cells: &'a [S]) -> Self {
+        let (mut min, mut max, mut any_forbidden) = (i64::MAX, i64::MIN, false);
+        for &c in cells {
+            if c == S::FORBIDDEN {
+                any_forbidden = true;
+            } else {
+                let s = c.score();
+                min = min.min(s);
+                max = max.max(s);
+            }
+        }
+        Self {
+            rows,
+            cols,
+            cells,
+            any_forbidden,
+            min,
+            max,
+        }
+    }
+}
+
 /// A dense, row-major score matrix (rows = mentees, columns = mentors) with forbidden cells.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScoreMatrix {
@@ -194,6 +287,18 @@ impl ScoreMatrix {
     /// The row-major cells, [`FORBIDDEN`] marking forbidden pairs.
     pub fn cells(&self) -> &[i64] {
         &self.cells
+    }
+
+    /// The matrix as the solvers read it (its statistics are already known).
+    pub(crate) fn view(&self) -> DenseView<'_, i64> {
+        DenseView {
+            rows: self.rows,
+            cols: self.cols,
+            cells: &self.cells,
+            any_forbidden: self.any_forbidden,
+            min: self.min,
+            max: self.max,
+        }
     }
 }
 
@@ -399,10 +504,44 @@ pub fn solve(
             actual: capacity.len(),
         });
     }
-    if matrix.rows.saturating_add(matrix.cols) >= u32::MAX as usize {
+    solve_view(matrix.view(), capacity, objective)
+}
+
+/// [`solve`] on borrowed row-major cells of any [`Cell`] width (`cells.len()` must be
+/// `rows · cols`): the engine's dense components are solved in place, without an `i64` copy.
+pub(crate) fn solve_cells<S: Cell>(
+    rows: usize,
+    cols: usize,
+    cells: &[S],
+    capacity: &[u32],
+    objective: Objective,
+) -> Result<Assignment, AssignmentError> {
+    let expected = rows.checked_mul(cols).unwrap_or(usize::MAX);
+    if cells.len() != expected {
+        return Err(AssignmentError::ShapeMismatch {
+            expected,
+            actual: cells.len(),
+        });
+    }
+    if capacity.len() != cols {
+        return Err(AssignmentError::CapacityLength {
+            expected: cols,
+            actual: capacity.len(),
+        });
+    }
+    solve_view(DenseView::new(rows, cols, cells), capacity, objective)
+}
+
+/// Splits a checked view into components and solves them.
+fn solve_view<S: Cell>(
+    view: DenseView<'_, S>,
+    capacity: &[u32],
+    objective: Objective,
+) -> Result<Assignment, AssignmentError> {
+    if view.rows.saturating_add(view.cols) >= u32::MAX as usize {
         return Err(AssignmentError::ProblemTooLarge);
     }
-    let blocks = components::split_dense(matrix, capacity);
+    let blocks = components::split_dense(view, capacity);
     solve_blocks(&blocks, capacity, objective)
 }
 
@@ -421,13 +560,13 @@ pub(crate) type Triples = Vec<(usize, usize, i64)>;
 
 /// One connected component, as a dense sub-matrix over its own rows and columns.
 #[derive(Debug)]
-pub(crate) struct Block<'a> {
+pub(crate) struct Block<'a, S: Cell = i64> {
     /// Original row index of each local row.
     pub row_ids: Vec<usize>,
     /// Original column index of each local column.
     pub col_ids: Vec<usize>,
-    /// Row-major `row_ids.len() × col_ids.len()` scores, [`FORBIDDEN`] where not allowed.
-    pub scores: Cow<'a, [i64]>,
+    /// Row-major `row_ids.len() × col_ids.len()` scores, [`Cell::FORBIDDEN`] where not allowed.
+    pub scores: Cow<'a, [S]>,
     /// No forbidden cell inside the block.
     pub complete: bool,
     /// Smallest allowed score in the block.
@@ -437,8 +576,8 @@ pub(crate) struct Block<'a> {
 }
 
 /// Solves every block (in parallel) and merges the pairs in block order.
-pub(crate) fn solve_blocks(
-    blocks: &[Block<'_>],
+pub(crate) fn solve_blocks<S: Cell>(
+    blocks: &[Block<'_, S>],
     capacity: &[u32],
     objective: Objective,
 ) -> Result<Assignment, AssignmentError> {
@@ -467,11 +606,15 @@ pub(crate) fn solve_blocks(
 
 /// Solves one block for an objective over preferences derived from its scores (see
 /// [`crate::matching::stable::Preferences`]); original `(row, col, score)` triples.
-fn solve_by_preferences(block: &Block<'_>, capacity: &[u32], objective: Objective) -> Triples {
+fn solve_by_preferences<S: Cell>(
+    block: &Block<'_, S>,
+    capacity: &[u32],
+    objective: Objective,
+) -> Triples {
     use crate::matching::stable::{Preferences, Proposer, deferred_acceptance};
     let (nr, nc) = (block.row_ids.len(), block.col_ids.len());
     let caps = block_capacities(block, capacity);
-    let prefs = Preferences::from_scores(nr, nc, &block.scores);
+    let prefs = Preferences::from_scores(nr, nc, &S::widen(&block.scores));
     let pairs = match objective {
         Objective::StableMentor => deferred_acceptance(&prefs, &caps, Proposer::Mentors),
         Objective::Stable => deferred_acceptance(&prefs, &caps, Proposer::Mentees),
@@ -479,13 +622,19 @@ fn solve_by_preferences(block: &Block<'_>, capacity: &[u32], objective: Objectiv
     };
     pairs
         .into_iter()
-        .map(|(r, c)| (block.row_ids[r], block.col_ids[c], block.scores[r * nc + c]))
+        .map(|(r, c)| {
+            (
+                block.row_ids[r],
+                block.col_ids[c],
+                block.scores[r * nc + c].score(),
+            )
+        })
         .collect()
 }
 
 /// Capacities of a block's columns, capped at its number of rows: a column never takes more,
 /// and the solvers allocate one slot per unit of capacity.
-pub(crate) fn block_capacities(block: &Block<'_>, capacity: &[u32]) -> Vec<u32> {
+pub(crate) fn block_capacities<S: Cell>(block: &Block<'_, S>, capacity: &[u32]) -> Vec<u32> {
     let rows = u32::try_from(block.row_ids.len()).unwrap_or(u32::MAX);
     block
         .col_ids
@@ -495,14 +644,22 @@ pub(crate) fn block_capacities(block: &Block<'_>, capacity: &[u32]) -> Vec<u32> 
 }
 
 /// Total-objective solve of one block; returns original `(row, col, score)` triples.
-pub(crate) fn solve_block(block: &Block<'_>, capacity: &[u32]) -> Result<Triples, AssignmentError> {
+pub(crate) fn solve_block<S: Cell>(
+    block: &Block<'_, S>,
+    capacity: &[u32],
+) -> Result<Triples, AssignmentError> {
     let nr = block.row_ids.len();
     let nc = block.col_ids.len();
     if nr == 0 || nc == 0 {
         return Ok(Vec::new());
     }
     let caps = block_capacities(block, capacity);
-    let col_of_row = match duplicates::merge_identical_columns(&block.scores, nr, nc, &caps) {
+    let merged = if nr * nc <= COPY_MAX_CELLS {
+        duplicates::merge_identical_columns(&block.scores, nr, nc, &caps)
+    } else {
+        None
+    };
+    let col_of_row = match merged {
         Some(merged) => {
             let sol = solve_local(block, &merged.scores, merged.cols, &merged.capacity)?;
             merged.spread(&sol, &caps)
@@ -513,24 +670,27 @@ pub(crate) fn solve_block(block: &Block<'_>, capacity: &[u32]) -> Result<Triples
         .iter()
         .enumerate()
         .filter_map(|(r, c)| {
-            c.map(|c| (block.row_ids[r], block.col_ids[c], block.scores[r * nc + c]))
+            c.map(|c| {
+                let score = block.scores[r * nc + c].score();
+                (block.row_ids[r], block.col_ids[c], score)
+            })
         })
         .collect())
 }
 
 /// Runs the dense solver on `scores` (the block's rows × `nc` columns with capacities `caps`);
 /// returns the local column of each row.
-fn solve_local(
-    block: &Block<'_>,
-    scores: &[i64],
+fn solve_local<S: Cell>(
+    block: &Block<'_, S>,
+    scores: &[S],
     nc: usize,
     caps: &[u32],
 ) -> Result<Vec<Option<usize>>, AssignmentError> {
     let nr = block.row_ids.len();
-    if caps.iter().all(|&c| c == 1) && nr > nc {
+    if caps.iter().all(|&c| c == 1) && nr > nc && nr * nc <= COPY_MAX_CELLS {
         // Unit capacities are symmetric, and the solver is fastest with rows ≤ columns
         // (no escape needed when the block is complete), so solve the transpose.
-        let mut t = vec![FORBIDDEN; nr * nc];
+        let mut t = vec![S::FORBIDDEN; nr * nc];
         for r in 0..nr {
             for c in 0..nc {
                 t[c * nr + r] = scores[r * nc + c];
@@ -550,6 +710,12 @@ fn solve_local(
     }
 }
 
+/// Blocks with more cells than this are solved in place: neither transposed (unit capacities,
+/// more rows than columns: solved as they are, with escapes) nor with identical columns merged
+/// into a copy. Either copy would double the memory of region-wide components (64 Mi cells are
+/// 256 MiB of `i32`), and at that size memory matters more than the speed the copy buys.
+const COPY_MAX_CELLS: usize = 1 << 26;
+
 /// Blocks with fewer cells than this always use the dense solver.
 const SPARSE_MIN_CELLS: usize = 4096;
 /// An incomplete unit-capacity block is solved in sparse form when at most
@@ -561,9 +727,9 @@ const SPARSE_DENSITY_UNIT: usize = 20;
 const SPARSE_DENSITY_CAPACITATED: usize = 3;
 
 /// Picks the dense or the sparse solver for a (possibly transposed) block matrix.
-fn run_kernel(
-    block: &Block<'_>,
-    scores: &[i64],
+fn run_kernel<S: Cell>(
+    block: &Block<'_, S>,
+    scores: &[S],
     rows: usize,
     cols: usize,
     caps: &[u32],
@@ -575,7 +741,7 @@ fn run_kernel(
         SPARSE_DENSITY_CAPACITATED
     };
     if !block.complete && cells >= SPARSE_MIN_CELLS {
-        let allowed = scores.iter().filter(|&&s| s != FORBIDDEN).count();
+        let allowed = scores.iter().filter(|&&s| s != S::FORBIDDEN).count();
         if allowed.saturating_mul(div) <= cells {
             let csr = sparse::csr_from_dense(scores, rows, cols);
             return sparse::solve_csr(&sparse::CsrProblem {

@@ -24,7 +24,7 @@ use std::collections::BinaryHeap;
 use super::cardinality::max_b_matching_csr;
 use super::components::groups;
 use super::dense::{Cost, DROPPED, NONE, Plan, plan};
-use super::{Assignment, AssignmentError, Block, FORBIDDEN, Objective, ix, solve_blocks};
+use super::{Assignment, AssignmentError, Block, Cell, FORBIDDEN, Objective, ix, solve_blocks};
 use crate::matching::union_find::UnionFind;
 
 /// Solves the assignment problem given only the allowed cells as `(row, col, score)` edges;
@@ -161,15 +161,15 @@ impl CsrProblem<'_> {
 }
 
 /// Builds the compressed rows of a dense row-major block (allowed cells only).
-pub(crate) fn csr_from_dense(scores: &[i64], rows: usize, cols: usize) -> Csr {
+pub(crate) fn csr_from_dense<S: Cell>(scores: &[S], rows: usize, cols: usize) -> Csr {
     let mut start = Vec::with_capacity(rows + 1);
     let (mut cols_idx, mut vals) = (Vec::new(), Vec::new());
     for i in 0..rows {
         start.push(cols_idx.len());
         for (j, &s) in scores[i * cols..(i + 1) * cols].iter().enumerate() {
-            if s != FORBIDDEN {
+            if s != S::FORBIDDEN {
                 cols_idx.push(ix(j));
-                vals.push(s);
+                vals.push(s.score());
             }
         }
     }

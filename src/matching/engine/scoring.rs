@@ -79,7 +79,7 @@ pub(super) fn score_components_as(
                     },
                 };
             }
-            let mut scores = vec![0i64; fe.len() * fm.len()];
+            let mut scores = vec![0i32; fe.len() * fm.len()];
             let pairs_scored = score_block(
                 &enc.features,
                 &run.wa,

@@ -13,7 +13,7 @@ use super::{MatchError, ms};
 use crate::domain::GroupSize;
 use crate::matching::assignment::rank_maximal::rank_maximal;
 use crate::matching::assignment::sparse::solve_compressed;
-use crate::matching::assignment::{self, Objective, ScoreMatrix};
+use crate::matching::assignment::{self, Cell, Objective};
 use crate::matching::groups::{GroupProblem, solve_groups};
 use crate::matching::outcome::{Cells, GroupComponentStats};
 use crate::matching::score::from_scaled;
@@ -64,9 +64,13 @@ pub(super) fn solve_components(
             let (mentee_wishes, mentor_wishes) = run.wishes.local(&c.mentees, &c.mentors);
             let (rows, cols) = (c.mentees.len(), c.mentors.len());
             let prefs = ranked.then(|| match &s.cells {
-                Cells::Dense(scores) => {
-                    Preferences::new(rows, cols, scores, &mentee_wishes, &mentor_wishes)
-                }
+                Cells::Dense(scores) => Preferences::new(
+                    rows,
+                    cols,
+                    &<i32 as Cell>::widen(scores),
+                    &mentee_wishes,
+                    &mentor_wishes,
+                ),
                 Cells::Sparse {
                     start,
                     cols: cols_idx,
@@ -157,10 +161,10 @@ fn solve_component(
         }
         (None, _) => {
             let solution = match cells {
-                // The engine and the solver share the sentinel for forbidden cells.
+                // Solved in place, in the engine's four-byte cells: a region-wide
+                // component is most of the run's memory.
                 Cells::Dense(scores) => {
-                    let matrix = ScoreMatrix::new(rows, cols, scores.clone())?;
-                    assignment::solve(&matrix, capacity, objective)?
+                    assignment::solve_cells(rows, cols, scores, capacity, objective)?
                 }
                 Cells::Sparse {
                     start,
