@@ -335,7 +335,7 @@ mod blocking {
     use proptest::prelude::*;
 
     use super::super::solve::blocking_from_cells;
-    use crate::matching::outcome::Cells;
+    use crate::matching::outcome::{Cells, DENSE_FORBIDDEN};
     use crate::matching::score::FORBIDDEN;
     use crate::matching::stable::{Preferences, blocking_pairs};
 
@@ -389,7 +389,15 @@ mod blocking {
             }
             let prefs = Preferences::new(rows, cols, &scores, &ew, &mw);
             let want = blocking_pairs(&prefs, &cap, &pairs);
-            let dense = Cells::Dense(scores.clone());
+            let dense = Cells::Dense(
+                scores
+                    .iter()
+                    .map(|&s| match s {
+                        FORBIDDEN => DENSE_FORBIDDEN,
+                        s => i32::try_from(s).expect("small score"),
+                    })
+                    .collect(),
+            );
             prop_assert_eq!(&blocking_from_cells(&dense, (rows, cols), (&ew, &mw), &cap, &pairs), &want);
             let sparse = Cells::Sparse {
                 start: (0..=rows)
