@@ -3,7 +3,7 @@
 
 use crate::domain::{FieldError, MenteeProfile, MentorProfile, Organization, Programme, Weights};
 use crate::matching::assignment::Objective;
-use crate::matching::engine::{Bank, PairRef, RunInput, run, run_on};
+use crate::matching::engine::{Bank, PairRef, RunInput, run, run_on_deferred};
 use crate::matching::explain::Lang;
 use crate::matching::synth::generate;
 use serde_json::{Value, json};
@@ -137,7 +137,8 @@ pub fn match_command(
 /// file (`programmes`, as the import format carries them) on the same
 /// banks and returns one statistics line per programme plus the totals and
 /// the wall time of all runs (parsing excluded). The banks are indexed
-/// once for all programmes ([`Bank`]). With `objective`, every
+/// once for all programmes ([`Bank`]), and no programme lists the
+/// mentees it leaves out ([`run_on_deferred`]). With `objective`, every
 /// programme without group limits is run for it (group programmes take
 /// `total`), so objectives can be set side by side on the same data.
 pub fn match_all_command(
@@ -168,8 +169,9 @@ pub fn match_all_command(
             objective,
             ..RunInput::new(programme, &organizations, &mentors, &mentees)
         };
-        let outcome =
-            run_on(&bank, &input).map_err(|e| format!("programme {}: {e}", programme.id))?;
+        // The statistics name nobody left out, so that list is not made.
+        let (outcome, _left_out) = run_on_deferred(&bank, &input)
+            .map_err(|e| format!("programme {}: {e}", programme.id))?;
         eligible += outcome.stats.mentees_eligible;
         matched += outcome.stats.mentees_matched;
         scored += outcome.stats.pairs_scored;

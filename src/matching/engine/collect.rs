@@ -3,10 +3,12 @@
 //! statistics, the score tables and the [`Outcome`].
 
 use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
 use super::decompose::Component;
+use super::index::form_key;
 use super::prepare::Prepared;
 use super::proposals::Explained;
 use super::scoring::Scored;
@@ -21,31 +23,25 @@ use crate::matching::unmatched::{Unmatched, UnmatchedReason, no_allowed_mentor};
 /// Takes which mentees were matched; gives a reason for every eligible
 /// mentee who was not, in input order: in a component, the mentors it
 /// could have had and its best score there (others took them); in none,
-/// the rule that ruled out the most mentors. Mentees in parallel;
-/// `O(cols)` per mentee in a component, `O(mentors)` per other one.
+/// the rule that ruled out the most mentors, counted over the mentors
+/// serving the form (of the mentee's organisation in same-organisation
+/// forms, found in the bank's index). Mentees in parallel; `O(cols)` per
+/// mentee in a component, `O(mentors of its organisation)` per other one
+/// in a same-organisation form, else `O(mentors serving the form)` (the
+/// list built once, and only when such a mentee exists).
 pub(super) fn unmatched_reasons(
     run: &Prepared<'_>,
     components: &[Component],
     scored: &[Scored],
     matched: &[bool],
 ) -> Vec<Unmatched> {
-    let (mentors, mentees) = (run.input.mentors, run.input.mentees);
+    let mentees = run.input.mentees;
     let mut place: HashMap<usize, (usize, usize)> = HashMap::new();
     for (k, c) in components.iter().enumerate() {
         for (r, &e) in c.mentees.iter().enumerate() {
             place.insert(e, (k, r));
         }
     }
-    let places = &run.places;
-    let bank: Vec<(RuleMentor, Option<Rule>, u32)> = (0..mentors.len())
-        .filter(|&m| {
-            !matches!(
-                places.side[m],
-                Some(Rule::FormNotAccepted | Rule::WrongMentorKind)
-            )
-        })
-        .map(|m| (run.rules.mentors[m], places.side[m], places.run_cap[m]))
-        .collect();
     let left: Vec<usize> = run
         .people
         .eligible
@@ -53,6 +49,7 @@ pub(super) fn unmatched_reasons(
         .copied()
         .filter(|&e| !matched[e])
         .collect();
+    let serving = FormMentors::new(run);
     left.par_iter()
         .map(|&e| {
             let reason = match place.get(&e) {
@@ -69,12 +66,7 @@ pub(super) fn unmatched_reasons(
                         best_score: from_scaled(best.unwrap_or(0)),
                     }
                 }
-                None => no_allowed_mentor(
-                    &run.ctx,
-                    &run.rules.mentees[e],
-                    run.rules.rejected_for(e),
-                    &bank,
-                ),
+                None => serving.no_allowed_mentor(e),
             };
             Unmatched {
                 mentee_id: mentees[e].person.id.clone(),
@@ -85,8 +77,77 @@ pub(super) fn unmatched_reasons(
         .collect()
 }
 
-/// Assembles the outcome: proposals, unmatched and ineligible mentees,
-/// statistics (timings left at zero for [`super::run`] to fill), the
+/// A mentor as [`no_allowed_mentor`] weighs it: its rule record, its
+/// first mentor-side rule, its places.
+type Weighed = (RuleMentor, Option<Rule>, u32);
+
+/// The mentors serving a run's form (accepting it, of the right kind), as
+/// [`no_allowed_mentor`] counts them for a mentee no mentor is allowed to.
+pub(super) struct FormMentors<'r> {
+    run: &'r Prepared<'r>,
+    /// Every mentor serving the form, ascending.
+    all: &'r [u32],
+    /// The same, weighed; built on first use.
+    weighed: OnceLock<Vec<Weighed>>,
+}
+
+impl<'r> FormMentors<'r> {
+    pub(super) fn new(run: &'r Prepared<'r>) -> Self {
+        Self {
+            run,
+            all: run.bank.index().mentors_by_form.get(form_key(run.ctx.form)),
+            weighed: OnceLock::new(),
+        }
+    }
+
+    fn weigh(&self, m: u32) -> Weighed {
+        let (run, m) = (self.run, m as usize);
+        let side = run.bank.mentor_side(&run.ctx, m);
+        (run.rules.mentors[m], side, run.places.run_cap[m])
+    }
+
+    /// Why eligible mentee `e` has no mentor: [`no_allowed_mentor`] over
+    /// the mentors serving the form, or in a same-organisation form over
+    /// those of `e`'s organisation (`e` is in scope, so its organisation
+    /// is known and the index finds exactly the mentors sharing it).
+    pub(super) fn no_allowed_mentor(&self, e: usize) -> UnmatchedReason {
+        let (run, ctx) = (self.run, &self.run.ctx);
+        let (mentee, rejected) = (&run.rules.mentees[e], run.rules.rejected_for(e));
+        if !ctx.same_organization() {
+            let weighed = self
+                .weighed
+                .get_or_init(|| self.all.iter().map(|&m| self.weigh(m)).collect());
+            return no_allowed_mentor(ctx, mentee, rejected, weighed);
+        }
+        let index = run.bank.index();
+        let here: Vec<Weighed> = index
+            .mentors_by_org
+            .get(index.org_key(run.bank.mentee_org(e)))
+            .iter()
+            .filter(|&&m| index.serves(m as usize, ctx.form))
+            .map(|&m| self.weigh(m))
+            .collect();
+        if here.is_empty() {
+            // What `no_allowed_mentor` says when no mentor serving the
+            // form shares the organisation, without passing them all.
+            let top_rule = if self.all.is_empty() {
+                Rule::FormNotAccepted
+            } else {
+                Rule::DifferentOrganization
+            };
+            return UnmatchedReason::NoMentorPassesRules {
+                mentors_considered: self.all.len(),
+                top_rule,
+                excluded_by: vec![(top_rule, self.all.len())],
+            };
+        }
+        no_allowed_mentor(ctx, mentee, rejected, &here)
+    }
+}
+
+/// Assembles the outcome: proposals, unmatched mentees, statistics
+/// (timings left at zero for [`super::run`] to fill; the ineligible
+/// mentees left for [`super::prepare::LeftOut`] to list), the
 /// score table of every component and the matrix export's ids and
 /// places. `O(P + A)` for `P` proposals and `A` scored cells.
 pub(super) fn collect_outcome(
@@ -164,7 +225,7 @@ pub(super) fn collect_outcome(
         lang: run.input.lang,
         proposals,
         unmatched,
-        ineligible: run.people.ineligible,
+        ineligible: Vec::new(),
         stats,
         matrix_mentor_ids: candidates
             .iter()

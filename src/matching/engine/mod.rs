@@ -62,6 +62,7 @@
 
 mod collect;
 mod decompose;
+mod index;
 mod prepare;
 mod proposals;
 mod scoring;
@@ -69,7 +70,7 @@ mod solve;
 
 use self::collect::{collect_outcome, unmatched_reasons};
 use self::decompose::split_components;
-pub use self::prepare::Bank;
+pub use self::prepare::{Bank, LeftOut};
 use self::prepare::{Pool, ineligibility, prepare, rule_context};
 use self::proposals::explain_proposals;
 use self::scoring::score_components;
@@ -267,30 +268,67 @@ impl From<AssignmentError> for MatchError {
 /// ```
 pub fn run(input: &RunInput<'_>) -> Result<Outcome, MatchError> {
     let (bank, bank_ms) = timed(|| Bank::of(input));
-    run_stages(&bank, input, bank_ms)
+    let (outcome, left_out) = run_stages(&bank, input, bank_ms)?;
+    Ok(listed(outcome, &left_out))
 }
 
 /// [`run`] on banks indexed once for many programmes: `bank` is built
 /// over the input's organisations, mentors and mentees (the same slices;
 /// otherwise the run indexes its own). The outcome is [`run`]'s, the time
 /// of indexing the banks aside. Matching every programme of a region so
-/// costs one indexing plus, per programme, plain passes over the banks
-/// and the work on its own people, not a hashing of every profile.
+/// costs one indexing plus, per programme, the work on the people its
+/// scope and form reach (found in the bank's index) and the list of
+/// everybody else as ineligible.
 ///
 /// Errors: as [`run`].
 pub fn run_on(bank: &Bank<'_>, input: &RunInput<'_>) -> Result<Outcome, MatchError> {
     if !bank.serves(input) {
         return run(input);
     }
+    let (outcome, left_out) = run_stages(bank, input, 0.0)?;
+    Ok(listed(outcome, &left_out))
+}
+
+/// [`run_on`] for callers that may not read the mentees left out: the
+/// outcome's `ineligible` is empty and [`LeftOut::list`] gives it, as
+/// [`run_on`] would have. Per programme this costs the people the
+/// programme reaches, not the whole bank. With a bank of other banks the
+/// run indexes its own and the list is made at once.
+///
+/// Errors: as [`run`].
+pub fn run_on_deferred<'b>(
+    bank: &'b Bank<'b>,
+    input: &RunInput<'_>,
+) -> Result<(Outcome, LeftOut<'b>), MatchError> {
+    if !bank.serves(input) {
+        let mut outcome = run(input)?;
+        let listed = std::mem::take(&mut outcome.ineligible);
+        return Ok((outcome, LeftOut::listed(listed)));
+    }
     run_stages(bank, input, 0.0)
 }
 
-/// The stages of a run; `bank_ms` is the time taken to index the banks
-/// for this run alone (counted in `encode_ms`).
-fn run_stages(bank: &Bank<'_>, input: &RunInput<'_>, bank_ms: f64) -> Result<Outcome, MatchError> {
+/// The outcome with its `ineligible` list made, the time counted in
+/// `encode_ms` (where eligibility is).
+fn listed(mut outcome: Outcome, left_out: &LeftOut<'_>) -> Outcome {
+    let (ineligible, list_ms) = timed(|| left_out.list());
+    outcome.ineligible = ineligible;
+    outcome.stats.timings.encode_ms += list_ms;
+    outcome
+}
+
+/// The stages of a run, the ineligible mentees left to list; `bank_ms`
+/// is the time taken to index the banks for this run alone (counted in
+/// `encode_ms`).
+fn run_stages<'b>(
+    bank: &'b Bank<'b>,
+    input: &RunInput<'_>,
+    bank_ms: f64,
+) -> Result<(Outcome, LeftOut<'b>), MatchError> {
     let (prepared, prepare_ms) = timed(|| prepare(bank, input));
     let encode_ms = bank_ms + prepare_ms;
     let prepared = prepared?;
+    let left_out = LeftOut::new(bank, &prepared);
     let (components, decompose_ms) = timed(|| split_components(&prepared));
     let (scored, score_ms) = timed(|| score_components(&prepared, &components));
     let (solved, solve_ms) = timed(|| solve_components(&prepared, &components, &scored));
@@ -307,7 +345,7 @@ fn run_stages(bank: &Bank<'_>, input: &RunInput<'_>, bank_ms: f64) -> Result<Out
         solve_ms,
         explain_ms,
     };
-    Ok(outcome)
+    Ok((outcome, left_out))
 }
 
 /// Runs one stage and measures it in milliseconds.

@@ -4,9 +4,13 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::index::PeopleIndex;
 use super::{MatchError, RunInput};
 use crate::domain::profile::ConsentProblem;
-use crate::domain::{Consent, Id, MenteeProfile, MentorProfile, Organization, Programme, Weights};
+use crate::domain::{
+    Consent, Form, Id, MenteeProfile, MentorProfile, Organization, Programme, Weights,
+};
+use crate::matching::explain::Lang;
 use crate::matching::features::WishCell;
 use crate::matching::features::{Features, TagBank, encode_from};
 use crate::matching::groups::group_capacity;
@@ -22,6 +26,8 @@ use crate::matching::unmatched::{Ineligible, IneligibleReason};
 pub(super) struct Prepared<'a> {
     /// The run's input.
     pub input: &'a RunInput<'a>,
+    /// The banks, indexed.
+    pub bank: &'a Bank<'a>,
     /// The programme as the rules see it.
     pub ctx: RuleContext,
     /// The weights in force (the input's, else the programme's).
@@ -67,6 +73,10 @@ pub struct Bank<'a> {
     mentee_org: Vec<u32>,
     /// Everyone's tags, interned once.
     tags: TagBank,
+    /// Each mentor's capacity, by input index.
+    capacity: Vec<u32>,
+    /// The people by organisation, the mentors by form.
+    index: PeopleIndex,
 }
 
 impl<'a> Bank<'a> {
@@ -100,6 +110,15 @@ impl<'a> Bank<'a> {
             .map(|(i, o)| (o.id.as_str(), i as u32))
             .collect();
         let at = |id: &Id| org_at.get(id.as_str()).copied().unwrap_or(u32::MAX);
+        let mentor_org: Vec<u32> = mentors
+            .iter()
+            .map(|m| at(&m.person.organization_id))
+            .collect();
+        let mentee_org: Vec<u32> = mentees
+            .iter()
+            .map(|e| at(&e.person.organization_id))
+            .collect();
+        let index = PeopleIndex::new(organizations.len(), mentors, &mentor_org, &mentee_org);
         Self {
             organizations,
             mentors,
@@ -109,15 +128,11 @@ impl<'a> Bank<'a> {
             persons,
             rule_mentors,
             rule_mentees,
-            mentor_org: mentors
-                .iter()
-                .map(|m| at(&m.person.organization_id))
-                .collect(),
-            mentee_org: mentees
-                .iter()
-                .map(|e| at(&e.person.organization_id))
-                .collect(),
+            mentor_org,
+            mentee_org,
             tags: TagBank::new(mentors, mentees),
+            capacity: mentors.iter().map(|m| m.capacity).collect(),
+            index,
         }
     }
 
@@ -131,6 +146,53 @@ impl<'a> Bank<'a> {
         std::ptr::eq(self.organizations, input.organizations)
             && std::ptr::eq(self.mentors, input.mentors)
             && std::ptr::eq(self.mentees, input.mentees)
+    }
+
+    /// The first mentor-side rule mentor `m` breaks in the programme of
+    /// `ctx`, as [`crate::matching::rules::mentor_rule`] finds it. `O(1)`.
+    pub(super) fn mentor_side(&self, ctx: &RuleContext, m: usize) -> Option<Rule> {
+        mentor_rule_scoped(ctx, &self.mentors[m], || {
+            ctx.scope.contains_at(self.mentor_org[m])
+        })
+    }
+
+    /// The people by organisation and the mentors by form.
+    pub(super) fn index(&self) -> &PeopleIndex {
+        &self.index
+    }
+
+    /// The position of mentee `e`'s organisation, as [`Scope::contains_at`]
+    /// takes it.
+    pub(super) fn mentee_org(&self, e: usize) -> u32 {
+        self.mentee_org[e]
+    }
+}
+
+/// Who a programme can reach at all, from the bank's index: the mentees
+/// of the form's categories and the mentors serving the form, both in the
+/// scope's organisations, ascending. Everybody else is out of the run for
+/// the category, the form, the kind or the scope. `O(organisations +
+/// reached · log)`.
+pub(super) struct Reach {
+    /// Mentees of the form's categories in scope.
+    pub mentees: Vec<u32>,
+    /// Mentors serving the form in scope.
+    pub mentors: Vec<u32>,
+}
+
+impl Reach {
+    /// Looks the programme's people up in the bank's index.
+    pub fn new(bank: &Bank<'_>, ctx: &RuleContext) -> Self {
+        let index = &bank.index;
+        let in_scope: Vec<usize> = (0..bank.organizations.len())
+            .filter(|&at| ctx.scope.contains_at(at as u32))
+            .collect();
+        let categories = ctx.form.categories();
+        let mut mentees = index.mentees_by_org.union(in_scope.iter().copied());
+        mentees.retain(|&e| categories.contains(&bank.rule_mentees[e as usize].category));
+        let mut mentors = index.mentors_by_org.union(in_scope.iter().copied());
+        mentors.retain(|&m| index.serves(m as usize, ctx.form));
+        Self { mentees, mentors }
     }
 }
 
@@ -211,9 +273,10 @@ pub(super) fn prepare<'a>(
     input: &'a RunInput<'a>,
 ) -> Result<Prepared<'a>, MatchError> {
     let ctx = rule_context(input.programme, input.organizations);
-    let people = eligible_people(input, bank, &ctx)?;
+    let reach = Reach::new(bank, &ctx);
+    let people = eligible_people(input, bank, &ctx, &reach)?;
     let rules = rule_people(input, bank);
-    let places = mentor_places(input, bank, &ctx, &people.members);
+    let places = mentor_places(input, bank, &ctx, &people.members, &reach);
     let wishes = WishIndex::new(input, bank);
     let mut encoded = encode_features(input, bank, &people, &places);
     if weight_array(&input.weights.unwrap_or(input.programme.weights))[CRITERIA - 1] > 0.0 {
@@ -222,6 +285,7 @@ pub(super) fn prepare<'a>(
     let weights = input.weights.unwrap_or(input.programme.weights);
     Ok(Prepared {
         input,
+        bank,
         ctx,
         weights,
         wa: weight_array(&weights),
@@ -252,18 +316,27 @@ pub(super) struct People {
     pub pins: Vec<(usize, usize)>,
     /// Mentees to match (not pinned, eligible), ascending.
     pub eligible: Vec<usize>,
-    /// Mentees out of the run and why, in input order.
-    pub ineligible: Vec<Ineligible>,
+    /// Mentees the run reached ([`Reach`]) and found ineligible, with the
+    /// reason, ascending; every other mentee neither eligible nor pinned
+    /// is out for the category or the scope ([`LeftOut`]).
+    pub ineligible: Vec<(usize, IneligibleReason)>,
 }
 
 /// Takes the banks and the curator's pairs; gives the members each mentor
-/// already has, the pins, and the mentees split into eligible and
+/// already has, the pins, the eligible mentees and those reached but
 /// ineligible (pinned mentees are neither). Fails on a pinned pair naming
-/// someone not in the banks. `O(mentors + mentees + pairs)` expected.
+/// someone not in the banks.
+///
+/// Only the mentees the programme can reach — of the form's categories,
+/// in the scope's organisations ([`Reach`]) — have their pool and
+/// consent checked; everybody else is out for the category or the scope
+/// alone, and [`LeftOut`] lists them when asked. `O(reached + pairs)`
+/// expected, plus `O(mentors)` plain steps for the members.
 fn eligible_people(
     input: &RunInput<'_>,
     bank: &Bank<'_>,
     ctx: &RuleContext,
+    reach: &Reach,
 ) -> Result<People, MatchError> {
     let (mentors, mentees) = (input.mentors, input.mentees);
     let (mentor_at, mentee_at) = (&bank.mentor_at, &bank.mentee_at);
@@ -288,7 +361,7 @@ fn eligible_people(
         members[m] += 1;
         pins.push((m, e));
     }
-    let pinned_mentees: HashSet<usize> = pins.iter().map(|&(_, e)| e).collect();
+    let pinned: HashSet<usize> = pins.iter().map(|&(_, e)| e).collect();
     let pool = Pool {
         approved: approved_mentees,
         completed: input.completed.iter().map(Id::as_str).collect(),
@@ -296,19 +369,15 @@ fn eligible_people(
     };
 
     let mut eligible: Vec<usize> = Vec::new();
-    let mut ineligible: Vec<Ineligible> = Vec::new();
-    for (i, e) in mentees.iter().enumerate() {
-        if pinned_mentees.contains(&i) {
+    let mut ineligible: Vec<(usize, IneligibleReason)> = Vec::new();
+    for e in reach.mentees.iter().map(|&e| e as usize) {
+        if !pinned.is_empty() && pinned.contains(&e) {
             continue;
         }
-        let in_scope = || ctx.scope.contains_at(bank.mentee_org[i]);
-        match ineligibility_scoped(ctx, e, &pool, in_scope) {
-            None => eligible.push(i),
-            Some(reason) => ineligible.push(Ineligible {
-                mentee_id: e.person.id.clone(),
-                reason,
-                text: reason.render(input.lang).to_owned(),
-            }),
+        let in_scope = || ctx.scope.contains_at(bank.mentee_org[e]);
+        match ineligibility_scoped(ctx, &mentees[e], &pool, in_scope) {
+            None => eligible.push(e),
+            Some(reason) => ineligible.push((e, reason)),
         }
     }
     Ok(People {
@@ -317,6 +386,103 @@ fn eligible_people(
         eligible,
         ineligible,
     })
+}
+
+/// The mentees a run leaves out — neither eligible nor pinned — kept as
+/// what the run found about those it reached, the rest told by the bank:
+/// a mentee out of reach is out for its category, else for the scope.
+/// Its size is the run's, not the bank's; [`LeftOut::list`] gives the
+/// outcome's `ineligible` list, the one part of an outcome proportional
+/// to the whole bank, for callers that read it.
+pub struct LeftOut<'b>(Kept<'b>);
+
+/// How a [`LeftOut`] keeps the mentees.
+enum Kept<'b> {
+    /// Found from the bank when listed.
+    Summary {
+        bank: &'b Bank<'b>,
+        form: Form,
+        lang: Lang,
+        /// Reached mentees found ineligible, ascending, with the reason.
+        reached: Vec<(usize, IneligibleReason)>,
+        /// Eligible and pinned mentees, ascending, each once.
+        taken: Vec<usize>,
+    },
+    /// Listed already.
+    Listed(Vec<Ineligible>),
+}
+
+impl<'b> LeftOut<'b> {
+    /// What `run`, on `bank`, found: the people it reached, the pins.
+    /// `O(eligible · log)`.
+    pub(super) fn new(bank: &'b Bank<'b>, run: &Prepared<'_>) -> Self {
+        let people = &run.people;
+        let mut taken = people.eligible.clone();
+        taken.extend(people.pins.iter().map(|&(_, e)| e));
+        taken.sort_unstable();
+        taken.dedup();
+        Self(Kept::Summary {
+            bank,
+            form: run.ctx.form,
+            lang: run.input.lang,
+            reached: people.ineligible.clone(),
+            taken,
+        })
+    }
+
+    /// A list made already.
+    pub(super) fn listed(list: Vec<Ineligible>) -> Self {
+        Self(Kept::Listed(list))
+    }
+
+    /// How many mentees the run leaves out. `O(1)`.
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            Kept::Summary { bank, taken, .. } => bank.mentees.len() - taken.len(),
+            Kept::Listed(list) => list.len(),
+        }
+    }
+
+    /// Whether the run leaves nobody out. `O(1)`.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every mentee left out, in input order, with the reason and its
+    /// text: the outcome's `ineligible` list. `O(mentees)`.
+    pub fn list(&self) -> Vec<Ineligible> {
+        match &self.0 {
+            Kept::Listed(list) => list.clone(),
+            Kept::Summary {
+                bank,
+                form,
+                lang,
+                reached,
+                taken,
+            } => {
+                let categories = form.categories();
+                let (mut reached, mut taken) = (reached.iter().peekable(), taken.iter().peekable());
+                let mut out = Vec::with_capacity(self.len());
+                for (e, mentee) in bank.mentees.iter().enumerate() {
+                    let reason = if let Some(&(_, r)) = reached.next_if(|&&(r, _)| r == e) {
+                        r
+                    } else if taken.next_if(|&&t| t == e).is_some() {
+                        continue;
+                    } else if categories.contains(&bank.rule_mentees[e].category) {
+                        IneligibleReason::OutOfScope
+                    } else {
+                        IneligibleReason::CategoryNotInForm
+                    };
+                    out.push(Ineligible {
+                        mentee_id: mentee.person.id.clone(),
+                        reason,
+                        text: reason.render(*lang).to_owned(),
+                    });
+                }
+                out
+            }
+        }
+    }
 }
 
 /// Who is out of the pool of a run besides what the profiles say.
@@ -418,10 +584,8 @@ fn rule_people<'a>(input: &RunInput<'_>, bank: &'a Bank<'_>) -> RulePeople<'a> {
     }
 }
 
-/// Mentor-side rules and places, from [`mentor_places`]; by input index.
+/// Places, from [`mentor_places`]; by input index.
 pub(super) struct Places {
-    /// The first mentor-side rule each mentor breaks.
-    pub side: Vec<Option<Rule>>,
     /// Capacity left after approved and pinned members.
     pub spare: Vec<u32>,
     /// Places the run may fill (for groups, see [`group_capacity`]).
@@ -430,25 +594,23 @@ pub(super) struct Places {
     pub candidates: Vec<usize>,
 }
 
-/// Takes the mentors and their current members; gives the mentor-side
-/// rule each breaks, the spare capacity, the places this run may fill and
-/// the candidates. `O(mentors)`.
+/// Takes the mentors and their current members; gives the spare
+/// capacity, the places this run may fill and the candidates. Only the
+/// mentors of the scope's organisations serving the form ([`Reach`]) are
+/// checked: any other breaks a mentor-side rule whatever else holds.
+/// `O(mentors)` plain array steps plus `O(reached)` rule checks.
 fn mentor_places(
     input: &RunInput<'_>,
     bank: &Bank<'_>,
     ctx: &RuleContext,
     members: &[u32],
+    reach: &Reach,
 ) -> Places {
-    let mentors = input.mentors;
-    let side: Vec<Option<Rule>> = mentors
-        .iter()
-        .zip(&bank.mentor_org)
-        .map(|(m, &org)| mentor_rule_scoped(ctx, m, || ctx.scope.contains_at(org)))
-        .collect();
-    let spare: Vec<u32> = mentors
+    let spare: Vec<u32> = bank
+        .capacity
         .iter()
         .zip(members)
-        .map(|(m, k)| m.capacity.saturating_sub(*k))
+        .map(|(c, k)| c.saturating_sub(*k))
         .collect();
     let run_cap: Vec<u32> = match input.programme.group {
         Some(size) => spare
@@ -458,11 +620,13 @@ fn mentor_places(
             .collect(),
         None => spare.clone(),
     };
-    let candidates: Vec<usize> = (0..mentors.len())
-        .filter(|&i| side[i].is_none() && run_cap[i] > 0)
+    let candidates: Vec<usize> = reach
+        .mentors
+        .iter()
+        .map(|&m| m as usize)
+        .filter(|&m| run_cap[m] > 0 && bank.mentor_side(ctx, m).is_none())
         .collect();
     Places {
-        side,
         spare,
         run_cap,
         candidates,

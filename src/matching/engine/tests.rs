@@ -6,8 +6,9 @@ use super::decompose::split_components;
 use super::prepare::{Bank, prepare};
 use super::scoring::score_components;
 use super::solve::solve_components;
-use super::{MatchError, PairRef, RunInput, run, run_on};
+use super::{MatchError, PairRef, RunInput, run, run_on, run_on_deferred};
 use crate::domain::{Id, MenteeProfile, MentorProfile, Organization, Programme};
+use crate::matching::unmatched::IneligibleReason;
 
 fn orgs() -> Vec<Organization> {
     [
@@ -90,8 +91,10 @@ fn pins_fill_places_and_leave_the_pool_while_ineligible_mentees_are_set_aside() 
     assert_eq!(prepared.people.pins, [(1, 2)]);
     assert_eq!(prepared.people.members, [0, 1]);
     assert_eq!(prepared.people.eligible, [0]);
-    assert_eq!(prepared.people.ineligible.len(), 1);
-    assert_eq!(prepared.people.ineligible[0].mentee_id.as_str(), "e2");
+    assert_eq!(
+        prepared.people.ineligible,
+        [(1, IneligibleReason::NoConsent)]
+    );
     // The pin took t2's only place, so only t1 is a candidate.
     assert_eq!(prepared.places.spare, [2, 0]);
     assert_eq!(prepared.places.candidates, [0]);
@@ -209,9 +212,19 @@ fn programmes_run_on_one_shared_bank_give_what_each_gives_alone() {
         };
         let shared = run_on(&bank, &input).expect("run on the shared bank");
         let alone = run(&input).expect("run alone");
+        let (mut deferred, left_out) = run_on_deferred(&bank, &input).expect("run, list deferred");
+        assert!(deferred.ineligible.is_empty());
+        assert_eq!(left_out.len(), alone.ineligible.len());
+        deferred.ineligible = left_out.list();
         matched += shared.stats.mentees_matched;
         assert_eq!(
             untimed(shared),
+            untimed(alone.clone()),
+            "programme {}",
+            programme.id
+        );
+        assert_eq!(
+            untimed(deferred),
             untimed(alone),
             "programme {}",
             programme.id
@@ -224,13 +237,22 @@ fn programmes_run_on_one_shared_bank_give_what_each_gives_alone() {
 fn a_bank_of_other_banks_is_not_used() {
     let (p, orgs) = (programme(), orgs());
     let mentors = [teacher("t1", "s1", 1)];
-    let mentees = [pupil("e1", "s1", json!({}))];
+    let mentees = [
+        pupil("e1", "s1", json!({})),
+        pupil("e2", "s1", json!({"consent": null})),
+    ];
     let (other_mentors, other_mentees) = ([teacher("t9", "s2", 1)], [pupil("e9", "s2", json!({}))]);
     let bank = Bank::new(&orgs, &other_mentors, &other_mentees);
     let input = RunInput::new(&p, &orgs, &mentors, &mentees);
     assert!(!bank.serves(&input));
     let outcome = run_on(&bank, &input).expect("run");
-    assert_eq!(untimed(outcome), untimed(run(&input).expect("run alone")));
+    let alone = run(&input).expect("run alone");
+    assert_eq!(alone.ineligible.len(), 1);
+    assert_eq!(untimed(outcome), untimed(alone.clone()));
+    let (mut deferred, left_out) = run_on_deferred(&bank, &input).expect("run");
+    assert_eq!(left_out.len(), 1);
+    deferred.ineligible = left_out.list();
+    assert_eq!(untimed(deferred), untimed(alone));
 }
 
 /// Twelve pupils of one school with varied subjects and grades and four
@@ -412,6 +434,169 @@ mod blocking {
                 scores: scores.iter().copied().filter(|&s| s != FORBIDDEN).collect(),
             };
             prop_assert_eq!(&blocking_from_cells(&sparse, (rows, cols), (&ew, &mw), &cap, &pairs), &want);
+        }
+    }
+}
+
+mod index {
+    use std::collections::HashSet;
+
+    use proptest::prelude::*;
+
+    use super::super::collect::FormMentors;
+    use super::super::index::Groups;
+    use super::super::prepare::{Bank, LeftOut, Pool, ineligibility, prepare, rule_context};
+    use super::super::{PairRef, RunInput};
+    use crate::domain::{Form, Id, Programme};
+    use crate::matching::rules::{Rule, mentor_rule};
+    use crate::matching::synth::{Dataset, generate};
+    use crate::matching::unmatched::no_allowed_mentor;
+
+    proptest! {
+        #[test]
+        fn a_group_holds_exactly_the_indices_with_its_key(
+            keys in proptest::collection::vec(0usize..6, 0..60)
+        ) {
+            let groups = Groups::new(6, keys.iter().enumerate().map(|(i, &k)| (k, i as u32)));
+            for k in 0..7 {
+                let want: Vec<u32> = (0..keys.len() as u32)
+                    .filter(|&i| keys[i as usize] == k)
+                    .collect();
+                prop_assert_eq!(groups.get(k), &want[..]);
+            }
+            let some = [1usize, 4, 5];
+            let want: Vec<u32> = (0..keys.len() as u32)
+                .filter(|&i| some.contains(&keys[i as usize]))
+                .collect();
+            prop_assert_eq!(groups.union(some.iter().copied()), want);
+        }
+    }
+
+    /// A generated region of two municipalities where a few people sit at
+    /// an organisation nobody knows.
+    fn region(seed: u64) -> Dataset {
+        let mut data = generate(18, seed);
+        let nowhere = Id::parse("nowhere").expect("id");
+        for e in data.mentees.iter_mut().step_by(97) {
+            e.person.organization_id = nowhere.clone();
+        }
+        for m in data.mentors.iter_mut().step_by(89) {
+            m.person.organization_id = nowhere.clone();
+        }
+        data
+    }
+
+    /// A programme of `form` over the organisations picked by `picks`
+    /// (an id nobody knows among them when `unknown`).
+    fn programme_over(
+        data: &Dataset,
+        form: Form,
+        picks: &[usize],
+        (network, trained, unknown): (bool, bool, bool),
+    ) -> Programme {
+        let mut p = data.programmes[0].clone();
+        p.form = form;
+        p.organization_ids = picks
+            .iter()
+            .map(|&k| data.organizations[k % data.organizations.len()].id.clone())
+            .collect();
+        if unknown {
+            p.organization_ids.push(Id::parse("nowhere").expect("id"));
+        }
+        p.group = None;
+        p.rules.network = network;
+        p.rules.require_trained = trained;
+        p
+    }
+
+    fn id_pair(data: &Dataset, m: usize, e: usize) -> PairRef {
+        PairRef {
+            mentor_id: data.mentors[m].person.id.clone(),
+            mentee_id: data.mentees[e].person.id.clone(),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// The people a run finds through the bank's index are those a
+        /// test of everybody finds: eligible mentees, every ineligible one
+        /// with its reason in input order, candidate mentors, and why a
+        /// mentee has no allowed mentor.
+        #[test]
+        fn the_index_finds_what_a_pass_over_everybody_finds(
+            seed in 0u64..3,
+            form in 0usize..5,
+            picks in proptest::collection::vec(0usize..400, 1..4),
+            flags in (any::<bool>(), any::<bool>(), any::<bool>()),
+        ) {
+            let data = region(seed);
+            let (orgs, mentors, mentees) = (&data.organizations, &data.mentors, &data.mentees);
+            let programme = programme_over(&data, Form::ALL[form], &picks, flags);
+            let approved = [id_pair(&data, 1, 2), id_pair(&data, 3, 40)];
+            let pinned = [id_pair(&data, 5, 41), id_pair(&data, 6, 300)];
+            let excluded = [id_pair(&data, 7, 42), id_pair(&data, 8, 301)];
+            let completed = [mentees[43].person.id.clone()];
+            let moved_away = [mentees[302].person.id.clone()];
+            let input = RunInput {
+                approved: &approved,
+                pinned: &pinned,
+                excluded: &excluded,
+                completed: &completed,
+                moved_away: &moved_away,
+                ..RunInput::new(&programme, orgs, mentors, mentees)
+            };
+            let bank = Bank::of(&input);
+            let run = prepare(&bank, &input).expect("prepared");
+
+            let ctx = rule_context(&programme, orgs);
+            let pool = Pool {
+                approved: approved.iter().map(|p| p.mentee_id.as_str()).collect(),
+                completed: completed.iter().map(Id::as_str).collect(),
+                moved_away: moved_away.iter().map(Id::as_str).collect(),
+            };
+            let pinned_at: HashSet<usize> = [41, 300].into();
+            let mut eligible = Vec::new();
+            let mut ineligible = Vec::new();
+            for (e, mentee) in mentees.iter().enumerate().filter(|(e, _)| !pinned_at.contains(e)) {
+                match ineligibility(&ctx, mentee, &pool) {
+                    None => eligible.push(e),
+                    Some(reason) => ineligible.push((mentee.person.id.clone(), reason)),
+                }
+            }
+            prop_assert_eq!(&run.people.eligible, &eligible);
+            let listed = LeftOut::new(&bank, &run).list();
+            let found: Vec<(Id, _)> = listed
+                .iter()
+                .map(|i| (i.mentee_id.clone(), i.reason))
+                .collect();
+            prop_assert_eq!(found, ineligible);
+            prop_assert!(listed.iter().all(|i| i.text == i.reason.render(input.lang)));
+
+            let held = |m: usize| u32::from([1, 3, 5, 6].contains(&m));
+            let candidates: Vec<usize> = (0..mentors.len())
+                .filter(|&m| mentor_rule(&ctx, &mentors[m]).is_none())
+                .filter(|&m| mentors[m].capacity > held(m))
+                .collect();
+            prop_assert_eq!(&run.places.candidates, &candidates);
+
+            let serving: Vec<_> = (0..mentors.len())
+                .filter_map(|m| {
+                    let side = mentor_rule(&ctx, &mentors[m]);
+                    let out = matches!(side, Some(Rule::FormNotAccepted | Rule::WrongMentorKind));
+                    (!out).then(|| (run.rules.mentors[m], side, run.places.run_cap[m]))
+                })
+                .collect();
+            let form_mentors = FormMentors::new(&run);
+            for &e in eligible.iter().step_by(7) {
+                let want = no_allowed_mentor(
+                    &ctx,
+                    &run.rules.mentees[e],
+                    run.rules.rejected_for(e),
+                    &serving,
+                );
+                prop_assert_eq!(form_mentors.no_allowed_mentor(e), want);
+            }
         }
     }
 }
