@@ -508,10 +508,12 @@ pub trait PrivacyStore: Send + Sync {
     /// Erases a person who withdrew consent (or whose profile is deleted),
     /// in one transaction: their pending proposals are withdrawn, their
     /// active pairs end with `consent_withdrawn`, both their profiles are
-    /// deleted, and every stored mention of their id — runs, score
-    /// matrices, proposals, pairs, exclusions, the audit log — is replaced
-    /// by `pseudonym`, so what the indicators count stays countable but
-    /// points at no one. Then the backend scrubs freed space.
+    /// deleted, and every stored mention of their id — the number stored
+    /// runs name them by, score matrices, proposals, pairs, exclusions,
+    /// the audit log — is replaced by `pseudonym`, so what the indicators
+    /// count stays countable but points at no one. Stored runs name people
+    /// by number, so the work does not grow with the number of runs.
+    /// Then the backend scrubs freed space.
     async fn erase_person(
         &self,
         id: &str,
@@ -936,7 +938,8 @@ pub struct RunRecord {
     /// Why it failed.
     pub error: Option<String>,
     /// The finished run's snapshot (JSON), text for the reason given at
-    /// [`RunRecord::options`].
+    /// [`RunRecord::options`]. People are named by id here; the stored
+    /// text names them by number (see the store's `person_refs`).
     pub result: Option<String>,
     /// For a what-if run: the run whose stored inputs it solves again.
     pub inputs_of: Option<String>,
@@ -1136,7 +1139,8 @@ pub struct Erasure {
     pub proposals_withdrawn: usize,
     /// Active pairs ended.
     pub pairs_ended: usize,
-    /// Stored runs rewritten.
+    /// Stored runs rewritten: only runs that still named people by id
+    /// (stored before runs named them by number).
     pub runs_rewritten: usize,
 }
 

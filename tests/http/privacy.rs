@@ -35,6 +35,8 @@ async fn database_text(app: &TestApp) -> String {
             "events",
             "api_keys",
             "profile_versions",
+            "person_refs",
+            "proposal_mentees",
         ] {
             let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT CAST(t.* AS TEXT) FROM {table} t"
@@ -163,6 +165,129 @@ async fn a_withdrawn_consent_leaves_no_trace_of_the_person(app: &TestApp) {
     assert!(!database_text(app).await.contains(&format!("\"{other}\"")));
 }
 
+/// Rows of a query of one text column, read straight from the database.
+async fn column(app: &TestApp, sql: &'static str, bind: &str) -> Vec<Option<String>> {
+    let sql = sqlx::AssertSqlSafe(sql);
+    let rows: Vec<(Option<String>,)> = if app.url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(&app.url).await.expect("connect");
+        let rows = sqlx::query_as(sql)
+            .bind(bind.to_owned())
+            .fetch_all(&pool)
+            .await
+            .expect("rows");
+        pool.close().await;
+        rows
+    } else {
+        let pool = sqlx::PgPool::connect(&app.url).await.expect("connect");
+        let rows = sqlx::query_as(sql)
+            .bind(bind.to_owned())
+            .fetch_all(&pool)
+            .await
+            .expect("rows");
+        pool.close().await;
+        rows
+    };
+    rows.into_iter().map(|(v,)| v).collect()
+}
+
+async fn erasure_rewrites_no_stored_run_however_many_there_are(app: &TestApp) {
+    app.load_school().await;
+    let mut runs = Vec::new();
+    for _ in 0..3 {
+        runs.push(run(app, "tp-2026").await);
+    }
+    let ineligible = runs[0]["ineligible"][0]["mentee_id"]
+        .as_str()
+        .expect("an ineligible mentee")
+        .to_owned();
+    let matched = runs[0]["proposals"][0]["mentee_ids"][0]
+        .as_str()
+        .expect("a matched mentee")
+        .to_owned();
+    let run_ids: Vec<String> = runs
+        .iter()
+        .map(|r| r["id"].as_str().expect("id").to_owned())
+        .collect();
+    let run_ids = &run_ids;
+    let read_runs = || async move {
+        let mut texts = Vec::new();
+        for id in run_ids {
+            let reply = app.get(&format!("/api/v1/runs/{id}")).await;
+            assert_eq!(reply.status, 200, "{}", reply.text);
+            texts.push(reply.text);
+        }
+        texts
+    };
+    let stored = "SELECT result FROM runs WHERE programme_id = $1 ORDER BY id";
+    let stored_before = column(app, stored, "tp-2026").await;
+    assert_eq!(stored_before.len(), 3);
+    for text in stored_before.iter().flatten() {
+        assert!(
+            !text.contains(&ineligible) && !text.contains(&matched),
+            "a stored result names people by number: {text}"
+        );
+    }
+    let before = read_runs().await;
+    assert!(before.iter().all(|t| t.contains(&ineligible)));
+
+    let withdraw = |who: String| async move {
+        let reply = app
+            .send(
+                Method::POST,
+                &format!("/api/v1/mentees/{who}/consent/withdraw"),
+                Some(&app.admin),
+                &[],
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        reply.body
+    };
+    let erased = withdraw(ineligible.clone()).await;
+    assert_eq!(erased["runs_rewritten"], 0, "{erased}");
+    assert_eq!(
+        column(app, stored, "tp-2026").await,
+        stored_before,
+        "no stored run is touched, however many there are"
+    );
+    let audit = app.get("/api/v1/audit?action=person.erased").await;
+    let pseudonym = audit.body["items"][0]["subject"]
+        .as_str()
+        .and_then(|s| s.strip_prefix("person:"))
+        .expect("the pseudonym")
+        .to_owned();
+    // Each run reads as before, byte for byte, the id aside.
+    let after = read_runs().await;
+    for (b, a) in before.iter().zip(&after) {
+        assert!(!a.contains(&ineligible));
+        assert_eq!(&a.replace(&pseudonym, &ineligible), b);
+    }
+
+    let erased = withdraw(matched.clone()).await;
+    assert_eq!(erased["runs_rewritten"], 0, "{erased}");
+    assert_eq!(
+        erased["proposals_withdrawn"], 3,
+        "its proposal in each run: {erased}"
+    );
+    assert_eq!(column(app, stored, "tp-2026").await, stored_before);
+    for text in read_runs().await {
+        assert!(!text.contains(&ineligible) && !text.contains(&matched));
+    }
+    for who in [&ineligible, &matched] {
+        for sql in [
+            "SELECT person_id FROM person_refs WHERE person_id = $1",
+            "SELECT mentee_id FROM proposal_mentees WHERE mentee_id = $1",
+            "SELECT mentee_ids FROM proposals WHERE mentee_ids LIKE '%' || $1 || '%'",
+        ] {
+            assert!(column(app, sql, who).await.is_empty(), "{sql} finds {who}");
+        }
+        assert!(
+            !database_text(app).await.contains(&format!("\"{who}\"")),
+            "the database still holds {who}"
+        );
+    }
+}
+
 async fn sensitive_categories_are_for_curators_and_admins_only(app: &TestApp) {
     let school = app.load_school().await;
     let special = school["mentees"]
@@ -261,6 +386,7 @@ async fn a_key_over_its_rate_gets_429(app: &TestApp) {
 
 on_both_backends!(
     a_withdrawn_consent_leaves_no_trace_of_the_person,
+    erasure_rewrites_no_stored_run_however_many_there_are,
     sensitive_categories_are_for_curators_and_admins_only,
     a_key_over_its_rate_gets_429,
 );

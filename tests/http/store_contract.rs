@@ -1229,7 +1229,10 @@ async fn erasure_replaces_a_person_everywhere_by_a_pseudonym(store: &dyn Store) 
         .expect("erased");
     assert_eq!(erasure.proposals_withdrawn, 1);
     assert_eq!(erasure.pairs_ended, 1);
-    assert_eq!(erasure.runs_rewritten, 1);
+    assert_eq!(
+        erasure.runs_rewritten, 0,
+        "a run names people by number: only the number's row changes"
+    );
 
     assert!(
         store

@@ -23,6 +23,7 @@ mod keys;
 mod orders;
 mod pairs;
 mod privacy;
+mod refs;
 mod rows;
 mod runs;
 mod sessions;
@@ -236,6 +237,22 @@ where
         query = query.bind(arg);
     }
     Ok(query.fetch_all(pool).await?)
+}
+
+/// Runs a built statement inside a write transaction.
+async fn execute<DB>(tx: &mut Transaction<'static, DB>, st: Statement) -> StoreResult<()>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+{
+    let mut query = sqlx::query::<DB>(AssertSqlSafe(st.sql));
+    for arg in st.args {
+        query = query.bind(arg);
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
 }
 
 /// `HEAD <id> AND <path_column> is under the scope`: the look-up of one

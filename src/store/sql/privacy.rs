@@ -1,5 +1,6 @@
 //! Erasure of people and the per-install secrets pseudonyms are made with.
 
+use super::refs::number_people;
 use super::{
     Backend, PROPOSAL_COLUMNS, SqlStore, now_rfc3339, pack, proposal_from_row, record_event,
 };
@@ -36,17 +37,27 @@ where
         let now = now_rfc3339();
 
         // Pending proposals are withdrawn; every proposal is pseudonymised.
-        let sql = format!(
-            "SELECT {PROPOSAL_COLUMNS} FROM proposals p WHERE p.mentor_id = $1 OR p.mentee_ids LIKE $2"
-        );
-        let rows = sqlx::query::<DB>(AssertSqlSafe(sql))
-            .bind(id.to_owned())
-            .bind(like.clone())
-            .fetch_all(&mut *tx)
-            .await?;
+        // They are found through the mentor column and the mentees' table,
+        // both indexed: a person is in at most a few proposals per run.
+        let mut rows = Vec::new();
+        for sql in [
+            format!("SELECT {PROPOSAL_COLUMNS} FROM proposals p WHERE p.mentor_id = $1"),
+            format!(
+                "SELECT {PROPOSAL_COLUMNS} FROM proposal_mentees m JOIN proposals p ON p.id = m.proposal_id \
+                 WHERE m.mentee_id = $1"
+            ),
+        ] {
+            rows.extend(
+                sqlx::query::<DB>(AssertSqlSafe(sql))
+                    .bind(id.to_owned())
+                    .fetch_all(&mut *tx)
+                    .await?,
+            );
+        }
+        let mut seen = std::collections::HashSet::new();
         for row in &rows {
             let p = proposal_from_row::<DB>(row)?;
-            if p.mentor_id != id && !p.mentee_ids.iter().any(|m| m == id) {
+            if !seen.insert(p.id.clone()) {
                 continue;
             }
             let status = if p.status == "proposed" {
@@ -75,6 +86,11 @@ where
             .execute(&mut *tx)
             .await?;
         }
+        sqlx::query::<DB>("UPDATE proposal_mentees SET mentee_id = $2 WHERE mentee_id = $1")
+            .bind(id.to_owned())
+            .bind(pseudonym.to_owned())
+            .execute(&mut *tx)
+            .await?;
 
         // Active pairs end; every pair keeps its place in the counts under
         // the pseudonym.
@@ -99,10 +115,15 @@ where
             }
         }
 
-        // Stored runs: results, and score matrices of runs stored before
-        // runs kept their inputs instead.
+        // Stored runs name people by number: the person's number now
+        // stands for the pseudonym, one row whatever the number of runs.
+        // Runs that still name people by id (stored before numbering, or
+        // finished by an older release) are numbered now if they name the
+        // person; score matrices of runs stored before runs kept their
+        // inputs get the pseudonym.
         let runs = sqlx::query::<DB>(
-            "SELECT id, result, scores_csv FROM runs WHERE result LIKE $1 OR scores_csv LIKE $1",
+            "SELECT id, result, scores_csv FROM runs \
+             WHERE ids_inline <> 0 AND (result LIKE $1 OR scores_csv LIKE $1)",
         )
         .bind(like.clone())
         .fetch_all(&mut *tx)
@@ -111,20 +132,28 @@ where
             let run_id: String = row.try_get(0)?;
             let result: Option<String> = row.try_get(1)?;
             let csv: Option<String> = row.try_get(2)?;
-            let result = result.map(|r| {
-                let mut value: serde_json::Value = serde_json::from_str(&r).unwrap_or_default();
-                replace_in_json(&mut value, id, pseudonym);
-                value.to_string()
-            });
+            let result = match result {
+                Some(r) => Some(number_people(&mut tx, &r).await?),
+                None => None,
+            };
             let csv = csv.map(|c| replace_in_csv(&c, id, pseudonym));
-            sqlx::query::<DB>("UPDATE runs SET result = $2, scores_csv = $3 WHERE id = $1")
-                .bind(run_id)
-                .bind(result)
-                .bind(csv)
-                .execute(&mut *tx)
-                .await?;
+            let inline = i64::from(csv.is_some());
+            sqlx::query::<DB>(
+                "UPDATE runs SET result = $2, scores_csv = $3, ids_inline = $4 WHERE id = $1",
+            )
+            .bind(run_id)
+            .bind(result)
+            .bind(csv)
+            .bind(inline)
+            .execute(&mut *tx)
+            .await?;
             erasure.runs_rewritten += 1;
         }
+        sqlx::query::<DB>("UPDATE person_refs SET person_id = $2 WHERE person_id = $1")
+            .bind(id.to_owned())
+            .bind(pseudonym.to_owned())
+            .execute(&mut *tx)
+            .await?;
 
         // The audit log keeps what happened, not to whom.
         let events = sqlx::query::<DB>(

@@ -1,8 +1,9 @@
 //! Matching runs, their proposals and what a run reads.
 
+use super::refs::{name_people, number_people};
 use super::rows::{RunRow, StoredRow, StoredWithPathRow};
 use super::{
-    Backend, PROPOSAL_COLUMNS, SqlStore, Statement, fetch_all, now_rfc3339, pack,
+    Backend, PROPOSAL_COLUMNS, SqlStore, Statement, execute, fetch_all, now_rfc3339, pack,
     proposal_from_row, record_event, scoped_by_id, under, unpack,
 };
 use crate::store::{
@@ -124,15 +125,16 @@ where
         proposals: &[ProposalRecord],
     ) -> StoreResult<bool> {
         let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        let result = number_people(&mut tx, result).await?;
         let done = sqlx::query::<DB>(
             "UPDATE runs SET status = 'done', progress = 1000, finished_at = $3, result = $4, \
-             inputs = COALESCE($5, inputs) \
+             inputs = COALESCE($5, inputs), ids_inline = 0 \
              WHERE id = $1 AND claimed_by = $2 AND status = 'running' RETURNING id",
         )
         .bind(id.to_owned())
         .bind(instance.to_owned())
         .bind(now_rfc3339())
-        .bind(result.to_owned())
+        .bind(result)
         .bind(inputs.map(pack))
         .fetch_optional(&mut *tx)
         .await?;
@@ -154,13 +156,35 @@ where
             .execute(&mut *tx)
             .await?;
         }
+        let mentees: Vec<(&str, &str)> = proposals
+            .iter()
+            .flat_map(|p| {
+                let mut ids: Vec<&str> = p.mentee_ids.iter().map(String::as_str).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                ids.into_iter().map(|m| (m, p.id.as_str()))
+            })
+            .collect();
+        for chunk in mentees.chunks(250) {
+            let mut st =
+                Statement::new("INSERT INTO proposal_mentees (mentee_id, proposal_id) VALUES ");
+            for (k, (mentee, proposal)) in chunk.iter().enumerate() {
+                if k > 0 {
+                    st.push(", ");
+                }
+                st.push("(");
+                st.push_list([*mentee, *proposal]);
+                st.push(")");
+            }
+            execute::<DB>(&mut tx, st).await?;
+        }
         tx.commit().await?;
         Ok(true)
     }
 
     async fn fail_run(&self, id: &str, instance: &str, error: &str) -> StoreResult<()> {
         sqlx::query::<DB>(
-            "UPDATE runs SET status = 'failed', finished_at = $3, error = $4 WHERE id = $1 AND claimed_by = $2 AND status = 'running'",
+            "UPDATE runs SET status = 'failed', finished_at = $3, error = $4, ids_inline = 0 WHERE id = $1 AND claimed_by = $2 AND status = 'running'",
         )
         .bind(id.to_owned())
         .bind(instance.to_owned())
@@ -181,7 +205,13 @@ where
             scope,
         );
         let rows = fetch_all::<DB>(&self.pool, st).await?;
-        rows.first().map(run_from_row::<DB>).transpose()
+        let mut runs = rows
+            .first()
+            .map(run_from_row::<DB>)
+            .into_iter()
+            .collect::<StoreResult<Vec<_>>>()?;
+        name_people(&self.pool, &mut runs).await?;
+        Ok(runs.pop())
     }
 
     async fn list_runs(
@@ -222,6 +252,7 @@ where
         } else {
             None
         };
+        name_people(&self.pool, &mut runs).await?;
         Ok((runs, next))
     }
 
