@@ -37,11 +37,13 @@ where
         let now = now_rfc3339();
 
         // Pending proposals are withdrawn; every proposal is pseudonymised.
-        // They are found through the mentor column and the mentees' table,
-        // both indexed: a person is in at most a few proposals per run.
+        // They are found through the mentor and mentees columns and the
+        // group proposals' mentees table, all indexed: a person is in at
+        // most a few proposals per run.
         let mut rows = Vec::new();
         for sql in [
             format!("SELECT {PROPOSAL_COLUMNS} FROM proposals p WHERE p.mentor_id = $1"),
+            format!("SELECT {PROPOSAL_COLUMNS} FROM proposals p WHERE p.mentee_ids = $1"),
             format!(
                 "SELECT {PROPOSAL_COLUMNS} FROM proposal_mentees m JOIN proposals p ON p.id = m.proposal_id \
                  WHERE m.mentee_id = $1"

@@ -156,8 +156,11 @@ where
             .execute(&mut *tx)
             .await?;
         }
+        // Group proposals only: a proposal of one mentee is found by the
+        // index on `mentee_ids` (see migration 0011).
         let mentees: Vec<(&str, &str)> = proposals
             .iter()
+            .filter(|p| p.mentee_ids.len() > 1)
             .flat_map(|p| {
                 let mut ids: Vec<&str> = p.mentee_ids.iter().map(String::as_str).collect();
                 ids.sort_unstable();
