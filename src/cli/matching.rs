@@ -6,6 +6,7 @@ use crate::matching::assignment::Objective;
 use crate::matching::engine::{Bank, PairRef, RunInput, run, run_on_deferred};
 use crate::matching::explain::Lang;
 use crate::matching::synth::generate;
+use crate::matching::write_scores_csv;
 use serde_json::{Value, json};
 use std::path::Path;
 
@@ -83,6 +84,19 @@ pub fn match_command(
     lang: Lang,
     default_objective: Option<Objective>,
 ) -> Result<Value, String> {
+    match_export_command(input, programme, lang, default_objective, None)
+}
+
+/// [`match_command`] that also writes the run's score matrix to `scores`
+/// as CSV (as `GET /api/v1/runs/{id}/scores` gives it), the input of
+/// `mentor-match solve`.
+pub fn match_export_command(
+    input: &Path,
+    programme: &Path,
+    lang: Lang,
+    default_objective: Option<Objective>,
+    scores: Option<&Path>,
+) -> Result<Value, String> {
     let root = read_json(input)?;
     let programme_value = read_json(programme)?;
     let mut bad = Vec::new();
@@ -124,6 +138,14 @@ pub fn match_command(
         ..RunInput::new(&programme, &organizations, &mentors, &mentees)
     };
     let outcome = run(&input).map_err(|e| e.to_string())?;
+    if let Some(path) = scores {
+        let cannot = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+        let file = std::fs::File::create(path).map_err(cannot)?;
+        let mut out = std::io::BufWriter::new(file);
+        write_scores_csv(&outcome, &mut out)
+            .and_then(|()| std::io::Write::flush(&mut out))
+            .map_err(cannot)?;
+    }
     Ok(json!({
         "programme_id": outcome.programme_id,
         "proposals": outcome.proposals,

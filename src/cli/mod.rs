@@ -12,7 +12,7 @@ use crate::matching::Lang;
 use crate::store;
 use crate::telemetry::LogFormat;
 use clap::{Args, Parser, Subcommand};
-use matching::{generate_command, match_all_command, match_command};
+use matching::{generate_command, match_all_command, match_export_command};
 use std::net::SocketAddr;
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -121,6 +121,9 @@ pub enum Command {
         /// `stable_mentor` (group programmes keep `total`).
         #[arg(long)]
         objective: Option<String>,
+        /// Also write the programme's score matrix here as CSV (the input of `solve`).
+        #[arg(long, requires = "programme")]
+        scores: Option<PathBuf>,
     },
     /// Write a seeded synthetic municipality or region (import format, with
     /// one programme per form) on standard output.
@@ -205,6 +208,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             programme,
             lang,
             objective,
+            scores,
         } => {
             let lang = Lang::parse(lang)
                 .ok_or_else(|| format!("unknown --lang {lang:?}; use en or ru"))?;
@@ -217,7 +221,9 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 })?),
             };
             let result = match programme {
-                Some(programme) => match_command(input, programme, lang, objective)?,
+                Some(programme) => {
+                    match_export_command(input, programme, lang, objective, scores.as_deref())?
+                }
                 None => match_all_command(input, lang, objective)?,
             };
             println!(

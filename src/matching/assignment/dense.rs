@@ -35,6 +35,12 @@
 //! keep every matched row at the minimum of its reduced costs, the invariant the augmenting
 //! phase needs (and leave empty columns at potential 0 in rectangular blocks).
 //!
+//! **Repeated rows.** A row may stand for several solver rows ([`Problem::row_owner`]): a
+//! column of capacity `k` solved from the other side is `k` identical rows, each matched
+//! separately and read from the one score row, so the transpose of a capacitated block needs no
+//! copy per place. Nothing else changes: the solver rows are independent rows that happen to
+//! have equal costs.
+//!
 //! # Complexity
 //! `O(rows² · cols)` time in the worst case (each augmentation is one dense Dijkstra), typically
 //! far less thanks to the initialisation, plus one `O(E·√V)` matching for blocks with forbidden
@@ -69,6 +75,10 @@ pub(crate) struct Problem<'a, S: Cell> {
     pub min: i64,
     /// Largest allowed score.
     pub max: i64,
+    /// When not empty, solver row `i` reads score row `row_owner[i]` (`rows` is then
+    /// `row_owner.len()`): a row repeated once per unit of its demand, without a copy.
+    /// Meant for complete blocks (an incomplete one is then solved with escapes).
+    pub row_owner: &'a [u32],
 }
 
 /// Integer type used for costs, labels and potentials.
@@ -201,7 +211,8 @@ pub(crate) fn solve_max<S: Cell>(
     }
     let Plan { escape, big, wide } =
         plan(p.rows, p.cols, p.capacity, p.complete, p.min, p.max, || {
-            max_b_matching(p.scores, p.rows, p.cols, p.capacity, i64::MIN + 1) == p.rows
+            p.row_owner.is_empty()
+                && max_b_matching(p.scores, p.rows, p.cols, p.capacity, i64::MIN + 1) == p.rows
         })?;
     Ok(match (wide, p.complete) {
         (false, true) => Solver::<S, i64, false>::new(p, escape, big).run(),
@@ -224,6 +235,8 @@ enum End {
 /// Solver state; `FORB` says whether forbidden cells must be skipped.
 struct Solver<'a, S, T, const FORB: bool> {
     s: &'a [S],
+    /// Score row of each solver row (empty: the identity), see [`Problem::row_owner`].
+    owner: &'a [u32],
     n: usize,
     m: usize,
     cap: &'a [u32],
@@ -257,6 +270,7 @@ impl<'a, S: Cell, T: Cost, const FORB: bool> Solver<'a, S, T, FORB> {
         start.push(acc);
         Self {
             s: p.scores,
+            owner: p.row_owner,
             n: p.rows,
             m: p.cols,
             cap: p.capacity,
@@ -297,7 +311,12 @@ impl<'a, S: Cell, T: Cost, const FORB: bool> Solver<'a, S, T, FORB> {
 
     #[inline(always)]
     fn row(&self, i: usize) -> &'a [S] {
-        &self.s[i * self.m..(i + 1) * self.m]
+        let r = if self.owner.is_empty() {
+            i
+        } else {
+            self.owner[i] as usize
+        };
+        &self.s[r * self.m..(r + 1) * self.m]
     }
 
     #[inline(always)]

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::{Assignment, AssignmentError, FORBIDDEN, Objective, ScoreMatrix, solve};
+use super::{Assignment, AssignmentError, FORBIDDEN, Objective, ScoreMatrix, solve, solve_sparse};
 
 /// Largest number of decimals accepted in a cell.
 pub const MAX_DECIMALS: u32 = 9;
@@ -297,9 +297,32 @@ impl fmt::Display for SolveCommandError {
 
 impl std::error::Error for SolveCommandError {}
 
+/// The allowed cells of a mostly forbidden matrix (at least [`SPARSE_INPUT_MIN_CELLS`] cells, at
+/// most a quarter allowed) as `(row, col, score)` edges; `None` for a denser one.
+fn allowed_edges(matrix: &ScoreMatrix) -> Option<Vec<(usize, usize, i64)>> {
+    let (rows, cols) = (matrix.rows(), matrix.cols());
+    let cells = matrix.cells();
+    let allowed = cells.iter().filter(|&&s| s != FORBIDDEN).count();
+    if rows * cols < SPARSE_INPUT_MIN_CELLS || allowed.saturating_mul(4) > rows * cols {
+        return None;
+    }
+    let mut edges = Vec::with_capacity(allowed);
+    for (k, &s) in cells.iter().enumerate() {
+        if s != FORBIDDEN {
+            edges.push((k / cols, k % cols, s));
+        }
+    }
+    Some(edges)
+}
+
+/// Matrices with fewer cells are always solved dense by the `solve` command.
+pub const SPARSE_INPUT_MIN_CELLS: usize = 4096;
+
 /// `mentor-match solve MATRIX.csv [--repeat N]`: reads the CSV, solves it `repeat` times
 /// (at least once) with [`Objective::Total`] and unit capacities (coverage first), and reports
-/// the assignment with the median solve time.
+/// the assignment with the median solve time. A mostly forbidden matrix is handed to the solver
+/// as its allowed cells ([`solve_sparse`]), as sparse solvers take it, so the solve never reads
+/// the forbidden ones; the answer is the same as [`solve`] on the dense matrix.
 ///
 /// ```rust
 /// use mentor_match::matching::assignment::solve_command;
@@ -320,10 +343,20 @@ pub fn solve_command(path: &Path, repeat: usize) -> Result<SolveReport, SolveCom
     let text = std::fs::read_to_string(path).map_err(SolveCommandError::Io)?;
     let csv = parse_score_csv(&text).map_err(SolveCommandError::Csv)?;
     let capacity = vec![1u32; csv.matrix.cols()];
+    let edges = allowed_edges(&csv.matrix);
     let run = || -> Result<(Assignment, f64), SolveCommandError> {
         let t = Instant::now();
-        let a = solve(&csv.matrix, &capacity, Objective::Total)
-            .map_err(SolveCommandError::Assignment)?;
+        let a = match &edges {
+            Some(edges) => solve_sparse(
+                csv.matrix.rows(),
+                csv.matrix.cols(),
+                edges,
+                &capacity,
+                Objective::Total,
+            ),
+            None => solve(&csv.matrix, &capacity, Objective::Total),
+        }
+        .map_err(SolveCommandError::Assignment)?;
         Ok((a, t.elapsed().as_secs_f64() * 1000.0))
     };
     let (a, first) = run()?;

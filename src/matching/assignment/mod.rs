@@ -20,10 +20,13 @@
 //! then solved independently and in parallel (rayon) by the shortest-augmenting-path solver in
 //! [`dense`] (Jonker–Volgenant for unit capacities, the same Dijkstra with capacitated columns
 //! otherwise), or by its heap-based sparse twin in [`sparse`] when few of the component's cells
-//! are allowed. Results are merged in component order, so the answer does not depend on the
-//! number of threads. [`solve_sparse`] offers the same solve for an edge list, and
-//! [`matrix_csv`] reads the score-matrix CSV export and implements the `mentor-match solve`
-//! command.
+//! are allowed. A block is solved transposed when that spares the escapes: with unit
+//! capacities and more rows than columns, and, for a complete block, with more rows than
+//! places, each column then being a row repeated once per place (read in place, see
+//! [`dense::Problem::row_owner`]). Results are merged in component order, so the answer does
+//! not depend on the number of threads. [`solve_sparse`] offers the same solve for an edge list,
+//! and [`matrix_csv`] reads the score-matrix CSV export and implements the `mentor-match solve`
+//! command (a mostly forbidden matrix goes to [`solve_sparse`] as its allowed cells).
 //!
 //! Entry points: [`solve`] (dense [`ScoreMatrix`]), [`solve_sparse`] (edge list),
 //! [`solve_command`] (CSV file → [`SolveReport`]).
@@ -687,27 +690,75 @@ fn solve_local<S: Cell>(
     caps: &[u32],
 ) -> Result<Vec<Option<usize>>, AssignmentError> {
     let nr = block.row_ids.len();
-    if caps.iter().all(|&c| c == 1) && nr > nc && nr * nc <= COPY_MAX_CELLS {
+    let unit = caps.iter().all(|&c| c == 1);
+    let places: u64 = caps.iter().map(|&c| u64::from(c)).sum();
+    if nr * nc > COPY_MAX_CELLS {
+        run_kernel(block, scores, nr, nc, caps)
+    } else if unit && nr > nc {
         // Unit capacities are symmetric, and the solver is fastest with rows ≤ columns
         // (no escape needed when the block is complete), so solve the transpose.
-        let mut t = vec![S::FORBIDDEN; nr * nc];
-        for r in 0..nr {
-            for c in 0..nc {
-                t[c * nr + r] = scores[r * nc + c];
-            }
-        }
+        let t = transpose(scores, nr, nc);
         let ones = vec![1u32; nr];
         let sol = run_kernel(block, &t, nc, nr, &ones)?;
-        let mut out = vec![None; nr];
-        for (c, r) in sol.iter().enumerate() {
-            if let Some(r) = *r {
-                out[r] = Some(c);
-            }
-        }
-        Ok(out)
+        Ok(columns_of_rows(&sol, |k| k, nr))
+    } else if !unit && block.complete && nr as u64 > places {
+        // More rows than places: seen from the rows, every row needs an escape, and each
+        // search that ends in one explores far (3,500 rows × 1,000 columns of 3 places:
+        // 1.6 s). Seen from the columns every place can be filled: the transpose, each column
+        // a row repeated once per place (read in place, not copied) and the rows unit
+        // columns, needs no escape (0.56 s).
+        let t = transpose(scores, nr, nc);
+        let owner: Vec<u32> = (0..nc)
+            .flat_map(|j| std::iter::repeat_n(ix(j), caps[j] as usize))
+            .collect();
+        let ones = vec![1u32; nr];
+        let sol = dense::solve_max(&dense::Problem {
+            scores: &t,
+            rows: owner.len(),
+            cols: nr,
+            capacity: &ones,
+            complete: true,
+            min: block.min,
+            max: block.max,
+            row_owner: &owner,
+        })?;
+        Ok(columns_of_rows(&sol, |k| owner[k] as usize, nr))
     } else {
         run_kernel(block, scores, nr, nc, caps)
     }
+}
+
+/// Inverts the solution of a transposed problem: `sol[k]` is the row taken by transposed row
+/// `k`, which stands for column `col(k)`; returns the column of each of the `rows` rows.
+fn columns_of_rows(
+    sol: &[Option<usize>],
+    col: impl Fn(usize) -> usize,
+    rows: usize,
+) -> Vec<Option<usize>> {
+    let mut out = vec![None; rows];
+    for (k, r) in sol.iter().enumerate() {
+        if let Some(r) = *r {
+            out[r] = Some(col(k));
+        }
+    }
+    out
+}
+
+/// The `cols × rows` transpose of a row-major `rows × cols` matrix, copied in tiles so that
+/// reads and writes both stay in cache.
+fn transpose<S: Cell>(scores: &[S], rows: usize, cols: usize) -> Vec<S> {
+    const TILE: usize = 32;
+    let mut t = vec![S::FORBIDDEN; rows * cols];
+    for r0 in (0..rows).step_by(TILE) {
+        for c0 in (0..cols).step_by(TILE) {
+            for r in r0..(r0 + TILE).min(rows) {
+                for c in c0..(c0 + TILE).min(cols) {
+                    t[c * rows + r] = scores[r * cols + c];
+                }
+            }
+        }
+    }
+    t
 }
 
 /// Blocks with more cells than this are solved in place: neither transposed (unit capacities,
@@ -762,6 +813,7 @@ fn run_kernel<S: Cell>(
         complete: block.complete,
         min: block.min,
         max: block.max,
+        row_owner: &[],
     })
 }
 

@@ -627,3 +627,69 @@ fn solve_command_reports_decimal_totals_and_id_pairs() {
     assert_eq!(json["total"].as_f64(), Some(1.0));
     assert_eq!(json["pairs"][0][1], "m2");
 }
+
+/// Complete matrices with more rows than places and some column of several places: the case
+/// solved as the transpose with each column repeated once per place.
+fn more_rows_than_places_strategy() -> impl Strategy<Value = (ScoreMatrix, Vec<u32>)> {
+    (1usize..=4).prop_flat_map(|c| {
+        (
+            prop::collection::vec(1u32..=2, c),
+            prop::collection::vec(-6i64..=6, 8 * c),
+        )
+            .prop_flat_map(move |(caps, pool)| {
+                let places: usize = caps.iter().map(|&k| k as usize).sum();
+                let caps2 = caps.clone();
+                ((places + 1)..=(places + 3).min(7)).prop_map(move |r| {
+                    let mut caps = caps2.clone();
+                    caps[0] = 2;
+                    let cells: Vec<i64> = (0..r * c).map(|k| pool[k % pool.len()]).collect();
+                    (ScoreMatrix::new(r, c, cells).unwrap(), caps)
+                })
+            })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn more_rows_than_places_match_brute_force((m, caps) in more_rows_than_places_strategy()) {
+        let a = solve(&m, &caps, Objective::Total).unwrap();
+        let got = validate(&m, &caps, &a);
+        let want = brute_force(&m, &caps, Objective::Total);
+        prop_assert_eq!((got.matched, got.total), (want.matched, want.total));
+    }
+}
+
+#[test]
+fn mostly_forbidden_csv_is_solved_from_its_allowed_cells_with_the_dense_answer() {
+    for seed in 0..6u64 {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let (rows, cols) = (60 + 10 * seed as usize, 80);
+        let m = random_matrix(&mut rng, rows, cols, 50, 0.9);
+        let mut text = String::from("mentee");
+        for c in 0..cols {
+            text.push_str(&format!(",m{c}"));
+        }
+        text.push('\n');
+        for r in 0..rows {
+            text.push_str(&format!("e{r}"));
+            for c in 0..cols {
+                match m.get(r, c) {
+                    Some(s) => text.push_str(&format!(",{s}")),
+                    None => text.push(','),
+                }
+            }
+            text.push('\n');
+        }
+        let path =
+            std::env::temp_dir().join(format!("solve-sparse-{}-{seed}.csv", std::process::id()));
+        std::fs::write(&path, &text).unwrap();
+        let report = solve_command(&path, 1);
+        std::fs::remove_file(&path).unwrap();
+        let report = report.unwrap();
+        let want = solve(&m, &vec![1u32; cols], Objective::Total).unwrap();
+        assert_eq!(report.matched, want.matched);
+        assert_eq!(report.total_exact, want.total.to_string());
+    }
+}
