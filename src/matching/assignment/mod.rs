@@ -519,7 +519,7 @@ pub(crate) fn solve_cells<S: Cell>(
     capacity: &[u32],
     objective: Objective,
 ) -> Result<Assignment, AssignmentError> {
-    let expected = rows.checked_mul(cols).unwrap_or(usize::MAX);
+    let expected = rows.saturating_mul(cols);
     if cells.len() != expected {
         return Err(AssignmentError::ShapeMismatch {
             expected,
