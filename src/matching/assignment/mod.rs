@@ -217,13 +217,12 @@ impl ScoreMatrix {
                 actual: cells.len(),
             });
         }
-        let (mut min, mut max, mut any_forbidden) = (i64::MAX, i64::MIN, false);
-        for &s in &cells {
-            // FORBIDDEN is i64::MIN, so it never raises `max`; only `min` must skip it.
-            any_forbidden |= s == FORBIDDEN;
-            min = min.min(if s == FORBIDDEN { i64::MAX } else { s });
-            max = max.max(s);
-        }
+        let DenseView {
+            any_forbidden,
+            min,
+            max,
+            ..
+        } = DenseView::new(rows, cols, &cells);
         Ok(Self {
             rows,
             cols,
