@@ -7,13 +7,42 @@ use crate::matching::engine::{Bank, PairRef, RunInput, run, run_on_deferred};
 use crate::matching::explain::Lang;
 use crate::matching::synth::generate;
 use crate::matching::write_scores_csv;
+use rayon::prelude::*;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::path::Path;
 
+fn read_text(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
 fn read_json(path: &Path) -> Result<Value, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{} is not valid JSON: {e}", path.display()))
+    serde_json::from_str(&read_text(path)?)
+        .map_err(|e| format!("{} is not valid JSON: {e}", path.display()))
+}
+
+/// The top level of an import-format file, each member kept as its raw
+/// text: a region is tens of megabytes, and building one `Value` tree of
+/// it cost more than matching every programme. Records are parsed one by
+/// one, in parallel, by [`parse_all`].
+struct InputFile<'a> {
+    members: HashMap<String, &'a RawValue>,
+}
+
+impl<'a> InputFile<'a> {
+    fn parse(text: &'a str, path: &Path) -> Result<Self, String> {
+        let members = serde_json::from_str(text)
+            .map_err(|e| format!("{} is not a valid JSON object: {e}", path.display()))?;
+        Ok(InputFile { members })
+    }
+
+    /// Member `name` as a `Value` (`None` when absent; its syntax was
+    /// checked when the file was read).
+    fn get(&self, name: &str) -> Option<Value> {
+        let raw = self.members.get(name)?;
+        Some(serde_json::from_str(raw.get()).expect("checked when the file was read"))
+    }
 }
 
 fn describe(list: &str, index: usize, value: &Value, errors: &[FieldError]) -> String {
@@ -25,34 +54,44 @@ fn describe(list: &str, index: usize, value: &Value, errors: &[FieldError]) -> S
     format!("{list}[{index}] (id {id}): {}", fields.join("; "))
 }
 
-/// Parses every record of `list` with `parse`, collecting the bad ones.
-fn parse_all<T>(
-    root: &Value,
+/// Parses every record of `list` with `parse`, in parallel, collecting the
+/// bad ones in file order.
+fn parse_all<T: Send>(
+    file: &InputFile<'_>,
     list: &str,
-    parse: impl Fn(&Value) -> Result<T, Vec<FieldError>>,
+    parse: impl Fn(&Value) -> Result<T, Vec<FieldError>> + Sync,
     bad: &mut Vec<String>,
 ) -> Vec<T> {
-    let Some(items) = root.get(list) else {
+    let Some(raw) = file.members.get(list) else {
         return Vec::new();
     };
-    let Some(items) = items.as_array() else {
+    let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(raw.get()) else {
         bad.push(format!("{list}: must be an array"));
         return Vec::new();
     };
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        match parse(item) {
+    let parsed: Vec<Result<T, String>> = items
+        .par_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let value: Value =
+                serde_json::from_str(item.get()).expect("checked when the file was read");
+            parse(&value).map_err(|errors| describe(list, i, &value, &errors))
+        })
+        .collect();
+    let mut out = Vec::with_capacity(parsed.len());
+    for record in parsed {
+        match record {
             Ok(v) => out.push(v),
-            Err(errors) => bad.push(describe(list, i, item, &errors)),
+            Err(message) => bad.push(message),
         }
     }
     out
 }
 
-fn pairs(root: &Value, list: &str, bad: &mut Vec<String>) -> Vec<PairRef> {
-    match root.get(list) {
+fn pairs(file: &InputFile<'_>, list: &str, bad: &mut Vec<String>) -> Vec<PairRef> {
+    match file.get(list) {
         None | Some(Value::Null) => Vec::new(),
-        Some(v) => serde_json::from_value::<Vec<PairRef>>(v.clone()).unwrap_or_else(|e| {
+        Some(v) => serde_json::from_value::<Vec<PairRef>>(v).unwrap_or_else(|e| {
             bad.push(format!("{list}: expected [{{mentor_id, mentee_id}}]: {e}"));
             Vec::new()
         }),
@@ -61,13 +100,13 @@ fn pairs(root: &Value, list: &str, bad: &mut Vec<String>) -> Vec<PairRef> {
 
 /// The organisations and both banks of an import-format file.
 fn read_banks(
-    root: &Value,
+    file: &InputFile<'_>,
     bad: &mut Vec<String>,
 ) -> (Vec<Organization>, Vec<MentorProfile>, Vec<MenteeProfile>) {
     (
-        parse_all(root, "organizations", |v| Organization::parse(v, None), bad),
-        parse_all(root, "mentors", |v| MentorProfile::parse(v, None), bad),
-        parse_all(root, "mentees", |v| MenteeProfile::parse(v, None), bad),
+        parse_all(file, "organizations", |v| Organization::parse(v, None), bad),
+        parse_all(file, "mentors", |v| MentorProfile::parse(v, None), bad),
+        parse_all(file, "mentees", |v| MenteeProfile::parse(v, None), bad),
     )
 }
 
@@ -97,7 +136,8 @@ pub fn match_export_command(
     default_objective: Option<Objective>,
     scores: Option<&Path>,
 ) -> Result<Value, String> {
-    let root = read_json(input)?;
+    let text = read_text(input)?;
+    let root = InputFile::parse(&text, input)?;
     let programme_value = read_json(programme)?;
     let mut bad = Vec::new();
     let programme = Programme::parse(&programme_value, None)
@@ -106,7 +146,7 @@ pub fn match_export_command(
     let approved = pairs(&root, "approved_pairs", &mut bad);
     let pinned = pairs(&root, "pinned_pairs", &mut bad);
     let excluded = pairs(&root, "excluded_pairs", &mut bad);
-    let objective = match root.get("objective").and_then(Value::as_str) {
+    let objective = match root.get("objective").as_ref().and_then(Value::as_str) {
         None => default_objective.unwrap_or(Objective::Total),
         Some(name) => Objective::parse(name).unwrap_or_else(|| {
             bad.push(format!(
@@ -117,10 +157,10 @@ pub fn match_export_command(
     };
     let weights = match root.get("weights") {
         None | Some(Value::Null) => None,
-        Some(v) => match Weights::parse_over(programme.weights, v, "weights") {
+        Some(v) => match Weights::parse_over(programme.weights, &v, "weights") {
             Ok(w) => Some(w),
             Err(errors) => {
-                bad.push(describe("weights", 0, v, &errors));
+                bad.push(describe("weights", 0, &v, &errors));
                 None
             }
         },
@@ -168,7 +208,8 @@ pub fn match_all_command(
     lang: Lang,
     objective: Option<Objective>,
 ) -> Result<Value, String> {
-    let root = read_json(input)?;
+    let text = read_text(input)?;
+    let root = InputFile::parse(&text, input)?;
     let mut bad = Vec::new();
     let (organizations, mentors, mentees) = read_banks(&root, &mut bad);
     let programmes = parse_all(&root, "programmes", |v| Programme::parse(v, None), &mut bad);
@@ -180,20 +221,28 @@ pub fn match_all_command(
     }
     let started = std::time::Instant::now();
     let bank = Bank::new(&organizations, &mentors, &mentees);
+    // Programmes run side by side: most are small, and each alone leaves
+    // a core idle between its parallel stages.
+    let results = programmes
+        .par_iter()
+        .map(|programme| {
+            let objective = objective
+                .filter(|o| programme.group.is_none() || o.allows_groups())
+                .unwrap_or(Objective::Total);
+            let input = RunInput {
+                lang,
+                objective,
+                ..RunInput::new(programme, &organizations, &mentors, &mentees)
+            };
+            // The statistics name nobody left out, so that list is not made.
+            let (outcome, _left_out) = run_on_deferred(&bank, &input)
+                .map_err(|e| format!("programme {}: {e}", programme.id))?;
+            Ok((programme, objective, outcome))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
     let mut lines = Vec::with_capacity(programmes.len());
     let (mut eligible, mut matched, mut scored) = (0usize, 0usize, 0u64);
-    for programme in &programmes {
-        let objective = objective
-            .filter(|o| programme.group.is_none() || o.allows_groups())
-            .unwrap_or(Objective::Total);
-        let input = RunInput {
-            lang,
-            objective,
-            ..RunInput::new(programme, &organizations, &mentors, &mentees)
-        };
-        // The statistics name nobody left out, so that list is not made.
-        let (outcome, _left_out) = run_on_deferred(&bank, &input)
-            .map_err(|e| format!("programme {}: {e}", programme.id))?;
+    for (programme, objective, outcome) in results {
         eligible += outcome.stats.mentees_eligible;
         matched += outcome.stats.mentees_matched;
         scored += outcome.stats.pairs_scored;

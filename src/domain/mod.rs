@@ -90,16 +90,37 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    let mut seen: HashSet<String> = HashSet::new();
+    // A profile holds a few tags, for which a linear check for repeats is
+    // cheaper than hashing; longer lists switch to a set.
+    const LINEAR_UP_TO: usize = 16;
     let mut out: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     for tag in raw {
-        let folded = tag
-            .as_ref()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_lowercase();
-        if !folded.is_empty() && seen.insert(folded.clone()) {
+        let mut folded = String::with_capacity(tag.as_ref().len());
+        for word in tag.as_ref().split_whitespace() {
+            if !folded.is_empty() {
+                folded.push(' ');
+            }
+            if word.contains('Σ') {
+                // Only `str::to_lowercase` knows a word-final sigma; words
+                // are lowercased apart, as whitespace ends a word anyway.
+                folded.push_str(&word.to_lowercase());
+            } else {
+                folded.extend(word.chars().flat_map(char::to_lowercase));
+            }
+        }
+        if folded.is_empty() {
+            continue;
+        }
+        let repeated = if out.len() < LINEAR_UP_TO {
+            out.contains(&folded)
+        } else {
+            if seen.is_empty() {
+                seen.extend(out.iter().cloned());
+            }
+            !seen.insert(folded.clone())
+        };
+        if !repeated {
             out.push(folded);
         }
     }
@@ -120,6 +141,25 @@ mod tests {
             "MON:5",
         ]);
         assert_eq!(tags, ["математика", "lesson planning", "mon:5"]);
+    }
+
+    #[test]
+    fn tags_fold_like_the_whole_string_lowercased() {
+        let samples = [
+            "ΟΔΟΣ  ΣΟΦΙΑΣ",
+            "Σ",
+            "İstanbul Ёлка",
+            "\u{a0}Химия\tи  БИОЛОГИЯ ",
+            "ΑΣ.Σ",
+        ];
+        for sample in samples {
+            let whole = sample
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase();
+            assert_eq!(normalize_tags([sample]), [whole], "{sample:?}");
+        }
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
+
 use super::decompose::Component;
 use super::prepare::Prepared;
 use super::solve::Solved;
@@ -46,7 +48,10 @@ pub(super) fn explain_proposals(
         out.pair_scores.push(s);
         out.proposals.push(pair_proposal(run, m, e, s, items, true));
     }
-    let mut new_proposals: Vec<Proposal> = Vec::new();
+    // Every mentor's new pairs or group is explained on its own, in
+    // parallel: breakdown texts are most of a large run's explain time.
+    // The units keep their sequential order, so the output is the same.
+    let mut units: Vec<MentorUnit> = Vec::new();
     let parts = components.iter().zip(&solved.pairs).zip(&solved.reports);
     for (((c, pairs), report), blocking) in parts.zip(&solved.blocking) {
         // Mentors each mentee (by input index) would rather have, who agree.
@@ -58,42 +63,34 @@ pub(super) fn explain_proposals(
                 mentor_id: run.input.mentors[m].person.id.clone(),
             });
         }
-        let mut by_mentor: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        let mut by_mentor: BTreeMap<usize, Vec<(usize, Vec<PreferredPartner>)>> = BTreeMap::new();
         for &(r, col) in pairs {
+            let e = c.mentees[r];
+            let partners = preferred.remove(&e).unwrap_or_default();
             by_mentor
                 .entry(c.mentors[col])
                 .or_default()
-                .push(c.mentees[r]);
+                .push((e, partners));
         }
-        for (m, group) in by_mentor {
-            let explained: Vec<(usize, i64, Vec<BreakdownItem>)> = group
-                .iter()
-                .map(|&e| {
-                    out.matched[e] = true;
-                    let (s, items) = explain_pair(run, e, m);
-                    out.pair_scores.push(s);
-                    (e, s, items)
-                })
-                .collect();
-            if let Some(size) = run.input.programme.group {
-                let optimal = report.as_ref().is_some_and(|r| r.optimal);
-                let members: Vec<usize> = explained.iter().map(|&(e, _, _)| e).collect();
-                let (mut proposal, k) = group_proposal(run, m, explained, size, optimal);
-                for e in members {
-                    proposal
-                        .preferred_partners
-                        .extend(preferred.remove(&e).unwrap_or_default());
-                }
-                out.cohesions.push(k);
-                new_proposals.push(proposal);
-            } else {
-                for (e, s, items) in explained {
-                    let mut proposal = pair_proposal(run, m, e, s, items, false);
-                    proposal.preferred_partners = preferred.remove(&e).unwrap_or_default();
-                    new_proposals.push(proposal);
-                }
-            }
+        let optimal = report.as_ref().is_some_and(|r| r.optimal);
+        units.extend(
+            by_mentor
+                .into_iter()
+                .map(|(m, group)| MentorUnit { m, group, optimal }),
+        );
+    }
+    let explained: Vec<UnitProposals> = units
+        .into_par_iter()
+        .map(|u| explain_unit(run, u))
+        .collect();
+    let mut new_proposals: Vec<Proposal> = Vec::with_capacity(explained.len());
+    for unit in explained {
+        for e in unit.mentees {
+            out.matched[e] = true;
         }
+        out.pair_scores.extend(unit.scores);
+        out.cohesions.extend(unit.cohesion);
+        new_proposals.extend(unit.proposals);
     }
     new_proposals.sort_by(|a, b| {
         a.mentor_id
@@ -102,6 +99,64 @@ pub(super) fn explain_proposals(
     });
     out.proposals.extend(new_proposals);
     out
+}
+
+/// One mentor's newly assigned mentees (by input index), each with the
+/// mentors it would rather have who agree; explained by [`explain_unit`].
+struct MentorUnit {
+    m: usize,
+    group: Vec<(usize, Vec<PreferredPartner>)>,
+    /// Whether the component's group solve proved optimality.
+    optimal: bool,
+}
+
+/// What [`explain_unit`] gives for one mentor.
+struct UnitProposals {
+    mentees: Vec<usize>,
+    scores: Vec<i64>,
+    cohesion: Option<f64>,
+    proposals: Vec<Proposal>,
+}
+
+/// One proposal per pair, or one group proposal, for a mentor's unit.
+fn explain_unit(run: &Prepared<'_>, unit: MentorUnit) -> UnitProposals {
+    let MentorUnit { m, group, optimal } = unit;
+    let mentees: Vec<usize> = group.iter().map(|&(e, _)| e).collect();
+    let explained: Vec<(usize, i64, Vec<BreakdownItem>)> = mentees
+        .iter()
+        .map(|&e| {
+            let (s, items) = explain_pair(run, e, m);
+            (e, s, items)
+        })
+        .collect();
+    let scores = explained.iter().map(|&(_, s, _)| s).collect();
+    let partners = group.into_iter().map(|(_, p)| p);
+    if let Some(size) = run.input.programme.group {
+        let (mut proposal, k) = group_proposal(run, m, explained, size, optimal);
+        proposal.preferred_partners = partners.flatten().collect();
+        UnitProposals {
+            mentees,
+            scores,
+            cohesion: Some(k),
+            proposals: vec![proposal],
+        }
+    } else {
+        let proposals = explained
+            .into_iter()
+            .zip(partners)
+            .map(|((e, s, items), preferred)| {
+                let mut proposal = pair_proposal(run, m, e, s, items, false);
+                proposal.preferred_partners = preferred;
+                proposal
+            })
+            .collect();
+        UnitProposals {
+            mentees,
+            scores,
+            cohesion: None,
+            proposals,
+        }
+    }
 }
 
 /// The scaled score and the breakdown of mentee `e` with mentor `m`.
