@@ -437,34 +437,13 @@ impl<'a, S: Cell, T: Cost, const FORB: bool> Solver<'a, S, T, FORB> {
                     next.push(ix(i));
                     continue;
                 }
-                let row = self.row(i);
-                let (mut umin, mut usub) = (T::INF, T::INF);
-                let (mut j1, mut j2) = (NONE, NONE);
-                // An empty column at the minimum, if any: on ties the row takes it without
-                // displacing anyone (plain JV only looks at two columns and often displaces).
-                let mut jf = NONE;
-                for (j, &sc) in row.iter().enumerate() {
-                    // Selects instead of a branch: forbidden cells are scattered at random,
-                    // so a branch on them mispredicts constantly.
-                    let ok = !(FORB && sc == S::FORBIDDEN);
-                    let h = T::of(if ok { sc.score() } else { 0 }) - self.v[j];
-                    let h = if ok { h } else { T::INF };
-                    if h < usub {
-                        if h >= umin {
-                            usub = h;
-                            j2 = ix(j);
-                        } else {
-                            usub = umin;
-                            j2 = j1;
-                            umin = h;
-                            j1 = ix(j);
-                            jf = NONE;
-                        }
-                    }
-                    if ok && h == umin && jf == NONE && self.count[j] == 0 {
-                        jf = ix(j);
-                    }
-                }
+                let TwoSmallest {
+                    umin,
+                    mut usub,
+                    j1,
+                    mut j2,
+                    jf,
+                } = two_smallest::<S, T, FORB>(self.row(i), &self.v, &self.count);
                 if self.escape {
                     // The private escape (potential 0) competes like a column: a row that
                     // prefers it is left to the augmenting phase, and it caps the reduction.
@@ -607,27 +586,16 @@ impl<'a, S: Cell, T: Cost, const FORB: bool> Solver<'a, S, T, FORB> {
                         esc_row = i;
                     }
                 }
-                let mut k = up;
-                while k < m {
-                    let j = self.collist[k] as usize;
-                    let sc = rowi[j];
-                    // Branch-free forbidden test (see augmenting_row_reduction): a forbidden
-                    // cell gets a harmless stand-in score and is masked out of the comparison.
-                    let ok = !(FORB && sc == S::FORBIDDEN);
-                    let cred = T::of(if ok { sc.score() } else { 0 }) - self.v[j] + h;
-                    if ok & (cred < self.d[j]) {
-                        self.d[j] = cred;
-                        self.pred[j] = ix(i);
-                        if cred == mu {
-                            if self.has_room(j) {
-                                break 'search End::Column(j);
-                            }
-                            self.collist[k] = self.collist[up];
-                            self.collist[up] = ix(j);
-                            up += 1;
-                        }
-                    }
-                    k += 1;
+                let scan = Scan {
+                    v: &self.v,
+                    count: &self.count,
+                    cap: self.cap,
+                    d: &mut self.d,
+                    pred: &mut self.pred,
+                    collist: &mut self.collist,
+                };
+                if let Some(j) = scan.row::<S, FORB>(rowi, ix(i), h, mu, &mut up) {
+                    break 'search End::Column(j);
                 }
             }
         };
@@ -671,5 +639,161 @@ impl<'a, S: Cell, T: Cost, const FORB: bool> Solver<'a, S, T, FORB> {
             j = old_col as usize;
             slot = old_slot;
         }
+    }
+}
+
+/// The arrays one row scan of [`Solver::augment`] reads and writes, borrowed apart so that
+/// the compiler knows the label stores touch neither the potentials nor the slot counts and
+/// keeps the hot loop's pointers in registers.
+struct Scan<'s, T> {
+    v: &'s [T],
+    count: &'s [u32],
+    cap: &'s [u32],
+    d: &'s mut [T],
+    pred: &'s mut [u32],
+    collist: &'s mut [u32],
+}
+
+impl<T: Cost> Scan<'_, T> {
+    /// Relaxes the labels of the unscanned columns `collist[*up..]` through row `i`, whose
+    /// reduced cost offset is `h`; a column reaching the minimum `mu` joins the scan list
+    /// (`*up` grows). Returns the first such column with room, which ends the search.
+    #[inline(never)]
+    fn row<S: Cell, const FORB: bool>(
+        self,
+        rowi: &[S],
+        i: u32,
+        h: T,
+        mu: T,
+        up: &mut usize,
+    ) -> Option<usize> {
+        let Scan {
+            v,
+            count,
+            cap,
+            d,
+            pred,
+            collist,
+        } = self;
+        let mut k = *up;
+        while k < collist.len() {
+            let j = collist[k] as usize;
+            let sc = rowi[j];
+            // Branch-free forbidden test (see augmenting_row_reduction): a forbidden cell
+            // gets a harmless stand-in score and is masked out of the comparison.
+            let ok = !(FORB && sc == S::FORBIDDEN);
+            let cred = T::of(if ok { sc.score() } else { 0 }) - v[j] + h;
+            // The label update is done with selects too: whether a label improves is data,
+            // and early in a search it flips from column to column.
+            let dj = d[j];
+            let better = ok & (cred < dj);
+            d[j] = if better { cred } else { dj };
+            pred[j] = if better { i } else { pred[j] };
+            if better && cred == mu {
+                if count[j] < cap[j] {
+                    return Some(j);
+                }
+                collist[k] = collist[*up];
+                collist[*up] = j as u32;
+                *up += 1;
+            }
+            k += 1;
+        }
+        None
+    }
+}
+
+/// The two smallest reduced costs of a row, ordered by (cost, column): `j1` is the first column
+/// at the minimum `umin`, `j2` the next column by that order (a second column at the minimum,
+/// else the first at the next cost), `NONE` where there is none. `jf` is the first *empty*
+/// column at the minimum: on a tie the row takes it without displacing anyone (plain JV only
+/// looks at two columns and often displaces).
+struct TwoSmallest<T> {
+    umin: T,
+    usub: T,
+    j1: u32,
+    j2: u32,
+    jf: u32,
+}
+
+/// Lanes of [`two_smallest`]: columns `j ≡ lane (mod LANES)` are ranked apart, so that the
+/// compare-and-select chains of the lanes overlap instead of waiting on one another.
+const LANES: usize = 4;
+
+/// [`TwoSmallest`] of row `row` under potentials `v` (`count` tells the empty columns). Each
+/// lane keeps its own two smallest by (cost, column) and its first empty column at its
+/// minimum; the two smallest of the whole row are among the lanes' ones, so merging them
+/// gives exactly the result of one scan in column order. `O(cols)`.
+#[inline(always)]
+fn two_smallest<S: Cell, T: Cost, const FORB: bool>(
+    row: &[S],
+    v: &[T],
+    count: &[u32],
+) -> TwoSmallest<T> {
+    let mut umin = [T::INF; LANES];
+    let mut usub = [T::INF; LANES];
+    let mut j1 = [NONE; LANES];
+    let mut j2 = [NONE; LANES];
+    let mut jf = [NONE; LANES];
+    let cols = row.len().min(v.len()).min(count.len());
+    let mut step = |l: usize, j: usize| {
+        let sc = row[j];
+        // Selects instead of a branch: forbidden cells are scattered at random, so a branch
+        // on them mispredicts constantly.
+        let ok = !(FORB && sc == S::FORBIDDEN);
+        let h = T::of(if ok { sc.score() } else { 0 }) - v[j];
+        let h = if ok { h } else { T::INF };
+        if h < usub[l] {
+            if h >= umin[l] {
+                usub[l] = h;
+                j2[l] = ix(j);
+            } else {
+                usub[l] = umin[l];
+                j2[l] = j1[l];
+                umin[l] = h;
+                j1[l] = ix(j);
+                jf[l] = NONE;
+            }
+        }
+        if ok && h == umin[l] && jf[l] == NONE && count[j] == 0 {
+            jf[l] = ix(j);
+        }
+    };
+    let whole = cols - cols % LANES;
+    for base in (0..whole).step_by(LANES) {
+        for l in 0..LANES {
+            step(l, base + l);
+        }
+    }
+    for j in whole..cols {
+        step(j - whole, j);
+    }
+    // Merge: the two smallest (cost, column) pairs among the lanes' candidates.
+    let mut best = (T::INF, NONE);
+    let mut second = (T::INF, NONE);
+    for l in 0..LANES {
+        for cand in [(umin[l], j1[l]), (usub[l], j2[l])] {
+            if cand.1 == NONE {
+                continue;
+            }
+            if cand < best {
+                second = best;
+                best = cand;
+            } else if cand < second {
+                second = cand;
+            }
+        }
+    }
+    let first_empty = (0..LANES)
+        .filter(|&l| j1[l] != NONE && umin[l] == best.0)
+        .map(|l| jf[l])
+        .min()
+        .unwrap_or(NONE);
+    TwoSmallest {
+        umin: best.0,
+        usub: second.0,
+        j1: best.1,
+        j2: second.1,
+        jf: first_empty,
     }
 }

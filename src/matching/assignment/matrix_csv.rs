@@ -15,7 +15,10 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::{Assignment, AssignmentError, FORBIDDEN, Objective, ScoreMatrix, solve, solve_sparse};
+use super::{
+    Assignment, AssignmentError, Cell, DenseView, FORBIDDEN, Objective, ScoreMatrix, solve,
+    solve_sparse, solve_view,
+};
 
 /// Largest number of decimals accepted in a cell.
 pub const MAX_DECIMALS: u32 = 9;
@@ -339,22 +342,50 @@ pub const SPARSE_INPUT_MIN_CELLS: usize = 4096;
 /// # Ok(())
 /// # }
 /// ```
+/// The cells as `i32` when every allowed score fits (forbidden cells stay forbidden).
+fn narrow_cells(matrix: &ScoreMatrix) -> Option<Vec<i32>> {
+    let fits = |s: i64| s > i64::from(i32::MIN) && s <= i64::from(i32::MAX);
+    if matrix.min <= matrix.max && !(fits(matrix.min) && fits(matrix.max)) {
+        return None;
+    }
+    Some(
+        matrix
+            .cells
+            .iter()
+            .map(|&c| {
+                if c == FORBIDDEN {
+                    i32::FORBIDDEN
+                } else {
+                    i32::from_score(c)
+                }
+            })
+            .collect(),
+    )
+}
+
 pub fn solve_command(path: &Path, repeat: usize) -> Result<SolveReport, SolveCommandError> {
     let text = std::fs::read_to_string(path).map_err(SolveCommandError::Io)?;
     let csv = parse_score_csv(&text).map_err(SolveCommandError::Csv)?;
     let capacity = vec![1u32; csv.matrix.cols()];
     let edges = allowed_edges(&csv.matrix);
+    // Scores that fit in four bytes are solved in four-byte cells, as the engine's are: half
+    // the memory traffic in the searches. Narrowed once, like the parsing, outside the timing.
+    let narrow = narrow_cells(&csv.matrix);
+    let narrow_view = narrow
+        .as_deref()
+        .map(|cells| DenseView::new(csv.matrix.rows, csv.matrix.cols, cells));
     let run = || -> Result<(Assignment, f64), SolveCommandError> {
         let t = Instant::now();
-        let a = match &edges {
-            Some(edges) => solve_sparse(
+        let a = match (&edges, narrow_view) {
+            (None, Some(view)) => solve_view(view, &capacity, Objective::Total),
+            (Some(edges), _) => solve_sparse(
                 csv.matrix.rows(),
                 csv.matrix.cols(),
                 edges,
                 &capacity,
                 Objective::Total,
             ),
-            None => solve(&csv.matrix, &capacity, Objective::Total),
+            (None, None) => solve(&csv.matrix, &capacity, Objective::Total),
         }
         .map_err(SolveCommandError::Assignment)?;
         Ok((a, t.elapsed().as_secs_f64() * 1000.0))
