@@ -679,7 +679,7 @@ impl<T: Cost> Scan<'_, T> {
         while k < collist.len() {
             let j = collist[k] as usize;
             let sc = rowi[j];
-            // Branch-free forbidden test (see augmenting_row_reduction): a forbidden cell
+            // Branch-free forbidden test (see `two_smallest`): a forbidden cell
             // gets a harmless stand-in score and is masked out of the comparison.
             let ok = !(FORB && sc == S::FORBIDDEN);
             let cred = T::of(if ok { sc.score() } else { 0 }) - v[j] + h;

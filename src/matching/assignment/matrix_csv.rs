@@ -321,27 +321,6 @@ fn allowed_edges(matrix: &ScoreMatrix) -> Option<Vec<(usize, usize, i64)>> {
 /// Matrices with fewer cells are always solved dense by the `solve` command.
 pub const SPARSE_INPUT_MIN_CELLS: usize = 4096;
 
-/// `mentor-match solve MATRIX.csv [--repeat N]`: reads the CSV, solves it `repeat` times
-/// (at least once) with [`Objective::Total`] and unit capacities (coverage first), and reports
-/// the assignment with the median solve time. A mostly forbidden matrix is handed to the solver
-/// as its allowed cells ([`solve_sparse`]), as sparse solvers take it, so the solve never reads
-/// the forbidden ones; the answer is the same as [`solve`] on the dense matrix.
-///
-/// ```rust
-/// use mentor_match::matching::assignment::solve_command;
-///
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let path = std::env::temp_dir().join(format!("solve-doc-{}.csv", std::process::id()));
-/// std::fs::write(&path, "mentee,anna,boris\npetya,0.9,0.8\nvera,0.7,\n")?;
-/// let report = solve_command(&path, 1);
-/// std::fs::remove_file(&path)?;
-/// let report = report?;
-/// // Vera can only have Anna, so Petya takes Boris: 0.8 + 0.7.
-/// assert_eq!(report.total_exact, "1.5");
-/// assert_eq!(report.pairs, [("petya".into(), "boris".into()), ("vera".into(), "anna".into())]);
-/// # Ok(())
-/// # }
-/// ```
 /// The cells as `i32` when every allowed score fits (forbidden cells stay forbidden).
 fn narrow_cells(matrix: &ScoreMatrix) -> Option<Vec<i32>> {
     let fits = |s: i64| s > i64::from(i32::MIN) && s <= i64::from(i32::MAX);
@@ -363,14 +342,36 @@ fn narrow_cells(matrix: &ScoreMatrix) -> Option<Vec<i32>> {
     )
 }
 
+/// `mentor-match solve MATRIX.csv [--repeat N]`: reads the CSV, solves it `repeat` times
+/// (at least once) with [`Objective::Total`] and unit capacities (coverage first), and reports
+/// the assignment with the median solve time. A mostly forbidden matrix is handed to the solver
+/// as its allowed cells ([`solve_sparse`]), as sparse solvers take it, so the solve never reads
+/// the forbidden ones; the answer is the same as [`solve`] on the dense matrix.
+///
+/// ```rust
+/// use mentor_match::matching::assignment::solve_command;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let path = std::env::temp_dir().join(format!("solve-doc-{}.csv", std::process::id()));
+/// std::fs::write(&path, "mentee,anna,boris\npetya,0.9,0.8\nvera,0.7,\n")?;
+/// let report = solve_command(&path, 1);
+/// std::fs::remove_file(&path)?;
+/// let report = report?;
+/// // Vera can only have Anna, so Petya takes Boris: 0.8 + 0.7.
+/// assert_eq!(report.total_exact, "1.5");
+/// assert_eq!(report.pairs, [("petya".into(), "boris".into()), ("vera".into(), "anna".into())]);
+/// # Ok(())
+/// # }
+/// ```
 pub fn solve_command(path: &Path, repeat: usize) -> Result<SolveReport, SolveCommandError> {
     let text = std::fs::read_to_string(path).map_err(SolveCommandError::Io)?;
     let csv = parse_score_csv(&text).map_err(SolveCommandError::Csv)?;
     let capacity = vec![1u32; csv.matrix.cols()];
     let edges = allowed_edges(&csv.matrix);
     // Scores that fit in four bytes are solved in four-byte cells, as the engine's are: half
-    // the memory traffic in the searches. Narrowed once, like the parsing, outside the timing.
-    let narrow = narrow_cells(&csv.matrix);
+    // the memory traffic in the searches. Narrowed once, like the parsing, outside the timing;
+    // a matrix solved from its allowed cells needs no copy.
+    let narrow = edges.is_none().then(|| narrow_cells(&csv.matrix)).flatten();
     let narrow_view = narrow
         .as_deref()
         .map(|cells| DenseView::new(csv.matrix.rows, csv.matrix.cols, cells));
