@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub use sql::{SqlStore, now_rfc3339 as sql_now};
+pub use sql::{SqlStore, now_rfc3339 as sql_now, unpack as read_packed};
 
 /// Which organisations a caller may see: all, or one and everything under it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -165,10 +165,18 @@ async fn a_withdrawn_consent_leaves_no_trace_of_the_person(app: &TestApp) {
     assert!(!database_text(app).await.contains(&format!("\"{other}\"")));
 }
 
-/// Rows of a query of one text column, read straight from the database.
-async fn column(app: &TestApp, sql: &'static str, bind: &str) -> Vec<Option<String>> {
+/// Rows of a query of one column (text or bytes), read straight from the database.
+async fn column<T>(app: &TestApp, sql: &'static str, bind: &str) -> Vec<Option<T>>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Sqlite>
+        + sqlx::Type<sqlx::Sqlite>
+        + for<'r> sqlx::Decode<'r, sqlx::Postgres>
+        + sqlx::Type<sqlx::Postgres>
+        + Send
+        + Unpin,
+{
     let sql = sqlx::AssertSqlSafe(sql);
-    let rows: Vec<(Option<String>,)> = if app.url.starts_with("sqlite:") {
+    let rows: Vec<(Option<T>,)> = if app.url.starts_with("sqlite:") {
         let pool = sqlx::SqlitePool::connect(&app.url).await.expect("connect");
         let rows = sqlx::query_as(sql)
             .bind(bind.to_owned())
@@ -218,10 +226,14 @@ async fn erasure_rewrites_no_stored_run_however_many_there_are(app: &TestApp) {
         }
         texts
     };
-    let stored = "SELECT result FROM runs WHERE programme_id = $1 ORDER BY id";
-    let stored_before = column(app, stored, "tp-2026").await;
+    let stored = "SELECT result_packed FROM runs WHERE programme_id = $1 ORDER BY id";
+    let stored_before: Vec<Option<Vec<u8>>> = column(app, stored, "tp-2026").await;
     assert_eq!(stored_before.len(), 3);
-    for text in stored_before.iter().flatten() {
+    for packed in &stored_before {
+        let packed = packed
+            .as_deref()
+            .expect("a finished run's result is stored packed");
+        let text = mentor_match::store::read_packed(packed).expect("a readable result");
         assert!(
             !text.contains(&ineligible) && !text.contains(&matched),
             "a stored result names people by number: {text}"
@@ -279,7 +291,8 @@ async fn erasure_rewrites_no_stored_run_however_many_there_are(app: &TestApp) {
             "SELECT mentee_id FROM proposal_mentees WHERE mentee_id = $1",
             "SELECT mentee_ids FROM proposals WHERE mentee_ids LIKE '%' || $1 || '%'",
         ] {
-            assert!(column(app, sql, who).await.is_empty(), "{sql} finds {who}");
+            let found: Vec<Option<String>> = column(app, sql, who).await;
+            assert!(found.is_empty(), "{sql} finds {who}");
         }
         assert!(
             !database_text(app).await.contains(&format!("\"{who}\"")),

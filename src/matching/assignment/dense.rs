@@ -215,10 +215,10 @@ pub(crate) fn solve_max<S: Cell>(
                 && max_b_matching(p.scores, p.rows, p.cols, p.capacity, i64::MIN + 1) == p.rows
         })?;
     Ok(match (wide, p.complete) {
-        (false, true) => Solver::<S, i64, false>::new(p, escape, big).run(),
-        (false, false) => Solver::<S, i64, true>::new(p, escape, big).run(),
-        (true, true) => Solver::<S, i128, false>::new(p, escape, big).run(),
-        (true, false) => Solver::<S, i128, true>::new(p, escape, big).run(),
+        (false, true) => Solver::<S, i64, false>::new(p, escape, big).solve(),
+        (false, false) => Solver::<S, i64, true>::new(p, escape, big).solve(),
+        (true, true) => Solver::<S, i128, false>::new(p, escape, big).solve(),
+        (true, false) => Solver::<S, i128, true>::new(p, escape, big).solve(),
     })
 }
 
@@ -285,10 +285,29 @@ impl<'a, S: Cell, T: Cost, const FORB: bool> Solver<'a, S, T, FORB> {
             v: vec![T::ZERO; p.cols],
             d: vec![T::ZERO; p.cols],
             pred: vec![0; p.cols],
-            collist: (0..ix(p.cols)).collect(),
+            collist: vec![0; p.cols],
         }
     }
 
+    /// [`Self::run`], in its AVX2 build when the processor has AVX2: the label scans compare
+    /// 64-bit labels, which the x86-64 baseline cannot do in vector registers.
+    fn solve(self) -> Vec<Option<usize>> {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor running this has AVX2, just checked.
+            return unsafe { self.run_avx2() };
+        }
+        self.run()
+    }
+
+    /// [`Self::run`] compiled for AVX2 (everything it calls is inlined into it).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn run_avx2(self) -> Vec<Option<usize>> {
+        self.run()
+    }
+
+    #[inline(always)]
     fn run(mut self) -> Vec<Option<usize>> {
         let free = if self.unit {
             let free = if self.n == self.m && !self.escape {
@@ -359,6 +378,7 @@ impl<'a, S: Cell, T: Cost, const FORB: bool> Solver<'a, S, T, FORB> {
 
     /// Column reduction and reduction transfer (square unit blocks where every row can be
     /// matched, so every column has an allowed cell). Returns the rows left free.
+    #[inline(always)]
     fn column_reduction(&mut self) -> Vec<u32> {
         let (n, m) = (self.n, self.m);
         // Column minima in one row-major pass: a column-wise scan would stride through memory.
@@ -422,6 +442,7 @@ impl<'a, S: Cell, T: Cost, const FORB: bool> Solver<'a, S, T, FORB> {
     }
 
     /// Two rounds of augmenting row reduction (unit capacities). Returns the rows still free.
+    #[inline(always)]
     fn augmenting_row_reduction(&mut self, mut free: Vec<u32>) -> Vec<u32> {
         let mut deferred = Vec::new();
         let budget = ARR_STEPS * (self.n + self.m);
@@ -490,6 +511,7 @@ impl<'a, S: Cell, T: Cost, const FORB: bool> Solver<'a, S, T, FORB> {
     }
 
     /// Capacitated start: each row takes a free slot in its cheapest column, if there is one.
+    #[inline(always)]
     fn greedy(&mut self) -> Vec<u32> {
         let mut free = Vec::new();
         for i in 0..self.n {
@@ -518,58 +540,52 @@ impl<'a, S: Cell, T: Cost, const FORB: bool> Solver<'a, S, T, FORB> {
     }
 
     /// One shortest augmenting path from free row `f` (dense Dijkstra over columns).
+    ///
+    /// Columns are *done* (`collist[..low]`), *ready* (`collist[low..up]`, at the current
+    /// minimum label `mu`, to be scanned) or *to do* (the rest). Labels only fall, and never
+    /// below `mu` (reduced costs are non-negative), so a column is to do exactly when its label
+    /// exceeds `mu`: the scans run over every column in memory order, without a list of the
+    /// columns to do, and each returns the least label among those still to do.
+    #[inline(always)]
     fn augment(&mut self, f: usize) {
         let m = self.m;
+        let mut next = T::INF;
         for (j, &sc) in self.row(f).iter().enumerate() {
-            self.collist[j] = ix(j);
             self.pred[j] = ix(f);
-            self.d[j] = if FORB && sc == S::FORBIDDEN {
+            let h = if FORB && sc == S::FORBIDDEN {
                 T::INF
             } else {
                 T::of(sc.score()) - self.v[j]
             };
+            self.d[j] = h;
+            next = next.min(h);
         }
         let (mut best_esc, mut esc_row) = (self.big, f);
         let (mut low, mut up) = (0usize, 0usize);
         let mut mu = T::ZERO;
         let end = 'search: loop {
             if low == up {
-                if up == m {
+                // Every column still to do was relaxed by the last scan, which found `next`.
+                if self.escape && best_esc < next {
+                    break End::Escape(esc_row);
+                }
+                if next == T::INF {
                     break if self.escape {
                         End::Escape(esc_row)
                     } else {
                         End::Dead
                     };
                 }
-                // Gather every column at the new minimum label into the scan list.
-                let mut hi = up + 1;
-                mu = self.d[self.collist[up] as usize];
-                for k in up + 1..m {
-                    let j = self.collist[k];
-                    let h = self.d[j as usize];
-                    if h <= mu {
-                        if h < mu {
-                            hi = up;
-                            mu = h;
-                        }
-                        self.collist[k] = self.collist[hi];
-                        self.collist[hi] = j;
-                        hi += 1;
-                    }
-                }
-                if self.escape && best_esc < mu {
-                    break End::Escape(esc_row);
-                }
-                if mu == T::INF {
-                    break End::Dead;
-                }
-                for k in up..hi {
+                mu = next;
+                // Labels of done columns are below `mu`, so these are all to do.
+                let first = up;
+                up = ready_at(&self.d[..m], mu, |_| true, &mut self.collist, up);
+                for k in first..up {
                     let j = self.collist[k] as usize;
                     if self.has_room(j) {
                         break 'search End::Column(j);
                     }
                 }
-                up = hi;
             }
             let j1 = self.collist[low] as usize;
             low += 1;
@@ -586,16 +602,33 @@ impl<'a, S: Cell, T: Cost, const FORB: bool> Solver<'a, S, T, FORB> {
                         esc_row = i;
                     }
                 }
-                let scan = Scan {
-                    v: &self.v,
-                    count: &self.count,
-                    cap: self.cap,
-                    d: &mut self.d,
-                    pred: &mut self.pred,
-                    collist: &mut self.collist,
-                };
-                if let Some(j) = scan.row::<S, FORB>(rowi, ix(i), h, mu, &mut up) {
-                    break 'search End::Column(j);
+                next = relax_columns::<S, T, FORB>(
+                    rowi,
+                    &self.v,
+                    &mut self.d,
+                    &mut self.pred,
+                    ix(i),
+                    h,
+                    mu,
+                );
+                if next == mu {
+                    // Some columns reached `mu` through row `i`: they are ready now (the
+                    // ones at `mu` from before have other predecessors).
+                    let pred = &self.pred[..m];
+                    let first = up;
+                    up = ready_at(
+                        &self.d[..m],
+                        mu,
+                        |j| pred[j] == ix(i),
+                        &mut self.collist,
+                        up,
+                    );
+                    for k in first..up {
+                        let j = self.collist[k] as usize;
+                        if self.has_room(j) {
+                            break 'search End::Column(j);
+                        }
+                    }
                 }
             }
         };
@@ -642,65 +675,68 @@ impl<'a, S: Cell, T: Cost, const FORB: bool> Solver<'a, S, T, FORB> {
     }
 }
 
-/// The arrays one row scan of [`Solver::augment`] reads and writes, borrowed apart so that
-/// the compiler knows the label stores touch neither the potentials nor the slot counts and
-/// keeps the hot loop's pointers in registers.
-struct Scan<'s, T> {
-    v: &'s [T],
-    count: &'s [u32],
-    cap: &'s [u32],
-    d: &'s mut [T],
-    pred: &'s mut [u32],
-    collist: &'s mut [u32],
+/// Relaxes every column's label through row `i` (reduced cost offset `h`) at the current
+/// minimum `mu`, recording `i` as the predecessor where a label falls. Returns the least label
+/// among the columns that were to do (label above `mu`) before the scan, which is `mu` exactly
+/// when some of them reached it. `O(cols)`, one pass in memory order without branches, which
+/// the compiler turns into vector code (four columns at a time in the AVX2 build, see
+/// [`Solver::solve`]).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn relax_columns<S: Cell, T: Cost, const FORB: bool>(
+    row: &[S],
+    v: &[T],
+    d: &mut [T],
+    pred: &mut [u32],
+    i: u32,
+    h: T,
+    mu: T,
+) -> T {
+    let n = row.len();
+    let (v, d, pred) = (&v[..n], &mut d[..n], &mut pred[..n]);
+    let mut least = T::INF;
+    for j in 0..n {
+        let sc = row[j];
+        // Forbidden cells get a stand-in score and are masked out: they are scattered at
+        // random, so a branch on them would mispredict constantly.
+        let ok = !(FORB && sc == S::FORBIDDEN);
+        let cred = T::of(if ok { sc.score() } else { 0 }) - v[j] + h;
+        let old = d[j];
+        let better = ok & (cred < old);
+        let new = if better { cred } else { old };
+        d[j] = new;
+        pred[j] = if better { i } else { pred[j] };
+        let key = if old > mu { new } else { T::INF };
+        least = if key < least { key } else { least };
+    }
+    least
 }
 
-impl<T: Cost> Scan<'_, T> {
-    /// Relaxes the labels of the unscanned columns `collist[*up..]` through row `i`, whose
-    /// reduced cost offset is `h`; a column reaching the minimum `mu` joins the scan list
-    /// (`*up` grows). Returns the first such column with room, which ends the search.
-    #[inline(never)]
-    fn row<S: Cell, const FORB: bool>(
-        self,
-        rowi: &[S],
-        i: u32,
-        h: T,
-        mu: T,
-        up: &mut usize,
-    ) -> Option<usize> {
-        let Scan {
-            v,
-            count,
-            cap,
-            d,
-            pred,
-            collist,
-        } = self;
-        let mut k = *up;
-        while k < collist.len() {
-            let j = collist[k] as usize;
-            let sc = rowi[j];
-            // Branch-free forbidden test (see `two_smallest`): a forbidden cell
-            // gets a harmless stand-in score and is masked out of the comparison.
-            let ok = !(FORB && sc == S::FORBIDDEN);
-            let cred = T::of(if ok { sc.score() } else { 0 }) - v[j] + h;
-            // The label update is done with selects too: whether a label improves is data,
-            // and early in a search it flips from column to column.
-            let dj = d[j];
-            let better = ok & (cred < dj);
-            d[j] = if better { cred } else { dj };
-            pred[j] = if better { i } else { pred[j] };
-            if better && cred == mu {
-                if count[j] < cap[j] {
-                    return Some(j);
-                }
-                collist[k] = collist[*up];
-                collist[*up] = j as u32;
-                *up += 1;
-            }
-            k += 1;
+/// Appends to `list[up..]` every column `j` (in order) whose label is `mu` and that `keep`
+/// accepts; returns the new end. Blocks of labels without `mu` are skipped with one vector
+/// compare each.
+#[inline(always)]
+fn ready_at<T: Cost>(
+    d: &[T],
+    mu: T,
+    keep: impl Fn(usize) -> bool,
+    list: &mut [u32],
+    mut up: usize,
+) -> usize {
+    const BLOCK: usize = 16;
+    for (b, block) in d.chunks(BLOCK).enumerate() {
+        if !block.iter().fold(false, |any, &x| any | (x == mu)) {
+            continue;
         }
-        None
+        for (k, &x) in block.iter().enumerate() {
+            let j = b * BLOCK + k;
+            if x == mu && keep(j) {
+                list[up] = ix(j);
+                up += 1;
+            }
+        }
     }
+    up
 }
 
 /// The two smallest reduced costs of a row, ordered by (cost, column): `j1` is the first column

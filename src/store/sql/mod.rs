@@ -21,6 +21,7 @@ mod audit;
 mod banks;
 mod keys;
 mod orders;
+mod packed;
 mod pairs;
 mod privacy;
 mod refs;
@@ -30,6 +31,8 @@ mod sessions;
 mod targets;
 mod wishes;
 
+use packed::pack;
+pub use packed::unpack;
 use rows::ProposalRow;
 
 /// What a database must say about itself for [`SqlStore`] to run on it.
@@ -323,30 +326,6 @@ where
         record.doc = unpack(&bytes)?;
     }
     Ok(record)
-}
-
-/// A document deflated for storage: a region run's proposals and inputs
-/// are JSON with the same keys over and over, a third of the size or less
-/// deflated.
-fn pack(text: &str) -> Vec<u8> {
-    use std::io::Write;
-    let mut encoder = flate2::write::DeflateEncoder::new(
-        Vec::with_capacity(text.len() / 3),
-        flate2::Compression::new(6),
-    );
-    // Writing into a vector cannot fail.
-    let _ = encoder.write_all(text.as_bytes());
-    encoder.finish().unwrap_or_default()
-}
-
-/// A document [`pack`] stored.
-fn unpack(bytes: &[u8]) -> StoreResult<String> {
-    use std::io::Read;
-    let mut text = String::with_capacity(bytes.len() * 3);
-    flate2::read::DeflateDecoder::new(bytes)
-        .read_to_string(&mut text)
-        .map_err(|e| crate::store::StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
-    Ok(text)
 }
 
 async fn record_event<DB>(

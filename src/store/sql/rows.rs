@@ -100,6 +100,7 @@ pub(super) struct RunRow {
     error: Option<String>,
     result: Option<String>,
     inputs_of: Option<String>,
+    pub(super) result_packed: Option<Vec<u8>>,
 }
 
 impl From<RunRow> for RunRecord {

@@ -127,14 +127,14 @@ where
         let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
         let result = number_people(&mut tx, result).await?;
         let done = sqlx::query::<DB>(
-            "UPDATE runs SET status = 'done', progress = 1000, finished_at = $3, result = $4, \
+            "UPDATE runs SET status = 'done', progress = 1000, finished_at = $3, result_packed = $4, \
              inputs = COALESCE($5, inputs), ids_inline = 0 \
              WHERE id = $1 AND claimed_by = $2 AND status = 'running' RETURNING id",
         )
         .bind(id.to_owned())
         .bind(instance.to_owned())
         .bind(now_rfc3339())
-        .bind(result)
+        .bind(pack(&result))
         .bind(inputs.map(pack))
         .fetch_optional(&mut *tx)
         .await?;
@@ -549,11 +549,17 @@ where
 }
 
 const RUN_COLUMNS: &str = "r.id, r.programme_id, r.organization_id, r.status, r.progress, r.options, r.dry_run, \
-     r.created_by, r.created_at, r.started_at, r.finished_at, r.error, r.result, r.inputs_of";
+     r.created_by, r.created_at, r.started_at, r.finished_at, r.error, r.result, r.inputs_of, r.result_packed";
 
 fn run_from_row<DB: Database>(row: &DB::Row) -> StoreResult<RunRecord>
 where
     RunRow: for<'r> FromRow<'r, DB::Row>,
 {
-    Ok(RunRow::from_row(row)?.into())
+    let mut row = RunRow::from_row(row)?;
+    let packed = row.result_packed.take();
+    let mut record: RunRecord = row.into();
+    if let Some(bytes) = packed {
+        record.result = Some(unpack(&bytes)?);
+    }
+    Ok(record)
 }
