@@ -237,16 +237,18 @@ pub fn match_all_command(
             // The statistics name nobody left out, so that list is not made.
             let (outcome, _left_out) = run_on_deferred(&bank, &input)
                 .map_err(|e| format!("programme {}: {e}", programme.id))?;
-            Ok((programme, objective, outcome))
+            // Only the statistics are kept: the proposals are freed here, in parallel.
+            let line = json!({"programme_id": outcome.programme_id, "form": programme.form, "objective": objective, "stats": outcome.stats});
+            Ok((line, outcome.stats))
         })
         .collect::<Result<Vec<_>, String>>()?;
     let mut lines = Vec::with_capacity(programmes.len());
     let (mut eligible, mut matched, mut scored) = (0usize, 0usize, 0u64);
-    for (programme, objective, outcome) in results {
-        eligible += outcome.stats.mentees_eligible;
-        matched += outcome.stats.mentees_matched;
-        scored += outcome.stats.pairs_scored;
-        lines.push(json!({"programme_id": outcome.programme_id, "form": programme.form, "objective": objective, "stats": outcome.stats}));
+    for (line, stats) in results {
+        eligible += stats.mentees_eligible;
+        matched += stats.mentees_matched;
+        scored += stats.pairs_scored;
+        lines.push(line);
     }
     Ok(json!({
         "programmes": lines,

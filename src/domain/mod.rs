@@ -106,7 +106,7 @@ where
                 // are lowercased apart, as whitespace ends a word anyway.
                 folded.push_str(&word.to_lowercase());
             } else {
-                folded.extend(word.chars().flat_map(char::to_lowercase));
+                push_lowercase(&mut folded, word);
             }
         }
         if folded.is_empty() {
@@ -127,9 +127,42 @@ where
     out
 }
 
+/// Appends `word` lower-cased letter by letter exactly as [`char::to_lowercase`] does it, with a
+/// quick path for ASCII and the basic Cyrillic block (nearly every letter of a tag), whose
+/// capitals map to small letters by a fixed offset; other letters go through Unicode's tables.
+fn push_lowercase(out: &mut String, word: &str) {
+    for c in word.chars() {
+        let small = match c {
+            'A'..='Z' => c.to_ascii_lowercase(),
+            '\0'..='\x7f' | 'а'..='џ' => c,
+            'А'..='Я' => char::from_u32(c as u32 + 0x20).unwrap_or(c),
+            'Ѐ'..='Џ' => char::from_u32(c as u32 + 0x50).unwrap_or(c),
+            _ => {
+                out.extend(c.to_lowercase());
+                continue;
+            }
+        };
+        out.push(small);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quick_lowercase_agrees_with_unicode_on_every_character() {
+        let mut quick = String::new();
+        for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+            quick.clear();
+            push_lowercase(&mut quick, c.encode_utf8(&mut [0; 4]));
+            assert!(
+                quick.chars().eq(c.to_lowercase()),
+                "{c:?} (U+{:04X})",
+                c as u32
+            );
+        }
+    }
 
     #[test]
     fn tags_are_trimmed_lowercased_and_deduplicated() {

@@ -15,6 +15,7 @@ use super::enums::Vocabulary;
 use super::{Id, MAX_IDS, MAX_TAG_LEN, MAX_TAGS, normalize_tags};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashSet};
 use time::Date;
 use utoipa::ToSchema;
@@ -422,8 +423,9 @@ impl<'a> FieldReader<'a> {
     /// The items of a list field of at most `max` items: a JSON array of
     /// strings, or in CSV one string with items separated by `;`. The
     /// items are counted before any is converted, so an oversized list
-    /// costs no more than counting it.
-    fn list_items(&mut self, name: &'static str, max: usize) -> Vec<String> {
+    /// costs no more than counting it. Items are borrowed from the value
+    /// where they can be (every caller normalises or parses them anyway).
+    fn list_items(&mut self, name: &'static str, max: usize) -> Vec<Cow<'a, str>> {
         let Some(value) = self.typed(name) else {
             return Vec::new();
         };
@@ -439,8 +441,8 @@ impl<'a> FieldReader<'a> {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
                     match (item, spelling) {
-                        (Value::String(s), _) => out.push(s.clone()),
-                        (Value::Number(n), Spelling::Csv) => out.push(n.to_string()),
+                        (Value::String(s), _) => out.push(Cow::Borrowed(s.as_str())),
+                        (Value::Number(n), Spelling::Csv) => out.push(Cow::Owned(n.to_string())),
                         _ => self.error(&format!("{name}[{i}]"), "must be a string"),
                     }
                 }
@@ -451,7 +453,7 @@ impl<'a> FieldReader<'a> {
                 if items.clone().nth(max).is_some() {
                     return too_many(self);
                 }
-                items.map(str::to_owned).collect()
+                items.map(Cow::Borrowed).collect()
             }
             _ => {
                 self.error(name, "must be a list of strings");

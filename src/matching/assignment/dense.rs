@@ -289,13 +289,22 @@ impl<'a, S: Cell, T: Cost, const FORB: bool> Solver<'a, S, T, FORB> {
         }
     }
 
-    /// [`Self::run`], in its AVX2 build when the processor has AVX2: the label scans compare
-    /// 64-bit labels, which the x86-64 baseline cannot do in vector registers.
+    /// [`Self::run`] in the widest build the processor can run: the label scans compare and
+    /// take minima of 64-bit labels, which the x86-64 baseline cannot do in vector registers,
+    /// AVX2 does four at a time with a compare and a blend, and AVX-512 eight at a time in
+    /// one instruction.
     fn solve(self) -> Vec<Option<usize>> {
         #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the processor running this has AVX2, just checked.
-            return unsafe { self.run_avx2() };
+        {
+            if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512vl")
+            {
+                // SAFETY: the processor running this has AVX-512F and AVX-512VL, just checked.
+                return unsafe { self.run_avx512() };
+            }
+            if std::is_x86_feature_detected!("avx2") {
+                // SAFETY: the processor running this has AVX2, just checked.
+                return unsafe { self.run_avx2() };
+            }
         }
         self.run()
     }
@@ -304,6 +313,13 @@ impl<'a, S: Cell, T: Cost, const FORB: bool> Solver<'a, S, T, FORB> {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     fn run_avx2(self) -> Vec<Option<usize>> {
+        self.run()
+    }
+
+    /// [`Self::run`] compiled for AVX-512 (F and VL, besides AVX2).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,avx512f,avx512vl")]
+    fn run_avx512(self) -> Vec<Option<usize>> {
         self.run()
     }
 
@@ -341,6 +357,15 @@ impl<'a, S: Cell, T: Cost, const FORB: bool> Solver<'a, S, T, FORB> {
     #[inline(always)]
     fn has_room(&self, j: usize) -> bool {
         self.count[j] < self.cap[j]
+    }
+
+    /// The first column of `collist[range]` with a free slot: a search ends there.
+    #[inline(always)]
+    fn first_with_room(&self, range: std::ops::Range<usize>) -> Option<usize> {
+        self.collist[range]
+            .iter()
+            .map(|&j| j as usize)
+            .find(|&j| self.has_room(j))
     }
 
     /// Holder of a unit column, `NONE` if empty.
@@ -579,12 +604,15 @@ impl<'a, S: Cell, T: Cost, const FORB: bool> Solver<'a, S, T, FORB> {
                 mu = next;
                 // Labels of done columns are below `mu`, so these are all to do.
                 let first = up;
-                up = ready_at(&self.d[..m], mu, |_| true, &mut self.collist, up);
-                for k in first..up {
-                    let j = self.collist[k] as usize;
-                    if self.has_room(j) {
-                        break 'search End::Column(j);
-                    }
+                up = ready_at(
+                    &self.d[..m],
+                    &self.pred[..m],
+                    |x, _| x == mu,
+                    &mut self.collist,
+                    up,
+                );
+                if let Some(j) = self.first_with_room(first..up) {
+                    break 'search End::Column(j);
                 }
             }
             let j1 = self.collist[low] as usize;
@@ -614,20 +642,16 @@ impl<'a, S: Cell, T: Cost, const FORB: bool> Solver<'a, S, T, FORB> {
                 if next == mu {
                     // Some columns reached `mu` through row `i`: they are ready now (the
                     // ones at `mu` from before have other predecessors).
-                    let pred = &self.pred[..m];
                     let first = up;
                     up = ready_at(
                         &self.d[..m],
-                        mu,
-                        |j| pred[j] == ix(i),
+                        &self.pred[..m],
+                        |x, p| (x == mu) & (p == ix(i)),
                         &mut self.collist,
                         up,
                     );
-                    for k in first..up {
-                        let j = self.collist[k] as usize;
-                        if self.has_room(j) {
-                            break 'search End::Column(j);
-                        }
+                    if let Some(j) = self.first_with_room(first..up) {
+                        break 'search End::Column(j);
                     }
                 }
             }
@@ -679,8 +703,8 @@ impl<'a, S: Cell, T: Cost, const FORB: bool> Solver<'a, S, T, FORB> {
 /// minimum `mu`, recording `i` as the predecessor where a label falls. Returns the least label
 /// among the columns that were to do (label above `mu`) before the scan, which is `mu` exactly
 /// when some of them reached it. `O(cols)`, one pass in memory order without branches, which
-/// the compiler turns into vector code (four columns at a time in the AVX2 build, see
-/// [`Solver::solve`]).
+/// the compiler turns into vector code (four or eight columns at a time in the AVX2 and
+/// AVX-512 builds, see [`Solver::solve`]).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn relax_columns<S: Cell, T: Cost, const FORB: bool>(
@@ -712,26 +736,30 @@ fn relax_columns<S: Cell, T: Cost, const FORB: bool>(
     least
 }
 
-/// Appends to `list[up..]` every column `j` (in order) whose label is `mu` and that `keep`
-/// accepts; returns the new end. Blocks of labels without `mu` are skipped with one vector
-/// compare each.
+/// Appends to `list[up..]` every column `j` (in order) that `is_ready(d[j], pred[j])`
+/// accepts (its label is at the current minimum, and it may have to have been reached through
+/// a given row); returns the new end. Blocks without such a column are skipped with one vector
+/// compare each, so the test must be branch-free (`&`, not `&&`).
 #[inline(always)]
 fn ready_at<T: Cost>(
     d: &[T],
-    mu: T,
-    keep: impl Fn(usize) -> bool,
+    pred: &[u32],
+    is_ready: impl Fn(T, u32) -> bool,
     list: &mut [u32],
     mut up: usize,
 ) -> usize {
     const BLOCK: usize = 16;
-    for (b, block) in d.chunks(BLOCK).enumerate() {
-        if !block.iter().fold(false, |any, &x| any | (x == mu)) {
+    for (b, (labels, preds)) in d.chunks(BLOCK).zip(pred.chunks(BLOCK)).enumerate() {
+        let any = labels
+            .iter()
+            .zip(preds)
+            .fold(false, |any, (&x, &p)| any | is_ready(x, p));
+        if !any {
             continue;
         }
-        for (k, &x) in block.iter().enumerate() {
-            let j = b * BLOCK + k;
-            if x == mu && keep(j) {
-                list[up] = ix(j);
+        for (k, (&x, &p)) in labels.iter().zip(preds).enumerate() {
+            if is_ready(x, p) {
+                list[up] = ix(b * BLOCK + k);
                 up += 1;
             }
         }
@@ -752,84 +780,211 @@ struct TwoSmallest<T> {
     jf: u32,
 }
 
-/// Lanes of [`two_smallest`]: columns `j ≡ lane (mod LANES)` are ranked apart, so that the
-/// compare-and-select chains of the lanes overlap instead of waiting on one another.
-const LANES: usize = 4;
+/// Lanes of [`two_smallest`]'s first pass: columns `j ≡ lane (mod LANES)` are ranked apart,
+/// so the pass is independent min/second-min chains that the compiler keeps in vector
+/// registers (four AVX2 or two AVX-512 registers of `i64` labels, see [`Solver::solve`]).
+const LANES: usize = 16;
 
-/// [`TwoSmallest`] of row `row` under potentials `v` (`count` tells the empty columns). Each
-/// lane keeps its own two smallest by (cost, column) and its first empty column at its
-/// minimum; the two smallest of the whole row are among the lanes' ones, so merging them
-/// gives exactly the result of one scan in column order. `O(cols)`.
+/// Reduced cost of a cell under its column's potential, [`Cost::INF`] for a forbidden cell;
+/// a select rather than a branch, as forbidden cells are scattered at random.
+#[inline(always)]
+fn reduced<S: Cell, T: Cost, const FORB: bool>(sc: S, v: T) -> T {
+    let ok = !(FORB && sc == S::FORBIDDEN);
+    let h = T::of(if ok { sc.score() } else { 0 }) - v;
+    if ok { h } else { T::INF }
+}
+
+/// [`TwoSmallest`] of row `row` under potentials `v` (`count` tells the empty columns), in two
+/// passes over the row, both in memory order and without data-dependent branches per column:
+/// the first finds the two smallest costs (with repeats), lane by lane; the second finds the
+/// columns holding them, skipping blocks that hold neither with one vector compare each, and
+/// stops once every column it looks for is found. Ties are ordered by column, exactly as one
+/// scan in column order would order them. `O(cols)`.
 #[inline(always)]
 fn two_smallest<S: Cell, T: Cost, const FORB: bool>(
     row: &[S],
     v: &[T],
     count: &[u32],
 ) -> TwoSmallest<T> {
-    let mut umin = [T::INF; LANES];
-    let mut usub = [T::INF; LANES];
-    let mut j1 = [NONE; LANES];
-    let mut j2 = [NONE; LANES];
-    let mut jf = [NONE; LANES];
     let cols = row.len().min(v.len()).min(count.len());
-    let mut step = |l: usize, j: usize| {
-        let sc = row[j];
-        // Selects instead of a branch: forbidden cells are scattered at random, so a branch
-        // on them mispredicts constantly.
-        let ok = !(FORB && sc == S::FORBIDDEN);
-        let h = T::of(if ok { sc.score() } else { 0 }) - v[j];
-        let h = if ok { h } else { T::INF };
-        if h < usub[l] {
-            if h >= umin[l] {
-                usub[l] = h;
-                j2[l] = ix(j);
-            } else {
-                usub[l] = umin[l];
-                j2[l] = j1[l];
-                umin[l] = h;
-                j1[l] = ix(j);
-                jf[l] = NONE;
-            }
-        }
-        if ok && h == umin[l] && jf[l] == NONE && count[j] == 0 {
-            jf[l] = ix(j);
-        }
+    let (row, v, count) = (&row[..cols], &v[..cols], &count[..cols]);
+    let mut lo = [T::INF; LANES];
+    let mut hi = [T::INF; LANES];
+    let mut take = |l: usize, h: T| {
+        // The second smallest so far is the smaller of the old second and of the larger of
+        // (old smallest, new cost).
+        hi[l] = hi[l].min(lo[l].max(h));
+        lo[l] = lo[l].min(h);
     };
-    let whole = cols - cols % LANES;
-    for base in (0..whole).step_by(LANES) {
+    let mut cells = row.chunks_exact(LANES);
+    let mut potentials = v.chunks_exact(LANES);
+    for (r, w) in (&mut cells).zip(&mut potentials) {
         for l in 0..LANES {
-            step(l, base + l);
+            take(l, reduced::<S, T, FORB>(r[l], w[l]));
         }
     }
-    for j in whole..cols {
-        step(j - whole, j);
+    for (l, (&sc, &w)) in cells
+        .remainder()
+        .iter()
+        .zip(potentials.remainder())
+        .enumerate()
+    {
+        take(l, reduced::<S, T, FORB>(sc, w));
     }
-    // Merge: the two smallest (cost, column) pairs among the lanes' candidates.
-    let mut best = (T::INF, NONE);
-    let mut second = (T::INF, NONE);
-    for l in 0..LANES {
-        for cand in [(umin[l], j1[l]), (usub[l], j2[l])] {
-            if cand.1 == NONE {
-                continue;
-            }
-            if cand < best {
-                second = best;
-                best = cand;
-            } else if cand < second {
-                second = cand;
+    // The two smallest of the row (with repeats) are among the lanes' two smallest.
+    let (mut umin, mut usub) = (T::INF, T::INF);
+    for h in lo.into_iter().chain(hi) {
+        usub = usub.min(umin.max(h));
+        umin = umin.min(h);
+    }
+    let none = TwoSmallest {
+        umin,
+        usub,
+        j1: NONE,
+        j2: NONE,
+        jf: NONE,
+    };
+    if umin == T::INF {
+        // Every cell forbidden.
+        return none;
+    }
+    // A forbidden cell's cost is INF: a second smallest of INF means there is no second column.
+    let want_sub = usub < T::INF;
+    let TwoSmallest {
+        mut j1,
+        mut j2,
+        mut jf,
+        ..
+    } = none;
+    const BLOCK: usize = 16;
+    for (b, (r, w)) in row.chunks(BLOCK).zip(v.chunks(BLOCK)).enumerate() {
+        let hit = r.iter().zip(w).fold(false, |any, (&sc, &w)| {
+            let h = reduced::<S, T, FORB>(sc, w);
+            any | (h == umin) | (want_sub & (h == usub))
+        });
+        if !hit {
+            continue;
+        }
+        for (k, (&sc, &w)) in r.iter().zip(w).enumerate() {
+            let h = reduced::<S, T, FORB>(sc, w);
+            let j = b * BLOCK + k;
+            if h == umin {
+                if j1 == NONE {
+                    j1 = ix(j);
+                } else if usub == umin && j2 == NONE {
+                    j2 = ix(j);
+                }
+                if jf == NONE && count[j] == 0 {
+                    jf = ix(j);
+                }
+            } else if want_sub && h == usub && j2 == NONE {
+                j2 = ix(j);
             }
         }
+        if j1 != NONE && (j2 != NONE || !want_sub) && jf != NONE {
+            break;
+        }
     }
-    let first_empty = (0..LANES)
-        .filter(|&l| j1[l] != NONE && umin[l] == best.0)
-        .map(|l| jf[l])
-        .min()
-        .unwrap_or(NONE);
     TwoSmallest {
-        umin: best.0,
-        usub: second.0,
-        j1: best.1,
-        j2: second.1,
-        jf: first_empty,
+        umin,
+        usub,
+        j1,
+        j2,
+        jf,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    use super::*;
+
+    /// The assignment of every build of [`Solver::run`] this processor can run, by name: the
+    /// dispatch in [`Solver::solve`] picks one, so the others are checked here.
+    fn every_build<S: Cell, T: Cost, const FORB: bool>(
+        p: &Problem<'_, S>,
+        plan: Plan,
+    ) -> Vec<(&'static str, Vec<Option<usize>>)> {
+        let solver = || Solver::<S, T, FORB>::new(p, plan.escape, plan.big);
+        #[allow(unused_mut)]
+        let mut builds = vec![("baseline", solver().run())];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx2") {
+                // SAFETY: the processor has AVX2, just checked.
+                builds.push(("avx2", unsafe { solver().run_avx2() }));
+            }
+            if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512vl")
+            {
+                // SAFETY: the processor has AVX-512F and AVX-512VL, just checked.
+                builds.push(("avx512", unsafe { solver().run_avx512() }));
+            }
+        }
+        builds
+    }
+
+    fn check_builds_agree<S: Cell>(rng: &mut StdRng, case: usize, wide_scores: bool) {
+        let rows = rng.random_range(1..40);
+        let cols = rng.random_range(1..70);
+        let hi = [0, 3, 100, 10_000][rng.random_range(0..4)];
+        let forbid = [0.0, 0.3, 0.8][rng.random_range(0..3)];
+        let capacity: Vec<u32> = if rng.random_bool(0.5) {
+            vec![1; cols]
+        } else {
+            (0..cols).map(|_| rng.random_range(1..4)).collect()
+        };
+        let scale = if wide_scores { 1_i64 << 40 } else { 1 };
+        let scores: Vec<S> = (0..rows * cols)
+            .map(|_| {
+                if rng.random_bool(forbid) {
+                    S::FORBIDDEN
+                } else {
+                    S::from_score(rng.random_range(0..=hi) * scale)
+                }
+            })
+            .collect();
+        let allowed = || scores.iter().filter(|&&s| s != S::FORBIDDEN);
+        let min = allowed().map(|s| s.score()).min().unwrap_or(1);
+        let max = allowed().map(|s| s.score()).max().unwrap_or(0);
+        let complete = allowed().count() == scores.len();
+        let p = Problem {
+            scores: &scores,
+            rows,
+            cols,
+            capacity: &capacity,
+            complete,
+            min,
+            max,
+            row_owner: &[],
+        };
+        let Ok(plan) = plan(rows, cols, &capacity, complete, min, max, || {
+            max_b_matching(&scores, rows, cols, &capacity, i64::MIN + 1) == rows
+        }) else {
+            return;
+        };
+        let builds = match (plan.wide, complete) {
+            (false, true) => every_build::<S, i64, false>(&p, plan),
+            (false, false) => every_build::<S, i64, true>(&p, plan),
+            (true, true) => every_build::<S, i128, false>(&p, plan),
+            (true, false) => every_build::<S, i128, true>(&p, plan),
+        };
+        let (_, first) = &builds[0];
+        for (name, assignment) in &builds[1..] {
+            assert_eq!(
+                assignment, first,
+                "case {case}: the {name} build differs from the baseline ({rows}×{cols})"
+            );
+        }
+    }
+
+    #[test]
+    fn every_build_of_the_solver_gives_the_same_assignment() {
+        let mut rng = StdRng::seed_from_u64(29);
+        for case in 0..300 {
+            check_builds_agree::<i32>(&mut rng, case, false);
+            check_builds_agree::<i64>(&mut rng, case, case % 3 == 0);
+        }
     }
 }
