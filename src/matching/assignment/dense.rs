@@ -449,11 +449,10 @@ impl<'a, S: Cell, T: Cost, const FORB: bool> Solver<'a, S, T, FORB> {
                     let j1 = self.x[i] as usize;
                     let mut min = T::INF;
                     for (j, &sc) in self.row(i).iter().enumerate() {
-                        if j != j1 && !(FORB && sc == S::FORBIDDEN) {
-                            let h = T::of(sc.score()) - self.v[j];
-                            if h < min {
-                                min = h;
-                            }
+                        // A forbidden cell's cost is INF, never below `min`.
+                        let h = reduced::<S, T, FORB>(sc, self.v[j]);
+                        if j != j1 && h < min {
+                            min = h;
                         }
                     }
                     if min < T::INF {
@@ -577,11 +576,7 @@ impl<'a, S: Cell, T: Cost, const FORB: bool> Solver<'a, S, T, FORB> {
         let mut next = T::INF;
         for (j, &sc) in self.row(f).iter().enumerate() {
             self.pred[j] = ix(f);
-            let h = if FORB && sc == S::FORBIDDEN {
-                T::INF
-            } else {
-                T::of(sc.score()) - self.v[j]
-            };
+            let h = reduced::<S, T, FORB>(sc, self.v[j]);
             self.d[j] = h;
             next = next.min(h);
         }
